@@ -1,0 +1,37 @@
+/**
+ * One key of the clocked document: its fields, the clock that last wrote each
+ * field, and its place in the recency list (see {@link ChangeList}).
+ *
+ * A tombstone (SPEC D4) holds exactly `{ _exists: false }` stamped with the
+ * deletion's clock. Field maps have a null prototype so that no key can reach
+ * `Object.prototype`.
+ */
+export interface ComponentEntry {
+  readonly key: string;
+  fields: Record<string, unknown>;
+  stamps: Record<string, number>;
+  tombstone: boolean;
+  /** The highest stamp of any field: the clock of the last write to this key. */
+  lastStamp: number;
+  /** Neighbours in the recency list, older and newer. */
+  older: ComponentEntry | null;
+  newer: ComponentEntry | null;
+}
+
+/** A fresh null-prototype record. */
+export function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** A new entry, not yet linked into any list. */
+export function createEntry(key: string): ComponentEntry {
+  return {
+    key,
+    fields: emptyRecord(),
+    stamps: emptyRecord(),
+    tombstone: false,
+    lastStamp: 0,
+    older: null,
+    newer: null,
+  };
+}

@@ -1,0 +1,15 @@
+import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
+
+/**
+ * Complete room state for persistence and restore: the clock, every component
+ * and the stamp of each of its fields.
+ *
+ * What {@link Room.getSnapshot} returns holds live components only; what a
+ * room hands to {@link Storage.save} also holds tombstones (`{ _exists: false }`
+ * stamped with the deletion's clock) so that deletions survive restarts (SPEC D9).
+ */
+export interface RoomSnapshot {
+  timestamp: number;
+  state: Record<string, ComponentData>;
+  timestamps: Record<string, FieldTimestamps>;
+}

@@ -1,0 +1,65 @@
+/**
+ * canvas-store-server: a real-time collaboration server for canvas and
+ * whiteboard applications, speaking wire protocol version 2 of
+ * `@woven-ecs/canvas-store`.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type AcceptConnectionOptions,
+  type AuthorizeInfo,
+  type AuthorizeResult,
+  acceptConnection,
+  type Connection,
+  type ConnectionReady,
+  type PendingConnection,
+  type ReadyConnection,
+} from './connection/accept-connection.js';
+export {
+  ConnectionClosedError,
+  ConnectRequestError,
+  type ConnectRequestErrorCode,
+} from './connection/errors.js';
+export { type ConnectParams, parseConnectUrl } from './connection/parse-connect-url.js';
+export { applyBufferDelta } from './document/apply-buffer-delta.js';
+export { ClockedDocument } from './document/clocked-document.js';
+export type { RoomSnapshot } from './document/room-snapshot.js';
+export { SnapshotFormatError } from './document/snapshot-format-error.js';
+export { RoomLoadError, TooManyRoomsError } from './manager/errors.js';
+export { DEFAULT_IDLE_TIMEOUT_MS, RoomManager, type RoomManagerOptions } from './manager/room-manager.js';
+export { CloseCode, type CloseCodeValue } from './protocol/close-codes.js';
+export type { FrameError, FrameErrorCode } from './protocol/frame-error.js';
+export { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/frame-limits.js';
+export type {
+  AckResponse,
+  AuthRefreshRequest,
+  BufferDelta,
+  BufferRun,
+  ClientCountBroadcast,
+  ClientMessage,
+  ComponentData,
+  ErrorResponse,
+  FieldTimestamps,
+  Patch,
+  PatchBroadcast,
+  PatchRequest,
+  ReconnectRequest,
+  ResyncRequest,
+  ServerMessage,
+  SyncedResponse,
+  VersionMismatchResponse,
+} from './protocol/messages.js';
+export { type ParseResult, parseClientFrame } from './protocol/parse-client-frame.js';
+export { PROTOCOL_VERSION } from './protocol/version.js';
+export { RoomClosedError, RoomFullError } from './room/errors.js';
+export { consoleLogger, type Logger, silentLogger } from './room/logger.js';
+export { Room, type RoomStats, type SocketConnectOptions } from './room/room.js';
+export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room/room-limits.js';
+export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.js';
+export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
+export type { Storage } from './room/storage.js';
+export type { WebSocketLike } from './room/web-socket-like.js';
+export { FileStorage, type FileStorageOptions } from './storage/file-storage.js';
+export { MemoryStorage } from './storage/memory-storage.js';
+export { StorageCorruptError } from './storage/storage-corrupt-error.js';

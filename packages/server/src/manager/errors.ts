@@ -1,0 +1,19 @@
+/** A room's storage failed to load it; the room stays closed (SPEC P3). The cause is attached. */
+export class RoomLoadError extends Error {
+  constructor(
+    readonly roomId: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`room ${roomId} could not be loaded: ${reason}`, { cause });
+    this.name = 'RoomLoadError';
+  }
+}
+
+/** The manager already holds `maxRooms` rooms. */
+export class TooManyRoomsError extends Error {
+  constructor(readonly limit: number) {
+    super(`too many rooms open (${limit})`);
+    this.name = 'TooManyRoomsError';
+  }
+}

@@ -1,0 +1,185 @@
+import { consoleLogger, type Logger } from '../room/logger.js';
+import { Room } from '../room/room.js';
+import type { RoomOptions } from '../room/room-options.js';
+import type { Storage } from '../room/storage.js';
+import { RoomLoadError, TooManyRoomsError } from './errors.js';
+
+/** Default time an empty room stays open, in ms. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Options of {@link RoomManager}. */
+export interface RoomManagerOptions {
+  /** Factory for creating storage per room (used unless the room's own options bring one). */
+  createStorage?: (roomId: string) => Storage;
+  /** Close rooms this many ms after their last session leaves. Default 30000. */
+  idleTimeout?: number;
+  /** Most rooms open at once; opening one more fails with {@link TooManyRoomsError}. Default 10,000. */
+  maxRooms?: number;
+  /** Passed to every room that does not bring its own. */
+  logger?: Logger;
+}
+
+/**
+ * Manages many rooms: opens each once (loading it from storage), closes empty
+ * ones after `idleTimeout` (SPEC S3), and closes everything on shutdown (SPEC P5).
+ *
+ * @example
+ * ```ts
+ * const manager = new RoomManager({
+ *   createStorage: (roomId) => new FileStorage({ dir: './data', roomId }),
+ *   idleTimeout: 30000,
+ * });
+ * const room = await manager.getRoom('my-room');
+ * ```
+ */
+export class RoomManager {
+  private readonly rooms = new Map<string, Room>();
+  private readonly opening = new Map<string, Promise<Room>>();
+  private readonly closingRooms = new Map<string, Promise<void>>();
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly idleTimeout: number;
+  private readonly maxRooms: number;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: RoomManagerOptions = {}) {
+    this.idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.maxRooms = options.maxRooms ?? 10_000;
+    this.logger = options.logger ?? consoleLogger;
+    if (!Number.isFinite(this.idleTimeout) || this.idleTimeout < 0) {
+      throw new RangeError(`idleTimeout must be a non-negative number, got ${this.idleTimeout}`);
+    }
+  }
+
+  /**
+   * Returns the open room, or creates and loads it with `options` (only used
+   * when this call creates the room). Concurrent calls share one load.
+   *
+   * @throws {@link RoomLoadError} when storage cannot load the room (SPEC P3).
+   */
+  getOrCreateRoom(roomId: string, options?: RoomOptions): Promise<Room> {
+    return this.openRoom(roomId, options ? () => options : undefined);
+  }
+
+  /** Gets or creates a room, loading it from storage. */
+  getRoom(roomId: string): Promise<Room> {
+    return this.openRoom(roomId);
+  }
+
+  /**
+   * Like {@link getOrCreateRoom}, but `optionsFor` is consulted only when this
+   * call creates the room (SPEC C4).
+   */
+  openRoom(roomId: string, optionsFor?: (roomId: string) => RoomOptions): Promise<Room> {
+    if (typeof roomId !== 'string' || roomId === '') {
+      return Promise.reject(new TypeError('roomId must be a non-empty string'));
+    }
+    const open = this.rooms.get(roomId);
+    if (open) return Promise.resolve(open);
+    const pending = this.opening.get(roomId);
+    if (pending) return pending;
+    if (this.rooms.size + this.opening.size >= this.maxRooms) {
+      return Promise.reject(new TooManyRoomsError(this.maxRooms));
+    }
+    const opened = this.createAndLoad(roomId, optionsFor);
+    this.opening.set(roomId, opened);
+    return opened;
+  }
+
+  /** The room if it is open, else undefined. */
+  getExistingRoom(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  /** Ids of all open rooms. */
+  getRoomIds(): string[] {
+    return Array.from(this.rooms.keys());
+  }
+
+  /** Closes and removes a room; resolves once it is persisted. */
+  closeRoom(roomId: string): Promise<void> {
+    this.clearIdleTimer(roomId);
+    const room = this.rooms.get(roomId);
+    if (!room) return this.closingRooms.get(roomId) ?? Promise.resolve();
+    this.rooms.delete(roomId);
+    const closing = room.close().finally(() => {
+      if (this.closingRooms.get(roomId) === closing) this.closingRooms.delete(roomId);
+    });
+    this.closingRooms.set(roomId, closing);
+    return closing;
+  }
+
+  /**
+   * Closes every room and resolves only after each is persisted (SPEC P5).
+   * Rejects with an AggregateError naming the rooms that could not be saved.
+   */
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.opening.values());
+    const closings = [...this.getRoomIds().map((id) => this.closeRoom(id)), ...this.closingRooms.values()];
+    const results = await Promise.allSettled(closings);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) {
+      throw new AggregateError(
+        failures.map((f) => f.reason),
+        `${failures.length} room(s) could not be persisted on close`,
+      );
+    }
+  }
+
+  private async createAndLoad(roomId: string, optionsFor?: (roomId: string) => RoomOptions): Promise<Room> {
+    try {
+      // A previous instance of this room may still be saving; load after it.
+      await this.closingRooms.get(roomId)?.catch(() => {});
+      const room = new Room(this.roomOptions(roomId, optionsFor?.(roomId) ?? {}));
+      try {
+        await room.load();
+      } catch (error) {
+        room.close({ flush: false }).catch(() => {});
+        throw new RoomLoadError(roomId, error);
+      }
+      this.rooms.set(roomId, room);
+      room.watchSessionCount((_, count) => {
+        if (count === 0) this.scheduleIdleClose(roomId, room);
+        else this.clearIdleTimer(roomId);
+      });
+      if (room.getSessionCount() === 0) this.scheduleIdleClose(roomId, room);
+      return room;
+    } catch (error) {
+      const loadError = error instanceof RoomLoadError ? error : new RoomLoadError(roomId, error);
+      this.logger.error({ roomId, err: loadError }, 'room failed to open');
+      throw loadError;
+    } finally {
+      this.opening.delete(roomId);
+    }
+  }
+
+  private roomOptions(roomId: string, options: RoomOptions): RoomOptions {
+    const ownStorage = options.storage !== undefined || options.createStorage !== undefined;
+    return {
+      ...options,
+      roomId,
+      logger: options.logger ?? this.logger,
+      storage: ownStorage ? options.storage : this.options.createStorage?.(roomId),
+    };
+  }
+
+  private scheduleIdleClose(roomId: string, room: Room): void {
+    this.clearIdleTimer(roomId);
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(roomId);
+      if (this.rooms.get(roomId) !== room || room.getSessionCount() > 0) return;
+      this.closeRoom(roomId).catch((error: unknown) => {
+        this.logger.error({ roomId, err: error }, 'idle room could not be persisted on close');
+      });
+    }, this.idleTimeout);
+    timer.unref();
+    this.idleTimers.set(roomId, timer);
+  }
+
+  private clearIdleTimer(roomId: string): void {
+    const timer = this.idleTimers.get(roomId);
+    if (timer) {
+      clearTimeout(timer);
+      this.idleTimers.delete(roomId);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Names that must never be used as a key or field name anywhere in a frame
+ * (SPEC B2): assigning them on an ordinary object would reach the prototype chain.
+ */
+const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** True when `name` may not appear as a key or field name. */
+export function isForbiddenName(name: string): boolean {
+  return FORBIDDEN_NAMES.has(name);
+}

@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { checkBufferDelta, looksLikeBufferDelta } from './buffer-delta-shape.js';
+import { isForbiddenName } from './forbidden-names.js';
+import type { FrameError, FrameErrorCode } from './frame-error.js';
+import type { FrameLimits } from './frame-limits.js';
+import type { ClientMessage, Patch } from './messages.js';
+import { isPlainObject } from './plain-object.js';
+
+/** The outcome of {@link parseClientFrame}: a typed frame or a precise error. */
+export type ParseResult = { ok: true; frame: ClientMessage } | { ok: false; error: FrameError };
+
+// The envelope is checked with zod; the patches inside are walked by hand below
+// because their rules (key budgets, depth, forbidden names, buffer deltas) span
+// the whole frame and must stop early to keep the work bounded.
+const patchList = z.array(z.unknown()).optional();
+const timestamp = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+function envelopeSchemas(limits: FrameLimits) {
+  return {
+    patch: z.object({
+      type: z.literal('patch'),
+      messageId: z.string().max(limits.maxMessageIdLength),
+      documentPatches: patchList,
+      ephemeralPatches: patchList,
+    }),
+    reconnect: z.object({
+      type: z.literal('reconnect'),
+      lastTimestamp: timestamp,
+      protocolVersion: z.number(),
+      documentPatches: patchList,
+      ephemeralPatches: patchList,
+    }),
+    'auth-refresh': z.object({
+      type: z.literal('auth-refresh'),
+      token: z.string().min(1).max(limits.maxTokenLength),
+    }),
+  } as const;
+}
+
+type EnvelopeSchemas = ReturnType<typeof envelopeSchemas>;
+const schemaCache = new WeakMap<FrameLimits, EnvelopeSchemas>();
+
+function schemasFor(limits: FrameLimits): EnvelopeSchemas {
+  let schemas = schemaCache.get(limits);
+  if (!schemas) {
+    schemas = envelopeSchemas(limits);
+    schemaCache.set(limits, schemas);
+  }
+  return schemas;
+}
+
+function fail(code: FrameErrorCode, message: string): { ok: false; error: FrameError } {
+  return { ok: false, error: { code, message } };
+}
+
+class FrameRejection extends Error {
+  constructor(readonly frameError: FrameError) {
+    super(frameError.message);
+  }
+}
+
+function reject(code: FrameErrorCode, message: string): never {
+  throw new FrameRejection({ code, message });
+}
+
+/** Walks the patches of one frame, sharing one key budget across all of them. */
+class PatchChecker {
+  private keysLeft: number;
+
+  constructor(private readonly limits: FrameLimits) {
+    this.keysLeft = limits.maxKeysPerFrame;
+  }
+
+  checkList(list: readonly unknown[] | undefined, where: string): Patch[] | undefined {
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) this.checkPatch(list[i], `${where}[${i}]`);
+    return list as Patch[];
+  }
+
+  private checkPatch(patch: unknown, where: string): void {
+    if (!isPlainObject(patch)) reject('invalid-patch', `${where} must be an object of components`);
+    for (const key of Object.keys(patch)) {
+      if (--this.keysLeft < 0) {
+        reject('too-many-keys', `frame holds more than ${this.limits.maxKeysPerFrame} keys`);
+      }
+      this.checkName(key, `${where} key`);
+      this.checkComponent(patch[key], `${where}["${key}"]`);
+    }
+  }
+
+  private checkComponent(component: unknown, where: string): void {
+    if (!isPlainObject(component)) reject('invalid-component', `${where} must be an object of fields`);
+    const fields = Object.keys(component);
+    if (fields.length > this.limits.maxFieldsPerComponent) {
+      reject('too-many-fields', `${where} has more than ${this.limits.maxFieldsPerComponent} fields`);
+    }
+    for (const field of fields) {
+      this.checkName(field, `${where} field`);
+      const value = component[field];
+      if (field === '_exists' && typeof value !== 'boolean') {
+        reject('invalid-component', `${where}._exists must be a boolean`);
+      }
+      if (looksLikeBufferDelta(value)) {
+        const problem = checkBufferDelta(value as Record<string, unknown>, this.limits.maxBufferLength);
+        if (problem !== null) {
+          const code = problem.includes('maximum buffer length') ? 'buffer-too-long' : 'invalid-buffer-delta';
+          reject(code, `${where}.${field}: ${problem}`);
+        }
+      } else {
+        this.checkValue(value, `${where}.${field}`);
+      }
+    }
+  }
+
+  /** Iterative walk of a JSON value: depth and names are checked without recursion. */
+  private checkValue(root: unknown, where: string): void {
+    if (typeof root !== 'object' || root === null) return;
+    const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
+    while (stack.length > 0) {
+      const { value, depth } = stack.pop() as { value: object; depth: number };
+      if (depth > this.limits.maxDepth) {
+        reject('too-deep', `${where} is nested deeper than ${this.limits.maxDepth} levels`);
+      }
+      const children: unknown[] = Array.isArray(value) ? value : this.objectChildren(value, where);
+      for (const child of children) {
+        if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+
+  private objectChildren(value: object, where: string): unknown[] {
+    const record = value as Record<string, unknown>;
+    const children: unknown[] = [];
+    for (const name of Object.keys(record)) {
+      if (isForbiddenName(name)) reject('forbidden-name', `${where} contains the forbidden name "${name}"`);
+      children.push(record[name]);
+    }
+    return children;
+  }
+
+  private checkName(name: string, where: string): void {
+    if (isForbiddenName(name)) reject('forbidden-name', `${where} "${name}" is forbidden`);
+    if (name.length > this.limits.maxKeyLength) {
+      reject('key-too-long', `${where} is longer than ${this.limits.maxKeyLength} characters`);
+    }
+  }
+}
+
+function describeZodIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid frame';
+  const path = issue.path.length > 0 ? issue.path.join('.') : 'frame';
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Turns one untrusted WebSocket message into a typed client frame, or a precise
+ * error (SPEC B2). The work is bounded by the size of the input: the size is
+ * checked before parsing, and every walk stops at the configured limits.
+ *
+ * @example
+ * ```ts
+ * const result = parseClientFrame('{"type":"patch","messageId":"m1"}', DEFAULT_FRAME_LIMITS);
+ * if (result.ok) console.log(result.frame.type); // 'patch'
+ * else console.log(result.error.code);
+ * ```
+ */
+export function parseClientFrame(data: string, limits: FrameLimits): ParseResult {
+  // A UTF-8 byte is at most one UTF-16 unit, so length alone settles most cases.
+  if (data.length > limits.maxFrameBytes || Buffer.byteLength(data, 'utf8') > limits.maxFrameBytes) {
+    return fail('frame-too-large', `frame exceeds ${limits.maxFrameBytes} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return fail('invalid-json', 'frame is not valid JSON');
+  }
+  if (!isPlainObject(parsed)) return fail('not-an-object', 'frame must be a JSON object');
+  const type = parsed.type;
+  const schemas = schemasFor(limits);
+  if (type !== 'patch' && type !== 'reconnect' && type !== 'auth-refresh') {
+    return fail('unknown-type', `unknown frame type ${JSON.stringify(type) ?? 'undefined'}`);
+  }
+  const envelope = schemas[type].safeParse(parsed);
+  if (!envelope.success) return fail('invalid-field', describeZodIssue(envelope.error));
+  const frame = envelope.data;
+  if (frame.type === 'auth-refresh') return { ok: true, frame };
+  try {
+    const checker = new PatchChecker(limits);
+    const documentPatches = checker.checkList(frame.documentPatches, 'documentPatches');
+    const ephemeralPatches = checker.checkList(frame.ephemeralPatches, 'ephemeralPatches');
+    if (frame.type === 'patch') {
+      return {
+        ok: true,
+        frame: { type: 'patch', messageId: frame.messageId, documentPatches, ephemeralPatches },
+      };
+    }
+    return {
+      ok: true,
+      frame: {
+        type: 'reconnect',
+        lastTimestamp: frame.lastTimestamp,
+        protocolVersion: frame.protocolVersion,
+        documentPatches,
+        ephemeralPatches,
+      },
+    };
+  } catch (err) {
+    if (err instanceof FrameRejection) return { ok: false, error: err.frameError };
+    throw err;
+  }
+}
+
+/**
+ * Validates a list of patches from outside a frame (for example a server-side
+ * edit through the admin API) by the same rules as client frames.
+ */
+export function checkPatchList(
+  patches: unknown,
+  limits: FrameLimits,
+): { ok: true; patches: Patch[] } | { ok: false; error: FrameError } {
+  if (!Array.isArray(patches)) return fail('invalid-field', 'patches must be an array');
+  try {
+    const checked = new PatchChecker(limits).checkList(patches, 'patches') ?? [];
+    return { ok: true, patches: checked };
+  } catch (err) {
+    if (err instanceof FrameRejection) return { ok: false, error: err.frameError };
+    throw err;
+  }
+}

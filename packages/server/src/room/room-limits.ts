@@ -1,0 +1,46 @@
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../protocol/frame-limits.js';
+
+/**
+ * Limits a room enforces on its sessions (SPEC B3, B4), on top of the
+ * per-frame {@link FrameLimits}. Exceeding a rate or the invalid-frame budget
+ * closes the session with a documented close code.
+ */
+export interface RoomLimits extends FrameLimits {
+  /** Sustained frames per second per session. Default 100 (the published client sends at most 30). */
+  framesPerSecond: number;
+  /** Frames a session may send in a burst above the sustained rate. Default 300. */
+  frameBurst: number;
+  /** Sustained bytes per second per session. Default 4 MiB. */
+  bytesPerSecond: number;
+  /** Bytes a session may send in a burst. Default 16 MiB. */
+  byteBurst: number;
+  /** Sessions one room holds at most. Default 1,000. */
+  maxSessionsPerRoom: number;
+  /** Invalid frames a session may send per minute before it is closed. Default 10. */
+  maxInvalidFramesPerMinute: number;
+  /** Frames held for a session while an `auth-refresh` is checked. Default 256. */
+  maxQueuedFrames: number;
+}
+
+/** Defaults of {@link RoomLimits}. */
+export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
+  ...DEFAULT_FRAME_LIMITS,
+  framesPerSecond: 100,
+  frameBurst: 300,
+  bytesPerSecond: 4 * 1024 * 1024,
+  byteBurst: 16 * 1024 * 1024,
+  maxSessionsPerRoom: 1_000,
+  maxInvalidFramesPerMinute: 10,
+  maxQueuedFrames: 256,
+});
+
+/** Fills unspecified limits with defaults and rejects nonsensical values. */
+export function resolveRoomLimits(overrides: Partial<RoomLimits> | undefined): RoomLimits {
+  const limits: RoomLimits = { ...DEFAULT_ROOM_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new RangeError(`limit ${name} must be a non-negative number, got ${String(value)}`);
+    }
+  }
+  return limits;
+}

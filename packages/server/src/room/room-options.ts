@@ -1,0 +1,45 @@
+import type { RoomSnapshot } from '../document/room-snapshot.js';
+import type { Patch } from '../protocol/messages.js';
+import type { Logger } from './logger.js';
+import type { Room } from './room.js';
+import type { RoomLimits } from './room-limits.js';
+import type { TokenRefreshResult } from './session.js';
+import type { Storage } from './storage.js';
+
+/** Default minimum time between whole-snapshot saves, in ms. */
+export const DEFAULT_SAVE_THROTTLE_MS = 10_000;
+
+/**
+ * Options of a {@link Room}. Every callback is guarded: one that throws is
+ * logged and does not disturb the room.
+ */
+export interface RoomOptions {
+  /** Restore from a previous snapshot (used when storage holds nothing). */
+  initialSnapshot?: RoomSnapshot;
+  /** Pluggable persistence backend. */
+  storage?: Storage;
+  /** Factory for the storage, as in the published 2.x server; `storage` wins when both are given. */
+  createStorage?: () => Storage;
+  /** Called when document state changes. */
+  onDataChange?: (room: Room) => void;
+  /** Called with the document patches of every applied write. */
+  onDocumentPatch?: (room: Room, patches: Patch[]) => void;
+  /** Called after each session removal (SPEC S2). */
+  onSessionRemoved?: (room: Room, info: { sessionId: string; remaining: number }) => void;
+  /**
+   * Called when a client sends an `auth-refresh` frame: return the new
+   * permissions (and optionally metadata); throw to drop the session (SPEC C5).
+   */
+  onTokenRefresh?: (
+    room: Room,
+    info: { sessionId: string; clientId: string; token: string },
+  ) => TokenRefreshResult | Promise<TokenRefreshResult>;
+  /** Minimum ms between persistence saves for load/save storages. Default 10000. */
+  saveThrottleMs?: number;
+  /** Limits on frames, rates and sessions; unspecified ones take their defaults. */
+  limits?: Partial<RoomLimits>;
+  /** Where warnings and errors go. Default: JSON lines on stderr. */
+  logger?: Logger;
+  /** The room's id, for logs. Set by {@link RoomManager}. */
+  roomId?: string;
+}

@@ -1,0 +1,85 @@
+import type { RoomLimits } from './room-limits.js';
+import { TokenBucket } from './token-bucket.js';
+import type { WebSocketLike } from './web-socket-like.js';
+
+/** What a session may do: `readonly` sessions are acked but their writes are not applied (SPEC A2). */
+export type SessionPermission = 'readonly' | 'readwrite';
+
+/** Public description of one session. */
+export interface SessionInfo {
+  sessionId: string;
+  clientId: string;
+  permissions: SessionPermission;
+  metadata?: unknown;
+}
+
+/** The result of re-authorizing a session on `auth-refresh` (SPEC C5). */
+export interface TokenRefreshResult {
+  permissions: SessionPermission;
+  metadata?: unknown;
+}
+
+/** Re-authorizes one session; throw (or reject) to close it. */
+export type SessionTokenRefresher = (token: string) => TokenRefreshResult | Promise<TokenRefreshResult>;
+
+const MINUTE_MS = 60_000;
+
+/** True for the two permission strings. */
+export function isSessionPermission(value: unknown): value is SessionPermission {
+  return value === 'readonly' || value === 'readwrite';
+}
+
+/**
+ * One WebSocket connection attached to a room: identity, permission, metadata
+ * and the per-session state that keeps frames in order (SPEC O1) and in bounds (SPEC B3, B4).
+ */
+export class Session {
+  /** Frames that arrived while an earlier frame (an `auth-refresh`) was still being handled. */
+  readonly inbox: string[] = [];
+  /** True while an asynchronous step holds later frames back. */
+  busy = false;
+  closed = false;
+  private readonly frames: TokenBucket;
+  private readonly bytes: TokenBucket;
+  private invalidFrames = 0;
+  private invalidWindowStart = performance.now();
+
+  constructor(
+    readonly sessionId: string,
+    readonly clientId: string,
+    readonly socket: WebSocketLike,
+    public permissions: SessionPermission,
+    public metadata: unknown,
+    private readonly limits: RoomLimits,
+    readonly refreshToken: SessionTokenRefresher | undefined,
+  ) {
+    this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst);
+  }
+
+  /** Charges one frame of `length` bytes against the rate limits; false when over. */
+  withinRate(length: number): boolean {
+    return this.frames.take(1) && this.bytes.take(length);
+  }
+
+  /** Counts an invalid frame; false once the session exceeded its budget for this minute. */
+  countInvalidFrame(): boolean {
+    const now = performance.now();
+    if (now - this.invalidWindowStart > MINUTE_MS) {
+      this.invalidWindowStart = now;
+      this.invalidFrames = 0;
+    }
+    this.invalidFrames++;
+    return this.invalidFrames <= this.limits.maxInvalidFramesPerMinute;
+  }
+
+  info(): SessionInfo {
+    const info: SessionInfo = {
+      sessionId: this.sessionId,
+      clientId: this.clientId,
+      permissions: this.permissions,
+    };
+    if (this.metadata !== undefined) info.metadata = this.metadata;
+    return info;
+  }
+}

@@ -1,0 +1,40 @@
+import { Room, type RoomOptions, type SessionPermission, silentLogger } from '../../src/index.js';
+import { FakeSocket } from './fake-socket.js';
+
+/** A connected fake client: its socket, session id and helpers to send frames. */
+export interface FakeClient {
+  socket: FakeSocket;
+  sessionId: string;
+  clientId: string;
+  send(frame: unknown): void;
+  sendRaw(text: string): void;
+}
+
+/** A room with a silent logger unless told otherwise. */
+export function createRoom(options: RoomOptions = {}): Room {
+  return new Room({ logger: silentLogger, ...options });
+}
+
+let clientCounter = 0;
+
+/** Connects a fake socket to `room`. */
+export function connect(
+  room: Room,
+  options: { clientId?: string; permissions?: SessionPermission; metadata?: unknown } = {},
+): FakeClient {
+  const socket = new FakeSocket();
+  const clientId = options.clientId ?? `client-${++clientCounter}`;
+  const sessionId = room.handleSocketConnect({
+    socket,
+    clientId,
+    permissions: options.permissions ?? 'readwrite',
+    metadata: options.metadata,
+  });
+  return {
+    socket,
+    sessionId,
+    clientId,
+    send: (frame) => room.handleSocketMessage(sessionId, JSON.stringify(frame)),
+    sendRaw: (text) => room.handleSocketMessage(sessionId, text),
+  };
+}
