@@ -7,6 +7,7 @@ import { ChangeList } from './change-list.js';
 import { type ComponentEntry, createEntry, emptyRecord } from './component-entry.js';
 import type { RoomSnapshot } from './room-snapshot.js';
 import { SnapshotFormatError } from './snapshot-format-error.js';
+import type { StoredComponent } from './stored-component.js';
 
 /**
  * The durable, clocked document of one room (SPEC D1-D10). Pure: no IO, no timers.
@@ -121,6 +122,17 @@ export class ClockedDocument {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     return { fields: { ...entry.fields }, stamps: { ...entry.stamps }, deleted: entry.tombstone };
+  }
+
+  /** Copies of the current state of `keys`, as a storage commit records them. */
+  readComponents(keys: Iterable<string>): StoredComponent[] {
+    const out: StoredComponent[] = [];
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (entry)
+        out.push({ key, data: Object.assign({}, entry.fields), stamps: Object.assign({}, entry.stamps) });
+    }
+    return out;
   }
 
   /**

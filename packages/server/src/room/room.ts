@@ -15,6 +15,7 @@ import type {
 } from '../protocol/messages.js';
 import { checkPatchList, parseClientFrame } from '../protocol/parse-client-frame.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -29,7 +30,7 @@ import {
   type TokenRefreshResult,
 } from './session.js';
 import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
-import type { Storage } from './storage.js';
+import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
 /** Options of {@link Room.handleSocketConnect}. */
@@ -44,7 +45,7 @@ export interface SocketConnectOptions {
 }
 
 /** Counters of one room, for metrics and tests. */
-export interface RoomStats extends PersistenceStats {
+export interface RoomStats extends PersistenceStats, CommitStats {
   framesReceived: number;
   framesRejected: number;
 }
@@ -82,7 +83,11 @@ export class Room {
   private readonly ephemeral = new EphemeralState();
   private readonly sessions = new Map<string, Session>();
   private readonly storage: Storage | undefined;
+  /** Whole-snapshot saving: the seed's throttled saves, or journal folding for storages that ask for it. */
   private readonly persistence: SnapshotPersistence | undefined;
+  /** Incremental commits that acks wait for, when the storage supports them. */
+  private readonly pipeline: CommitPipeline | undefined;
+  private readonly incrementalStorage: IncrementalStorage | undefined;
   private readonly limits: RoomLimits;
   private readonly logger: Logger;
   private readonly logContext: { roomId?: string };
@@ -104,6 +109,16 @@ export class Room {
     if (!Number.isFinite(throttle) || throttle < 0) {
       throw new RangeError(`saveThrottleMs must be a non-negative number, got ${throttle}`);
     }
+    this.incrementalStorage = this.storage && isIncrementalStorage(this.storage) ? this.storage : undefined;
+    this.pipeline = this.incrementalStorage
+      ? new CommitPipeline(
+          this.incrementalStorage,
+          (keys) => this.document.readComponents(keys),
+          () => this.document.clock,
+          this.logger,
+          this.logContext,
+        )
+      : undefined;
     this.persistence = this.storage
       ? new SnapshotPersistence(
           this.storage,
@@ -127,7 +142,11 @@ export class Room {
 
   /** Counters of frames and saves. */
   get stats(): RoomStats {
-    return { ...this.counters, ...(this.persistence?.stats ?? { saves: 0, saveFailures: 0 }) };
+    return {
+      ...this.counters,
+      ...(this.persistence?.stats ?? { saves: 0, saveFailures: 0 }),
+      ...(this.pipeline?.stats ?? { commits: 0, commitFailures: 0, heldFrames: 0 }),
+    };
   }
 
   /**
@@ -280,8 +299,9 @@ export class Room {
     return timestamp;
   }
 
-  /** Saves now (when anything changed since the last save) and resolves once stored. */
+  /** Commits and saves everything written so far, resolving once it is stored. */
   async flush(): Promise<void> {
+    await this.pipeline?.flush();
     await this.persistence?.flush();
   }
 
@@ -300,9 +320,17 @@ export class Room {
     const flush = options.flush ?? true;
     this.closing = (async () => {
       try {
-        if (flush) await this.persistence?.flush();
+        if (flush) {
+          // A journaling storage may want its journal folded into a snapshot now.
+          if (this.incrementalStorage?.wantsSnapshot?.('close')) this.persistence?.markDirty();
+          await this.flush();
+        }
       } finally {
+        this.pipeline?.stop();
         this.persistence?.stop();
+        await this.incrementalStorage?.close?.().catch((error: unknown) => {
+          this.logger.warn({ ...this.logContext, err: error }, 'storage close failed');
+        });
       }
     })();
     return this.closing;
@@ -485,9 +513,13 @@ export class Room {
   }
 
   private writeDocument(documentPatches: Patch[]): number {
-    const timestamp = this.document.applyPatches(documentPatches) as number;
+    const pipeline = this.pipeline;
+    const timestamp = this.document.applyPatches(
+      documentPatches,
+      pipeline ? (key) => pipeline.stage(key) : undefined,
+    ) as number;
     this.written = true;
-    this.persistence?.markDirty();
+    if (!pipeline || this.incrementalStorage?.wantsSnapshot?.('write')) this.persistence?.markDirty();
     this.callback('onDocumentPatch', () => this.options.onDocumentPatch?.(this, documentPatches));
     this.callback('onDataChange', () => this.options.onDataChange?.(this));
     return timestamp;
@@ -549,7 +581,13 @@ export class Room {
     this.broadcast(null, { type: 'clientCount', count: this.sessions.size });
   }
 
+  /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
   private deliver(session: Session, text: string): void {
+    if (this.pipeline) this.pipeline.deliver(() => this.sendNow(session, text));
+    else this.sendNow(session, text);
+  }
+
+  private sendNow(session: Session, text: string): void {
     if (session.closed) return;
     try {
       session.socket.send(text);

@@ -1,0 +1,616 @@
+/**
+ * Core benchmark: our library against the published server
+ * (`@woven-ecs/canvas-store-server@2.0.2`) on identical, pre-serialized
+ * workloads, in one process. Run with `npm run bench:core` (needs `--expose-gc`).
+ *
+ * Prints a markdown report and writes it to `bench/results/core.md`.
+ * This is a report: nothing here fails on slow numbers.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import {
+  type BenchRoom,
+  type CapturingSocket,
+  capturingSocket,
+  countingSocket,
+  IMPLS,
+  type Impl,
+  noopSocket,
+  OURS,
+  PUBLISHED,
+} from './lib/impls.js';
+import {
+  canForceGc,
+  forceGc,
+  median,
+  type SampleOptions,
+  type Samples,
+  sample,
+  settledHeapUsed,
+  timeIt,
+} from './lib/measure.js';
+import { type Align, formatMs, formatNumber, formatRatio, markdownTable } from './lib/table.js';
+import {
+  creationFrames,
+  type PatchStream,
+  patchFrame,
+  patchStream,
+  reconnectFrame,
+  shapeKey,
+} from './lib/workload.js';
+
+const THROUGHPUT = { baseComponents: 5_000, frames: 20_000, seed: 42, warmupRounds: 2, rounds: 9 };
+const SIZES = [10_000, 100_000] as const;
+const HEAP_SIZE = 100_000;
+const BUILD_PER_FRAME = 1_000;
+const CHANGED_KEYS = 5;
+
+const RECENT_RECONNECT: SampleOptions = { warmup: 5, minReps: 9, maxReps: 1_000, budgetMs: 1_500 };
+const FULL_RECONNECT: SampleOptions = { warmup: 2, minReps: 7, maxReps: 200, budgetMs: 2_500 };
+const SNAPSHOT: SampleOptions = { warmup: 2, minReps: 7, maxReps: 200, budgetMs: 2_500 };
+
+type ImplId = Impl['id'];
+
+/** A measured value, or the reason it could not be measured. */
+type Measurement = { ok: true; value: number; samples?: Samples } | { ok: false; reason: string };
+
+function measured(value: number, samples?: Samples): Measurement {
+  return samples ? { ok: true, value, samples } : { ok: true, value };
+}
+
+function notAvailable(reason: string): Measurement {
+  return { ok: false, reason };
+}
+
+interface Row {
+  metric: string;
+  better: 'higher' | 'lower';
+  format: (value: number) => string;
+  /** Words for "ours is better" and "ours is worse". */
+  words: [string, string];
+  results: Record<ImplId, Measurement>;
+}
+
+const notes: string[] = [];
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function connectWriter(room: BenchRoom): { writer: string; writerSocket: ReturnType<typeof countingSocket> } {
+  const writerSocket = countingSocket();
+  const writer = room.handleSocketConnect({
+    socket: writerSocket,
+    clientId: 'writer',
+    permissions: 'readwrite',
+  });
+  // A second session receives every broadcast (into a no-op socket).
+  room.handleSocketConnect({ socket: noopSocket(), clientId: 'viewer', permissions: 'readwrite' });
+  return { writer, writerSocket };
+}
+
+/** The live components of a snapshot, as canonical JSON per key (tombstones dropped). */
+function liveState(room: BenchRoom): { live: Map<string, string>; tombstones: number } {
+  const live = new Map<string, string>();
+  let tombstones = 0;
+  const { state } = room.getSnapshot();
+  for (const key of Object.keys(state)) {
+    const component = state[key] as Record<string, unknown>;
+    if (component._exists === false) {
+      tombstones++;
+      continue;
+    }
+    const fields = Object.keys(component).sort();
+    live.set(key, JSON.stringify(fields.map((field) => [field, component[field]])));
+  }
+  return { live, tombstones };
+}
+
+function sameLiveState(a: Map<string, string>, b: Map<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// 1. Patch apply throughput
+// ---------------------------------------------------------------------------
+
+interface RoundResult {
+  framesPerSecond: number;
+  problem: string | null;
+  state?: ReturnType<typeof liveState>;
+}
+
+function throughputRound(impl: Impl, stream: PatchStream, keepState: boolean): RoundResult {
+  const handle = impl.create();
+  const { room } = handle;
+  const { writer, writerSocket } = connectWriter(room);
+  for (const frame of stream.baseFrames) room.handleSocketMessage(writer, frame);
+  const clockBefore = handle.clock();
+  writerSocket.sent = 0;
+  forceGc();
+  const { frames } = stream;
+  const elapsed = timeIt(() => {
+    for (let i = 0; i < frames.length; i++) room.handleSocketMessage(writer, frames[i] as string);
+  });
+  let problem: string | null = null;
+  if (writerSocket.closed) problem = 'the writer session was closed';
+  else if (writerSocket.sent !== frames.length)
+    problem = `writer got ${writerSocket.sent} frames for ${frames.length} writes`;
+  else if (!writerSocket.last?.includes('"type":"ack"'))
+    problem = `last frame to the writer was ${writerSocket.last}`;
+  else if (handle.clock() !== clockBefore + frames.length) {
+    problem = `clock moved by ${handle.clock() - clockBefore}, expected ${frames.length}`;
+  }
+  const state = keepState ? liveState(room) : undefined;
+  handle.dispose();
+  const result: RoundResult = { framesPerSecond: frames.length / (elapsed / 1000), problem };
+  if (state) result.state = state;
+  return result;
+}
+
+function benchThroughput(): { row: Row; details: string[][]; pairedRatio: number | null } {
+  log(`[1/2] patch apply throughput: generating ${formatNumber(THROUGHPUT.frames)} frames...`);
+  const stream = patchStream({
+    baseComponents: THROUGHPUT.baseComponents,
+    frames: THROUGHPUT.frames,
+    seed: THROUGHPUT.seed,
+  });
+  const rates: Record<ImplId, number[]> = { ours: [], published: [] };
+  const problems: Partial<Record<ImplId, string>> = {};
+  const states: Partial<Record<ImplId, ReturnType<typeof liveState>>> = {};
+  const totalRounds = THROUGHPUT.warmupRounds + THROUGHPUT.rounds;
+  for (let round = 0; round < totalRounds; round++) {
+    // Alternate the order so neither implementation always runs on a "fresh" heap.
+    const order = round % 2 === 0 ? IMPLS : [...IMPLS].reverse();
+    for (const impl of order) {
+      const result = throughputRound(impl, stream, round === 0);
+      if (result.state) states[impl.id] = result.state;
+      if (result.problem) problems[impl.id] ??= result.problem;
+      if (round >= THROUGHPUT.warmupRounds) rates[impl.id].push(result.framesPerSecond);
+    }
+    log(`  round ${round + 1}/${totalRounds}${round < THROUGHPUT.warmupRounds ? ' (warm-up)' : ''} done`);
+  }
+  const { mix } = stream;
+  // Rounds are interleaved, so round i of both ran under similar machine load.
+  const paired = rates.ours.map((rate, i) => rate / (rates.published[i] as number));
+  const pairedRatio = paired.length > 0 && paired.every(Number.isFinite) ? median(paired) : null;
+  notes.push(
+    `Patch stream: ${formatNumber(THROUGHPUT.frames)} frames (${formatNumber(stream.bytes / THROUGHPUT.frames, 0)} bytes each on average; ` +
+      `${formatNumber(mix.updates)} updates of 1-3 fields, ${formatNumber(mix.creates)} creations of 8-field shapes, ` +
+      `${formatNumber(mix.deletes)} deletions; 1-3 keys per frame) applied by one readwrite session to a room pre-built ` +
+      `with ${formatNumber(THROUGHPUT.baseComponents)} shapes, a second readwrite session receiving broadcasts into a no-op socket. ` +
+      `A fresh room per round; ${THROUGHPUT.warmupRounds} warm-up + ${THROUGHPUT.rounds} measured rounds per implementation, ` +
+      'interleaved; the median round is reported.',
+  );
+  const ours = states.ours;
+  const published = states.published;
+  if (ours && published) {
+    const same = sameLiveState(ours.live, published.live);
+    notes.push(
+      `After the stream both servers hold ${same ? 'the same' : 'DIFFERENT'} live document ` +
+        `(ours ${formatNumber(ours.live.size)} live components, published ${formatNumber(published.live.size)}). ` +
+        `getSnapshot() lists ${formatNumber(ours.tombstones)} tombstones in ours and ${formatNumber(published.tombstones)} ` +
+        'in the published server (SPEC D10: ours returns only the live document).',
+    );
+  }
+  const results = {} as Record<ImplId, Measurement>;
+  const details: string[][] = [];
+  for (const impl of IMPLS) {
+    const problem = problems[impl.id];
+    const list = rates[impl.id];
+    results[impl.id] = problem ? notAvailable(problem) : measured(median(list));
+    details.push([
+      'Patch apply throughput',
+      impl.id,
+      String(list.length),
+      `${formatNumber(median(list))} frames/s`,
+      `${formatNumber(Math.min(...list))} frames/s`,
+      `${formatNumber(Math.max(...list))} frames/s`,
+    ]);
+  }
+  return {
+    row: {
+      metric: `Patch apply throughput (frames/s, ${formatNumber(THROUGHPUT.frames)}-frame stream)`,
+      better: 'higher',
+      format: (value) => formatNumber(value),
+      words: ['faster', 'slower'],
+      results,
+    },
+    details,
+    pairedRatio,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// 2-5. Reconnects, snapshot and heap on big rooms
+// ---------------------------------------------------------------------------
+
+interface ChangedField {
+  key: string;
+  field: string;
+  value: number;
+}
+
+interface SizeWorkload {
+  size: number;
+  build: string[];
+  changes: string[];
+  changed: ChangedField[];
+}
+
+function sizeWorkload(size: number): SizeWorkload {
+  const build = creationFrames(size, BUILD_PER_FRAME, 7, 'build');
+  const changed: ChangedField[] = [];
+  const changes: string[] = [];
+  for (let k = 0; k < CHANGED_KEYS; k++) {
+    const id = Math.floor(((k + 0.5) * size) / CHANGED_KEYS);
+    const change = { key: shapeKey(id), field: 'x', value: 1_000_000 + k + 0.25 };
+    changed.push(change);
+    changes.push(patchFrame(`change${k}`, { [change.key]: { [change.field]: change.value } }));
+  }
+  return { size, build, changes, changed };
+}
+
+/** What a reconnect reply must hold: these exact field values, or this many keys. */
+type ReplyExpectation = { changed: ChangedField[] } | { keyCount: number };
+
+/** Checks a reconnect reply (SPEC D7): a `patch` with clientId '' holding what is expected, then `synced`. */
+function checkReconnectReply(frames: readonly string[], expect: ReplyExpectation): string | null {
+  if (frames.length === 0) return 'no reply at all';
+  const messages = frames.map((frame) => JSON.parse(frame) as Record<string, unknown>);
+  const last = messages[messages.length - 1];
+  if (last?.type !== 'synced') return `the reply does not end with "synced" (got ${String(last?.type)})`;
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const message of messages) {
+    if (message.type !== 'patch' || message.clientId !== '' || !Array.isArray(message.documentPatches))
+      continue;
+    for (const patch of message.documentPatches as Record<string, Record<string, unknown>>[]) {
+      for (const key of Object.keys(patch)) merged[key] = { ...merged[key], ...patch[key] };
+    }
+  }
+  const keys = Object.keys(merged).length;
+  if ('keyCount' in expect) {
+    return keys === expect.keyCount ? null : `the reply holds ${keys} keys, expected ${expect.keyCount}`;
+  }
+  for (const { key, field, value } of expect.changed) {
+    if (merged[key]?.[field] !== value) return `the reply lacks ${key}.${field} = ${value}`;
+  }
+  return null;
+}
+
+interface SizeResult {
+  heapPerComponent: Measurement;
+  recent: Measurement;
+  full: Measurement;
+  snapshot: Measurement;
+  recentReplyKeys: number | null;
+  buildMs: number;
+}
+
+/** Times reconnect frames on a dedicated session whose socket captures the reply. */
+function reconnectSampler(
+  room: BenchRoom,
+  sessionId: string,
+  socket: CapturingSocket,
+  frame: string,
+): { once: () => readonly string[]; run: () => number } {
+  const run = (): number => {
+    socket.frames.length = 0;
+    socket.armed = true;
+    const elapsed = timeIt(() => room.handleSocketMessage(sessionId, frame));
+    socket.armed = false;
+    return elapsed;
+  };
+  return {
+    run,
+    once: () => {
+      run();
+      return [...socket.frames];
+    },
+  };
+}
+
+function measureReconnect(
+  sampler: ReturnType<typeof reconnectSampler>,
+  expect: ReplyExpectation,
+  options: SampleOptions,
+): Measurement {
+  try {
+    const problem = checkReconnectReply(sampler.once(), expect);
+    if (problem) return notAvailable(problem);
+    forceGc();
+    const samples = sample(sampler.run, options);
+    // The last measured reply must be as good as the first one.
+    const after = checkReconnectReply(sampler.once(), expect);
+    if (after) return notAvailable(`after repeating: ${after}`);
+    return measured(samples.median, samples);
+  } catch (error) {
+    return notAvailable(`threw ${String(error)}`);
+  }
+}
+
+function measureSize(impl: Impl, work: SizeWorkload): SizeResult {
+  forceGc();
+  const handle = impl.create();
+  const { room } = handle;
+  const { writer, writerSocket } = connectWriter(room);
+  const reconnectSocket = capturingSocket();
+  const reconnector = room.handleSocketConnect({
+    socket: reconnectSocket,
+    clientId: 'reconnector',
+    permissions: 'readwrite',
+  });
+  const heapBefore = settledHeapUsed();
+  const buildMs = timeIt(() => {
+    for (const frame of work.build) room.handleSocketMessage(writer, frame);
+  });
+  const heapAfter = settledHeapUsed();
+  const built = handle.clock();
+  const heapPerComponent: Measurement = canForceGc()
+    ? measured((heapAfter - heapBefore) / work.size)
+    : notAvailable('run with --expose-gc');
+  if (writerSocket.closed || built !== work.build.length) {
+    const reason = `building failed (clock ${built}, expected ${work.build.length}; writer closed: ${writerSocket.closed})`;
+    handle.dispose();
+    const failed = notAvailable(reason);
+    return {
+      heapPerComponent: failed,
+      recent: failed,
+      full: failed,
+      snapshot: failed,
+      recentReplyKeys: null,
+      buildMs,
+    };
+  }
+  for (const frame of work.changes) room.handleSocketMessage(writer, frame);
+
+  const recentSampler = reconnectSampler(room, reconnector, reconnectSocket, reconnectFrame(built));
+  const recent = measureReconnect(recentSampler, { changed: work.changed }, RECENT_RECONNECT);
+  let recentReplyKeys: number | null = null;
+  if (recent.ok) {
+    const reply = recentSampler.once().find((frame) => frame.startsWith('{"type":"patch"'));
+    if (reply) {
+      const patches =
+        (JSON.parse(reply) as { documentPatches?: Record<string, unknown>[] }).documentPatches ?? [];
+      recentReplyKeys = patches.reduce((sum, patch) => sum + Object.keys(patch).length, 0);
+    }
+  }
+
+  const fullSampler = reconnectSampler(room, reconnector, reconnectSocket, reconnectFrame(0));
+  const full = measureReconnect(fullSampler, { keyCount: work.size }, FULL_RECONNECT);
+  reconnectSocket.frames.length = 0;
+
+  let snapshot: Measurement;
+  try {
+    const first = room.getSnapshot();
+    const keys = Object.keys(first.state).length;
+    if (keys !== work.size)
+      snapshot = notAvailable(`getSnapshot() holds ${keys} keys, expected ${work.size}`);
+    else if (first.timestamp !== built + CHANGED_KEYS) {
+      snapshot = notAvailable(
+        `getSnapshot().timestamp is ${first.timestamp}, expected ${built + CHANGED_KEYS}`,
+      );
+    } else {
+      forceGc();
+      const samples = sample(() => timeIt(() => room.getSnapshot()), SNAPSHOT);
+      snapshot = measured(samples.median, samples);
+    }
+  } catch (error) {
+    snapshot = notAvailable(`threw ${String(error)}`);
+  }
+  handle.dispose();
+  return { heapPerComponent, recent, full, snapshot, recentReplyKeys, buildMs };
+}
+
+function timeRow(metric: string, results: Record<ImplId, Measurement>): Row {
+  return { metric, better: 'lower', format: formatMs, words: ['faster', 'slower'], results };
+}
+
+function sampleDetails(metric: string, results: Record<ImplId, Measurement>): string[][] {
+  return IMPLS.map((impl) => {
+    const result = results[impl.id];
+    if (!result.ok || !result.samples) return [metric, impl.id, '-', 'n/a', '-', '-'];
+    const { samples } = result;
+    return [
+      metric,
+      impl.id,
+      String(samples.reps),
+      formatMs(samples.median),
+      formatMs(samples.min),
+      formatMs(samples.max),
+    ];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+function cell(result: Measurement, format: (value: number) => string): string {
+  return result.ok ? format(result.value) : 'n/a';
+}
+
+function verdict(row: Row): { ratio: string; verdict: string } {
+  const ours = row.results.ours;
+  const published = row.results.published;
+  if (!ours.ok || !published.ok || published.value === 0) return { ratio: 'n/a', verdict: 'n/a' };
+  const ratio = ours.value / published.value;
+  const factor = row.better === 'higher' ? ratio : 1 / ratio;
+  const [better, worse] = row.words;
+  const text =
+    factor >= 1 ? `ours ${formatFactor(factor)} ${better}` : `ours ${formatFactor(1 / factor)} ${worse}`;
+  return { ratio: formatRatio(ratio), verdict: text };
+}
+
+function formatFactor(factor: number): string {
+  if (factor >= 100) return `${formatNumber(factor)}x`;
+  if (factor >= 10) return `${factor.toFixed(1)}x`;
+  return `${factor.toFixed(2)}x`;
+}
+
+function reasons(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  for (const row of rows) {
+    for (const impl of IMPLS) {
+      const result = row.results[impl.id];
+      if (!result.ok) lines.push(`n/a for ${impl.id}, "${row.metric}": ${result.reason}`);
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  if (!canForceGc())
+    log('warning: global.gc is not available (run node with --expose-gc); heap rows will be n/a');
+  const rows: Row[] = [];
+  const details: string[][] = [];
+
+  const throughput = benchThroughput();
+  rows.push(throughput.row);
+  details.push(...throughput.details);
+
+  const bySize = new Map<number, Record<ImplId, SizeResult>>();
+  for (const size of SIZES) {
+    log(`[2/2] room of ${formatNumber(size)} shapes: generating frames...`);
+    const work = sizeWorkload(size);
+    const results = {} as Record<ImplId, SizeResult>;
+    for (const impl of IMPLS) {
+      log(`  ${impl.id}: build, reconnects, snapshot...`);
+      results[impl.id] = measureSize(impl, work);
+      forceGc();
+    }
+    bySize.set(size, results);
+  }
+  const pick = (size: number, field: 'recent' | 'full' | 'snapshot' | 'heapPerComponent') => {
+    const results = bySize.get(size) as Record<ImplId, SizeResult>;
+    return { ours: results.ours[field], published: results.published[field] };
+  };
+  for (const size of SIZES) {
+    const metric = `Recent reconnect (${CHANGED_KEYS} changes), N=${formatNumber(size)}`;
+    rows.push(timeRow(metric, pick(size, 'recent')));
+    details.push(...sampleDetails(metric, pick(size, 'recent')));
+  }
+  for (const size of SIZES) {
+    const metric = `Full reconnect (lastTimestamp 0), N=${formatNumber(size)}`;
+    rows.push(timeRow(metric, pick(size, 'full')));
+    details.push(...sampleDetails(metric, pick(size, 'full')));
+  }
+  for (const size of SIZES) {
+    const metric = `getSnapshot(), N=${formatNumber(size)}`;
+    rows.push(timeRow(metric, pick(size, 'snapshot')));
+    details.push(...sampleDetails(metric, pick(size, 'snapshot')));
+  }
+  for (const size of SIZES) {
+    rows.push({
+      metric: `Heap per component (bytes), N=${formatNumber(size)}${size === HEAP_SIZE ? '' : ' (extra)'}`,
+      better: 'lower',
+      format: (value) => formatNumber(value),
+      words: ['smaller', 'larger'],
+      results: pick(size, 'heapPerComponent'),
+    });
+  }
+
+  const align: Align[] = ['left', 'right', 'right', 'right', 'left', 'left'];
+  const table = markdownTable(
+    ['Metric', 'ours', 'published', 'ours/published', 'better is', 'verdict'],
+    rows.map((row) => {
+      const { ratio, verdict: text } = verdict(row);
+      return [
+        row.metric,
+        cell(row.results.ours, row.format),
+        cell(row.results.published, row.format),
+        ratio,
+        row.better === 'higher' ? 'higher' : 'lower',
+        text,
+      ];
+    }),
+    align,
+  );
+  const detailTable = markdownTable(['Metric', 'impl', 'reps', 'median', 'min', 'max'], details, [
+    'left',
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+  ]);
+
+  const targets: string[] = [];
+  const recent100k = pick(HEAP_SIZE, 'recent');
+  targets.push(
+    recent100k.ours.ok
+      ? `- Recent reconnect < 1 ms at N=${formatNumber(HEAP_SIZE)}: ${recent100k.ours.value < 1 ? 'MET' : 'NOT MET'} ` +
+          `(ours ${formatMs(recent100k.ours.value)}, published ${cell(recent100k.published, formatMs)})`
+      : `- Recent reconnect < 1 ms at N=${formatNumber(HEAP_SIZE)}: NOT MEASURED (${recent100k.ours.reason})`,
+  );
+  const tp = throughput.row.results;
+  targets.push(
+    tp.ours.ok && tp.published.ok
+      ? `- Patch apply at least as fast as published: ${tp.ours.value >= tp.published.value ? 'MET' : 'NOT MET'} ` +
+          `(ours ${formatNumber(tp.ours.value)} frames/s, published ${formatNumber(tp.published.value)} frames/s, ` +
+          `ratio of medians ${formatRatio(tp.ours.value / tp.published.value)}, median of per-round ratios ` +
+          `${throughput.pairedRatio === null ? 'n/a' : formatRatio(throughput.pairedRatio)})`
+      : '- Patch apply at least as fast as published: NOT MEASURED (see n/a reasons)',
+  );
+
+  for (const size of SIZES) {
+    const results = bySize.get(size) as Record<ImplId, SizeResult>;
+    notes.push(
+      `N=${formatNumber(size)}: built from ${formatNumber(size / BUILD_PER_FRAME)} frames of ${formatNumber(BUILD_PER_FRAME)} ` +
+        `new 8-field shapes (build took ${formatMs(results.ours.buildMs)} in ours, ${formatMs(results.published.buildMs)} in published), ` +
+        `then ${CHANGED_KEYS} frames changing one field each; the recent reconnect asks for everything after the clock before ` +
+        `those ${CHANGED_KEYS} (reply keys: ours ${results.ours.recentReplyKeys ?? 'n/a'}, published ` +
+        `${results.published.recentReplyKeys ?? 'n/a'}). Every reply is parsed and checked (first and last repetition).`,
+    );
+  }
+  notes.push(
+    'Timings include JSON parsing of the incoming frame and JSON serialization of the reply, as a real socket would need. ' +
+      'Heap per component = (heapUsed after building - heapUsed before) / N, each after a forced full GC, in a fresh room ' +
+      'with the other implementation dropped; the pre-serialized frames exist before the first reading and are not counted.',
+    `Configuration: ours runs with its per-session rate limits raised (${OURS.label} would otherwise close the writer after ` +
+      `~300 frames; SPEC B4); ${PUBLISHED.label} runs with \`new Room({})\`. Everything else is default.`,
+  );
+
+  const elapsed = (performance.now() - started) / 1000;
+  const cpus = os.cpus();
+  const report = [
+    '# Core benchmark: ours vs published',
+    '',
+    `- Date: ${new Date().toISOString()}`,
+    `- Node: ${process.version} (${process.platform}/${process.arch})`,
+    `- CPU: ${cpus[0]?.model ?? 'unknown'} x ${cpus.length}`,
+    `- Run time: ${elapsed.toFixed(1)} s; 1-minute load average ${loadAtStart.toFixed(2)} at start, ` +
+      `${(os.loadavg()[0] ?? 0).toFixed(2)} at end (other processes on the machine add noise)`,
+    '',
+    'ours/published is the ratio of the two numbers; "better is" says which direction wins for that row.',
+    '',
+    table,
+    '',
+    '## Targets',
+    '',
+    ...targets,
+    '',
+    '## Spread',
+    '',
+    detailTable,
+    '',
+    '## Notes',
+    '',
+    ...notes.map((note) => `- ${note}`),
+    ...reasons(rows).map((line) => `- ${line}`),
+    '',
+  ].join('\n');
+
+  process.stdout.write(`\n${report}`);
+  const outDir = new URL('./results/', import.meta.url);
+  await mkdir(outDir, { recursive: true });
+  const outFile = new URL('core.md', outDir);
+  await writeFile(outFile, report);
+  log(`\nwritten to ${outFile.pathname}`);
+}
+
+await main();

@@ -1,0 +1,206 @@
+import pg from 'pg';
+import type { RoomSnapshot } from '../document/room-snapshot.js';
+import type { CommitBatch, IncrementalStorage, StoredComponent } from '../room/storage.js';
+import { type ComponentRow, SnapshotBuilder, snapshotComponents } from './component-rows.js';
+
+/** Options of {@link PostgresStorage}. */
+export interface PostgresStorageOptions {
+  /** A connection URL, e.g. `postgres://user:pass@host:5432/db`. Either this or `pool` settings. */
+  connectionString?: string;
+  /** Extra `pg.Pool` settings (max connections, timeouts, TLS); merged with `connectionString`. */
+  pool?: pg.PoolConfig;
+  /** Prefix of the two tables this storage creates. Default `canvas_store_`. */
+  tablePrefix?: string;
+}
+
+const TABLE_PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/**
+ * Durable storage on PostgreSQL (`pg`), for deployments where several server
+ * processes share one database. Like {@link SqliteStorage} it writes only the
+ * components that changed, one statement per commit, and a resolved commit is
+ * durable (SPEC P2). The schema is created on first use.
+ *
+ * Each room must be served by one process at a time; the storage does not
+ * arbitrate between processes writing the same room.
+ *
+ * @example
+ * ```ts
+ * const postgres = new PostgresStorage({ connectionString: process.env.DATABASE_URL, pool: { max: 10 } });
+ * const manager = new RoomManager({ createStorage: (roomId) => postgres.forRoom(roomId) });
+ * // on shutdown, after manager.closeAll():
+ * await postgres.close();
+ * ```
+ */
+export class PostgresStorage {
+  private readonly pool: pg.Pool;
+  private readonly rooms: string;
+  private readonly components: string;
+  private schemaReady: Promise<void> | null = null;
+
+  constructor(options: PostgresStorageOptions) {
+    const prefix = options.tablePrefix ?? 'canvas_store_';
+    if (!TABLE_PREFIX_PATTERN.test(prefix)) {
+      throw new TypeError(`tablePrefix must match ${TABLE_PREFIX_PATTERN}, got ${JSON.stringify(prefix)}`);
+    }
+    if (!options.connectionString && !options.pool) {
+      throw new TypeError('PostgresStorage needs a connectionString or pool settings');
+    }
+    this.rooms = `${prefix}rooms`;
+    this.components = `${prefix}components`;
+    this.pool = new pg.Pool({ connectionString: options.connectionString, ...options.pool });
+    // An idle client that loses its connection must not crash the process (SPEC P4).
+    this.pool.on('error', () => {});
+  }
+
+  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
+  forRoom(roomId: string): IncrementalStorage {
+    if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
+    return {
+      load: () => this.loadRoom(roomId),
+      save: (snapshot) => this.replaceRoom(roomId, snapshot),
+      commit: (batch) => this.commitRoom(roomId, batch),
+    };
+  }
+
+  /** Ids of every stored room. */
+  async listRooms(): Promise<string[]> {
+    await this.ensureSchema();
+    const result = await this.pool.query<{ room_id: string }>(
+      `SELECT room_id FROM ${this.rooms} ORDER BY room_id`,
+    );
+    return result.rows.map((row) => row.room_id);
+  }
+
+  /** Removes a room and all its data. */
+  async deleteRoom(roomId: string): Promise<void> {
+    await this.ensureSchema();
+    await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
+      await client.query(`DELETE FROM ${this.rooms} WHERE room_id = $1`, [roomId]);
+    });
+  }
+
+  /** True when the database answers a trivial query (for readiness checks). */
+  async isHealthy(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes every pooled connection. Call after every room using it is closed. */
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private ensureSchema(): Promise<void> {
+    this.schemaReady ??= this.createSchema().catch((error: unknown) => {
+      this.schemaReady = null; // retry on next use, e.g. once the database is reachable
+      throw error;
+    });
+    return this.schemaReady;
+  }
+
+  private async createSchema(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Serialise schema creation across processes starting at the same time.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [this.rooms]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.rooms} (room_id TEXT PRIMARY KEY, clock BIGINT NOT NULL)`,
+      );
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.components} (
+           room_id TEXT NOT NULL,
+           key TEXT NOT NULL,
+           data TEXT NOT NULL,
+           stamps TEXT NOT NULL,
+           PRIMARY KEY (room_id, key)
+         )`,
+      );
+    });
+  }
+
+  private async loadRoom(roomId: string): Promise<RoomSnapshot | null> {
+    await this.ensureSchema();
+    const room = await this.pool.query<{ clock: string }>(
+      `SELECT clock FROM ${this.rooms} WHERE room_id = $1`,
+      [roomId],
+    );
+    const clockRow = room.rows[0];
+    if (!clockRow) return null;
+    const rows = await this.pool.query<ComponentRow>(
+      `SELECT key, data, stamps FROM ${this.components} WHERE room_id = $1`,
+      [roomId],
+    );
+    const builder = new SnapshotBuilder(roomId);
+    for (const row of rows.rows) builder.add(row);
+    return builder.build(Number(clockRow.clock));
+  }
+
+  private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {
+    await this.ensureSchema();
+    const { keys, data, stamps } = columns(batch.components);
+    // One statement, hence one transaction and one round trip per batch.
+    await this.pool.query(
+      `WITH written AS (
+         INSERT INTO ${this.components} (room_id, key, data, stamps)
+         SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, d, s)
+         ON CONFLICT (room_id, key) DO UPDATE SET data = excluded.data, stamps = excluded.stamps
+       )
+       INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
+       ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
+      [roomId, keys, data, stamps, batch.timestamp],
+    );
+  }
+
+  private async replaceRoom(roomId: string, snapshot: RoomSnapshot): Promise<void> {
+    await this.ensureSchema();
+    const { keys, data, stamps } = columns(snapshotComponents(snapshot));
+    await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
+      await client.query(
+        `INSERT INTO ${this.components} (room_id, key, data, stamps)
+         SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, d, s)`,
+        [roomId, keys, data, stamps],
+      );
+      await client.query(
+        `INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $2)
+         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
+        [roomId, snapshot.timestamp],
+      );
+    });
+  }
+
+  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+function columns(components: readonly StoredComponent[]): {
+  keys: string[];
+  data: string[];
+  stamps: string[];
+} {
+  const keys: string[] = [];
+  const data: string[] = [];
+  const stamps: string[] = [];
+  for (const component of components) {
+    keys.push(component.key);
+    data.push(JSON.stringify(component.data));
+    stamps.push(JSON.stringify(component.stamps));
+  }
+  return { keys, data, stamps };
+}

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { ClockedDocument, type Patch } from '../../src/index.js';
+
+/** History used by the explicit cases below; the clock after each frame is in the comment. */
+function buildHistory(): ClockedDocument {
+  const doc = new ClockedDocument();
+  doc.applyPatches([{ a: { _exists: true, x: 1, y: 1 }, b: { _exists: true, v: 1 } }]); // 1
+  doc.applyPatches([{ a: { x: 2 } }]); // 2
+  doc.applyPatches([{ b: { _exists: false } }]); // 3
+  doc.applyPatches([{ c: { _exists: true, z: 1 } }]); // 4
+  doc.applyPatches([{ b: { _exists: true, w: 5 } }]); // 5: b recreated
+  doc.applyPatches([{ c: { _exists: false } }]); // 6
+  doc.applyPatches([{ a: { y: 7 } }]); // 7
+  return doc;
+}
+
+describe('ClockedDocument.changesSince', () => {
+  const expected: Record<number, Patch> = {
+    0: { a: { _exists: true, x: 2, y: 7 }, b: { _exists: true, w: 5 }, c: { _exists: false } },
+    1: { a: { x: 2, y: 7 }, b: { _exists: true, w: 5 }, c: { _exists: false } },
+    2: { a: { y: 7 }, b: { _exists: true, w: 5 }, c: { _exists: false } },
+    3: { a: { y: 7 }, b: { _exists: true, w: 5 }, c: { _exists: false } },
+    4: { a: { y: 7 }, b: { _exists: true, w: 5 }, c: { _exists: false } },
+    5: { a: { y: 7 }, c: { _exists: false } },
+    6: { a: { y: 7 } },
+    7: {},
+    8: {},
+  };
+
+  for (const [t, patch] of Object.entries(expected)) {
+    it(`[D7] after T=${t}: every (key, field) stamped after T, tombstones as _exists:false`, () => {
+      expect(buildHistory().changesSince(Number(t))).toEqual(patch);
+    });
+  }
+
+  it('[D7][D4] a key deleted after T appears as exactly { _exists: false }', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ k: { _exists: true, x: 1, y: 2 } }]);
+    doc.applyPatches([{ k: { _exists: false } }]);
+    expect(doc.changesSince(1)).toEqual({ k: { _exists: false } });
+  });
+
+  it('[D7] a key written and deleted after T still reports the deletion', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ other: { x: 1 } }]);
+    doc.applyPatches([{ k: { _exists: true, x: 1 } }]);
+    doc.applyPatches([{ k: { _exists: false } }]);
+    expect(doc.changesSince(1)).toEqual({ k: { _exists: false } });
+  });
+
+  it('[D7] a key deleted at or before T and never rewritten is not reported', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ k: { _exists: true, x: 1 } }]);
+    doc.applyPatches([{ k: { _exists: false } }]);
+    doc.applyPatches([{ other: { x: 1 } }]);
+    expect(doc.changesSince(2)).toEqual({ other: { x: 1 } });
+  });
+
+  it('[D7] values come from current state, not from the write that stamped them', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ k: { x: 1 } }]);
+    doc.applyPatches([{ k: { x: 2 } }]);
+    doc.applyPatches([{ k: { x: 3 } }]);
+    expect(doc.changesSince(1)).toEqual({ k: { x: 3 } });
+  });
+
+  it('[D7] the result does not share component objects with the document', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ k: { x: 1 } }]);
+    const changes = doc.changesSince(0);
+    (changes.k as Record<string, unknown>).x = 42;
+    expect(doc.changesSince(0)).toEqual({ k: { x: 1 } });
+  });
+});
+
+// A reference model written straight from D1-D5, to compare against for random histories.
+interface ModelEntry {
+  fields: Record<string, unknown>;
+  stamps: Record<string, number>;
+  deleted: boolean;
+}
+
+class ReferenceDocument {
+  clock = 0;
+  readonly entries = new Map<string, ModelEntry>();
+
+  apply(patches: Patch[]): void {
+    const hasKey = patches.some((p) => Object.keys(p).length > 0);
+    if (!hasKey) return;
+    const stamp = ++this.clock;
+    for (const patch of patches) {
+      for (const [key, data] of Object.entries(patch)) {
+        const current = this.entries.get(key);
+        if (data._exists === false) {
+          this.entries.set(key, { fields: { _exists: false }, stamps: { _exists: stamp }, deleted: true });
+          continue;
+        }
+        const entry =
+          current && !current.deleted ? current : { fields: {}, stamps: {}, deleted: false as boolean };
+        for (const [field, value] of Object.entries(data)) {
+          entry.fields[field] = value;
+          entry.stamps[field] = stamp;
+        }
+        this.entries.set(key, entry);
+      }
+    }
+  }
+
+  changesSince(t: number): Patch {
+    const out: Patch = {};
+    for (const [key, entry] of this.entries) {
+      if (entry.deleted) {
+        if ((entry.stamps._exists ?? 0) > t) out[key] = { _exists: false };
+        continue;
+      }
+      const fields: Record<string, unknown> = {};
+      let any = false;
+      for (const [field, stamp] of Object.entries(entry.stamps)) {
+        if (stamp > t) {
+          fields[field] = entry.fields[field];
+          any = true;
+        }
+      }
+      if (any) out[key] = fields;
+    }
+    return out;
+  }
+
+  snapshot(includeTombstones: boolean) {
+    const state: Record<string, Record<string, unknown>> = {};
+    const timestamps: Record<string, Record<string, number>> = {};
+    for (const [key, entry] of this.entries) {
+      if (entry.deleted && !includeTombstones) continue;
+      state[key] = { ...entry.fields };
+      timestamps[key] = { ...entry.stamps };
+    }
+    return { timestamp: this.clock, state, timestamps };
+  }
+}
+
+/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomFrame(rand: () => number): Patch[] {
+  const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
+  const fields = ['x', 'y', 'z', '_version'];
+  const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)] as T;
+  const patches: Patch[] = [];
+  const patchCount = Math.floor(rand() * 3);
+  for (let p = 0; p < patchCount; p++) {
+    const patch: Patch = {};
+    const keyCount = Math.floor(rand() * 3);
+    for (let k = 0; k < keyCount; k++) {
+      const key = pick(keys);
+      if (rand() < 0.25) {
+        patch[key] = { _exists: false };
+      } else {
+        const component: Record<string, unknown> = rand() < 0.3 ? { _exists: true } : {};
+        const fieldCount = 1 + Math.floor(rand() * 2);
+        for (let f = 0; f < fieldCount; f++) component[pick(fields)] = Math.floor(rand() * 100);
+        patch[key] = component;
+      }
+    }
+    patches.push(patch);
+  }
+  return patches;
+}
+
+describe('ClockedDocument against a reference model of D1-D5 and D7', () => {
+  for (const seed of [1, 2, 3, 42, 1234]) {
+    it(`[D1][D2][D3][D4][D5][D7] random history (seed ${seed}) matches after every T`, () => {
+      const rand = prng(seed);
+      const doc = new ClockedDocument();
+      const model = new ReferenceDocument();
+      for (let step = 0; step < 150; step++) {
+        const frame = randomFrame(rand);
+        const stamp = doc.applyPatches(frame);
+        const before = model.clock;
+        model.apply(frame);
+        expect(stamp).toBe(model.clock === before ? null : model.clock);
+        expect(doc.clock).toBe(model.clock);
+      }
+      expect(doc.toSnapshot({ includeTombstones: true })).toEqual(model.snapshot(true));
+      expect(doc.toSnapshot({ includeTombstones: false })).toEqual(model.snapshot(false));
+      for (let t = 0; t <= model.clock + 1; t++) {
+        expect(doc.changesSince(t), `changesSince(${t})`).toEqual(model.changesSince(t));
+      }
+      const restored = ClockedDocument.fromSnapshot(
+        JSON.parse(JSON.stringify(doc.toSnapshot({ includeTombstones: true }))),
+      );
+      for (let t = 0; t <= model.clock + 1; t++) {
+        expect(restored.changesSince(t), `restored changesSince(${t})`).toEqual(model.changesSince(t));
+      }
+    });
+  }
+});
