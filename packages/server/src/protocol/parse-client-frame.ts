@@ -146,6 +146,13 @@ class PatchChecker {
   }
 }
 
+/** Names an unknown `type` without serialising it: it may be huge or deeply nested. */
+function describeUnknownType(type: unknown): string {
+  if (typeof type === 'string') return `unknown frame type "${type.slice(0, 64)}"`;
+  const kind = type === null ? 'null' : Array.isArray(type) ? 'an array' : typeof type;
+  return `frame type must be a string, got ${kind}`;
+}
+
 function describeZodIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid frame';
@@ -180,7 +187,7 @@ export function parseClientFrame(data: string, limits: FrameLimits): ParseResult
   const type = parsed.type;
   const schemas = schemasFor(limits);
   if (type !== 'patch' && type !== 'reconnect' && type !== 'auth-refresh') {
-    return fail('unknown-type', `unknown frame type ${JSON.stringify(type) ?? 'undefined'}`);
+    return fail('unknown-type', describeUnknownType(type));
   }
   const envelope = schemas[type].safeParse(parsed);
   if (!envelope.success) return fail('invalid-field', describeZodIssue(envelope.error));

@@ -296,6 +296,7 @@ export class Room {
     if (documentPatches.length === 0) return this.document.clock;
     const timestamp = this.writeDocument(documentPatches);
     this.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
+    this.notifyDocumentChanged(documentPatches);
     return timestamp;
   }
 
@@ -344,7 +345,18 @@ export class Room {
 
   private processFrame(session: Session, text: string): void {
     this.counters.framesReceived++;
-    if (!session.withinRate(text.length)) {
+    // Size first: an oversized frame is refused as such, and never charged to the rate limits.
+    const bytes = text.length > this.limits.maxFrameBytes ? text.length : Buffer.byteLength(text, 'utf8');
+    if (bytes > this.limits.maxFrameBytes) {
+      this.counters.framesRejected++;
+      this.sendError(session, {
+        code: 'frame-too-large',
+        message: `frame exceeds ${this.limits.maxFrameBytes} bytes`,
+      });
+      this.closeSession(session, CloseCode.FrameTooLarge, 'frame too large');
+      return;
+    }
+    if (!session.withinRate(bytes)) {
       this.sendError(session, { code: 'rate-limited', message: 'frame or byte rate limit exceeded' });
       this.closeSession(session, CloseCode.RateLimited, 'rate limit exceeded');
       return;
@@ -353,9 +365,7 @@ export class Room {
     if (!result.ok) {
       this.counters.framesRejected++;
       this.sendError(session, result.error);
-      if (result.error.code === 'frame-too-large') {
-        this.closeSession(session, CloseCode.FrameTooLarge, 'frame too large');
-      } else if (!session.countInvalidFrame()) {
+      if (!session.countInvalidFrame()) {
         this.closeSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
       }
       return;
@@ -393,6 +403,7 @@ export class Room {
     const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
     this.send(session, { type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
     if (broadcast) this.broadcast(session, broadcast);
+    this.notifyDocumentChanged(documentPatches);
   }
 
   private handleReconnect(session: Session, frame: ReconnectRequest): void {
@@ -402,14 +413,11 @@ export class Room {
     }
     const clockBefore = this.document.clock;
     const rolledBack = frame.lastTimestamp > clockBefore;
+    const documentPatches = session.permissions === 'readwrite' ? nonEmpty(frame.documentPatches) : [];
     if (session.permissions === 'readwrite') {
       // D8: the client saw writes this server no longer has; ask for them back first.
       if (rolledBack) this.send(session, { type: 'resync', since: clockBefore });
-      const broadcast = this.applyWrite(
-        session,
-        nonEmpty(frame.documentPatches),
-        nonEmpty(frame.ephemeralPatches),
-      );
+      const broadcast = this.applyWrite(session, documentPatches, nonEmpty(frame.ephemeralPatches));
       if (broadcast) this.broadcast(session, broadcast);
     }
     // After a rollback the client's clock belongs to a history this server lost,
@@ -428,6 +436,7 @@ export class Room {
       this.send(session, reply);
     }
     this.send(session, { type: 'synced', timestamp: this.document.clock });
+    this.notifyDocumentChanged(documentPatches);
   }
 
   private handleAuthRefresh(session: Session, frame: AuthRefreshRequest): void {
@@ -520,9 +529,17 @@ export class Room {
     ) as number;
     this.written = true;
     if (!pipeline || this.incrementalStorage?.wantsSnapshot?.('write')) this.persistence?.markDirty();
+    return timestamp;
+  }
+
+  /**
+   * Runs the change callbacks once a write's ack and broadcasts are queued, so
+   * a callback that writes (say, a server patch) comes after them (SPEC O2, O3).
+   */
+  private notifyDocumentChanged(documentPatches: Patch[]): void {
+    if (documentPatches.length === 0) return;
     this.callback('onDocumentPatch', () => this.options.onDocumentPatch?.(this, documentPatches));
     this.callback('onDataChange', () => this.options.onDataChange?.(this));
-    return timestamp;
   }
 
   private removeSession(session: Session): void {

@@ -392,6 +392,23 @@ export class TestClient {
 }
 
 /**
+ * Waits, without pulling or pushing anything, until every client has a fresh
+ * open socket that received `synced`. Pulling earlier would let the adapter
+ * re-send its offline buffer in an ordinary `patch` (it flushes on every push),
+ * hiding whether the server applied the patches of the `reconnect` frame (D7).
+ */
+export async function waitForSynced(clients: readonly TestClient[]): Promise<void> {
+  const ready = (client: TestClient) => {
+    const wire = wireOf(client.clientId);
+    return wire !== undefined && wire.synced && wire.socket.readyState === WebSocket.OPEN;
+  };
+  await waitFor(
+    () => clients.every(ready),
+    () => `synced: ${clients.map((c) => `${c.clientId}=${ready(c)}`).join(', ')}`,
+  );
+}
+
+/**
  * Polls until quiescent: every client the test wants online is connected and
  * synced, has nothing unsent or unacked and has received the room's current
  * clock; every other client is offline; the room holds exactly the online

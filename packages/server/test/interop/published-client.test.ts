@@ -18,6 +18,7 @@ import {
   TestClient,
   TestServer,
   waitFor,
+  waitForSynced,
   wireOf,
 } from './client-harness.js';
 
@@ -217,7 +218,8 @@ describe('published @woven-ecs/canvas-store client against our server', () => {
       await stopAndWaitOffline(server, online);
       a.edit({ 'e6/Shape': { x: 60 } });
       await server.start();
-      await settle(server, ROOM, all); // the adapters reconnect on their own
+      await waitForSynced(online); // the adapters reconnect on their own
+      await settle(server, ROOM, all);
       expectConverged(server, online, {
         'e1/Shape': { _exists: true, x: 500, y: 11, color: 'blue' },
         'e3/Shape': { _exists: true, x: 30, y: 33 },
@@ -237,6 +239,7 @@ describe('published @woven-ecs/canvas-store client against our server', () => {
 
       // d comes back: its offline edits apply, and it learns that e2 was deleted (D7, D9).
       await d.reconnect();
+      await waitForSynced([d]);
       await settle(server, ROOM, all);
       const beforeLateEdits: DocModel = {
         'e1/Shape': { _exists: true, x: 999, y: 11, color: 'blue' },
@@ -364,6 +367,7 @@ describe('published @woven-ecs/canvas-store client against our server', () => {
       storage.keepSaves();
       expect(storage.storedClock).toBe(3); // the restarted server has lost four writes
       await server.start();
+      await waitForSynced(all);
       await settle(server, ROOM, all);
 
       const resyncs = all.flatMap((client) => wireOf(client.clientId)?.frames ?? []);
