@@ -25,7 +25,7 @@ import {
   median,
   type SampleOptions,
   type Samples,
-  sample,
+  sampleInterleaved,
   settledHeapUsed,
   timeIt,
 } from './lib/measure.js';
@@ -46,8 +46,8 @@ const BUILD_PER_FRAME = 1_000;
 const CHANGED_KEYS = 5;
 
 const RECENT_RECONNECT: SampleOptions = { warmup: 5, minReps: 9, maxReps: 1_000, budgetMs: 1_500 };
-const FULL_RECONNECT: SampleOptions = { warmup: 2, minReps: 7, maxReps: 200, budgetMs: 2_500 };
-const SNAPSHOT: SampleOptions = { warmup: 2, minReps: 7, maxReps: 200, budgetMs: 2_500 };
+const FULL_RECONNECT: SampleOptions = { warmup: 2, minReps: 5, maxReps: 200, budgetMs: 2_500 };
+const SNAPSHOT: SampleOptions = { warmup: 2, minReps: 5, maxReps: 200, budgetMs: 2_500 };
 
 type ImplId = Impl['id'];
 
@@ -280,128 +280,176 @@ function checkReconnectReply(frames: readonly string[], expect: ReplyExpectation
   return null;
 }
 
-interface SizeResult {
-  heapPerComponent: Measurement;
-  recent: Measurement;
-  full: Measurement;
-  snapshot: Measurement;
-  recentReplyKeys: number | null;
-  buildMs: number;
-}
-
-/** Times reconnect frames on a dedicated session whose socket captures the reply. */
-function reconnectSampler(
-  room: BenchRoom,
-  sessionId: string,
-  socket: CapturingSocket,
-  frame: string,
-): { once: () => readonly string[]; run: () => number } {
-  const run = (): number => {
-    socket.frames.length = 0;
-    socket.armed = true;
-    const elapsed = timeIt(() => room.handleSocketMessage(sessionId, frame));
-    socket.armed = false;
-    return elapsed;
-  };
-  return {
-    run,
-    once: () => {
-      run();
-      return [...socket.frames];
-    },
-  };
-}
-
-function measureReconnect(
-  sampler: ReturnType<typeof reconnectSampler>,
-  expect: ReplyExpectation,
-  options: SampleOptions,
-): Measurement {
-  try {
-    const problem = checkReconnectReply(sampler.once(), expect);
-    if (problem) return notAvailable(problem);
-    forceGc();
-    const samples = sample(sampler.run, options);
-    // The last measured reply must be as good as the first one.
-    const after = checkReconnectReply(sampler.once(), expect);
-    if (after) return notAvailable(`after repeating: ${after}`);
-    return measured(samples.median, samples);
-  } catch (error) {
-    return notAvailable(`threw ${String(error)}`);
-  }
-}
-
-function measureSize(impl: Impl, work: SizeWorkload): SizeResult {
+/** Heap growth per component while building the room, in a fresh state. */
+function measureHeap(impl: Impl, work: SizeWorkload): { heap: Measurement; buildMs: number } {
   forceGc();
   const handle = impl.create();
   const { room } = handle;
   const { writer, writerSocket } = connectWriter(room);
-  const reconnectSocket = capturingSocket();
-  const reconnector = room.handleSocketConnect({
-    socket: reconnectSocket,
-    clientId: 'reconnector',
-    permissions: 'readwrite',
-  });
   const heapBefore = settledHeapUsed();
   const buildMs = timeIt(() => {
     for (const frame of work.build) room.handleSocketMessage(writer, frame);
   });
   const heapAfter = settledHeapUsed();
-  const built = handle.clock();
-  const heapPerComponent: Measurement = canForceGc()
-    ? measured((heapAfter - heapBefore) / work.size)
-    : notAvailable('run with --expose-gc');
-  if (writerSocket.closed || built !== work.build.length) {
-    const reason = `building failed (clock ${built}, expected ${work.build.length}; writer closed: ${writerSocket.closed})`;
-    handle.dispose();
-    const failed = notAvailable(reason);
-    return {
-      heapPerComponent: failed,
-      recent: failed,
-      full: failed,
-      snapshot: failed,
-      recentReplyKeys: null,
-      buildMs,
-    };
-  }
-  for (const frame of work.changes) room.handleSocketMessage(writer, frame);
-
-  const recentSampler = reconnectSampler(room, reconnector, reconnectSocket, reconnectFrame(built));
-  const recent = measureReconnect(recentSampler, { changed: work.changed }, RECENT_RECONNECT);
-  let recentReplyKeys: number | null = null;
-  if (recent.ok) {
-    const reply = recentSampler.once().find((frame) => frame.startsWith('{"type":"patch"'));
-    if (reply) {
-      const patches =
-        (JSON.parse(reply) as { documentPatches?: Record<string, unknown>[] }).documentPatches ?? [];
-      recentReplyKeys = patches.reduce((sum, patch) => sum + Object.keys(patch).length, 0);
-    }
-  }
-
-  const fullSampler = reconnectSampler(room, reconnector, reconnectSocket, reconnectFrame(0));
-  const full = measureReconnect(fullSampler, { keyCount: work.size }, FULL_RECONNECT);
-  reconnectSocket.frames.length = 0;
-
-  let snapshot: Measurement;
-  try {
-    const first = room.getSnapshot();
-    const keys = Object.keys(first.state).length;
-    if (keys !== work.size)
-      snapshot = notAvailable(`getSnapshot() holds ${keys} keys, expected ${work.size}`);
-    else if (first.timestamp !== built + CHANGED_KEYS) {
-      snapshot = notAvailable(
-        `getSnapshot().timestamp is ${first.timestamp}, expected ${built + CHANGED_KEYS}`,
-      );
-    } else {
-      forceGc();
-      const samples = sample(() => timeIt(() => room.getSnapshot()), SNAPSHOT);
-      snapshot = measured(samples.median, samples);
-    }
-  } catch (error) {
-    snapshot = notAvailable(`threw ${String(error)}`);
-  }
+  const problem = buildProblem(handle.clock(), writerSocket.closed, work);
   handle.dispose();
-  return { heapPerComponent, recent, full, snapshot, recentReplyKeys, buildMs };
+  if (problem) return { heap: notAvailable(problem), buildMs };
+  if (!canForceGc()) return { heap: notAvailable('run node with --expose-gc'), buildMs };
+  return { heap: measured((heapAfter - heapBefore) / work.size), buildMs };
+}
+
+function buildProblem(clock: number, writerClosed: boolean, work: SizeWorkload): string | null {
+  if (writerClosed) return 'the writer session was closed while building';
+  if (clock !== work.build.length)
+    return `building moved the clock to ${clock}, expected ${work.build.length}`;
+  return null;
+}
+
+/** A built room of `work.size` shapes plus the changes, with a session for reconnects. */
+interface BuiltRoom {
+  impl: Impl;
+  room: BenchRoom;
+  dispose: () => void;
+  /** The clock before the changes: what a recently disconnected client last saw. */
+  built: number;
+  reconnector: string;
+  socket: CapturingSocket;
+  problem: string | null;
+}
+
+function buildRoom(impl: Impl, work: SizeWorkload): BuiltRoom {
+  const handle = impl.create();
+  const { room } = handle;
+  const { writer, writerSocket } = connectWriter(room);
+  const socket = capturingSocket();
+  const reconnector = room.handleSocketConnect({ socket, clientId: 'reconnector', permissions: 'readwrite' });
+  for (const frame of work.build) room.handleSocketMessage(writer, frame);
+  const built = handle.clock();
+  const problem = buildProblem(built, writerSocket.closed, work);
+  for (const frame of work.changes) room.handleSocketMessage(writer, frame);
+  return { impl, room, dispose: handle.dispose, built, reconnector, socket, problem };
+}
+
+/** Sends `frame` on the reconnect session and returns the time taken; the reply lands in `target.socket.frames`. */
+function reconnectOnce(target: BuiltRoom, frame: string): number {
+  const { socket } = target;
+  socket.frames.length = 0;
+  socket.armed = true;
+  const elapsed = timeIt(() => target.room.handleSocketMessage(target.reconnector, frame));
+  socket.armed = false;
+  return elapsed;
+}
+
+/**
+ * Times one operation on every room, interleaved. `prepare` checks a room
+ * before and after the measured runs and returns the timed operation, or
+ * (as a string) why it cannot be measured.
+ */
+function measureOn(
+  targets: readonly BuiltRoom[],
+  options: SampleOptions,
+  prepare: (target: BuiltRoom) => { run: () => number; check: () => string | null } | string,
+): Record<ImplId, Measurement> {
+  const results = {} as Record<ImplId, Measurement>;
+  const ready: { target: BuiltRoom; run: () => number; check: () => string | null }[] = [];
+  for (const target of targets) {
+    try {
+      const prepared = target.problem ?? prepare(target);
+      if (typeof prepared === 'string') {
+        results[target.impl.id] = notAvailable(prepared);
+        continue;
+      }
+      const problem = prepared.check();
+      if (problem) results[target.impl.id] = notAvailable(problem);
+      else ready.push({ target, ...prepared });
+    } catch (error) {
+      results[target.impl.id] = notAvailable(`threw ${String(error)}`);
+    }
+  }
+  forceGc();
+  const samples = sampleInterleaved(
+    ready.map(({ run }) => run),
+    options,
+  );
+  ready.forEach(({ target, check }, index) => {
+    const after = check(); // the last measured state must still be right
+    const summary = samples[index] as Samples;
+    results[target.impl.id] = after
+      ? notAvailable(`after repeating: ${after}`)
+      : measured(summary.median, summary);
+  });
+  for (const target of targets) target.socket.frames.length = 0;
+  return results;
+}
+
+interface SizeResult {
+  heap: Record<ImplId, Measurement>;
+  buildMs: Record<ImplId, number>;
+  recent: Record<ImplId, Measurement>;
+  full: Record<ImplId, Measurement>;
+  snapshot: Record<ImplId, Measurement>;
+  recentReplyKeys: Record<ImplId, number | null>;
+}
+
+function replyKeyCount(frames: readonly string[]): number | null {
+  const reply = frames.find((frame) => frame.startsWith('{"type":"patch"'));
+  if (!reply) return null;
+  const patches =
+    (JSON.parse(reply) as { documentPatches?: Record<string, unknown>[] }).documentPatches ?? [];
+  return patches.reduce((sum, patch) => sum + Object.keys(patch).length, 0);
+}
+
+function measureSize(work: SizeWorkload): SizeResult {
+  const heap = {} as Record<ImplId, Measurement>;
+  const buildMs = {} as Record<ImplId, number>;
+  for (const impl of IMPLS) {
+    log(`  ${impl.id}: heap while building ${formatNumber(work.size)} shapes...`);
+    const result = measureHeap(impl, work);
+    heap[impl.id] = result.heap;
+    buildMs[impl.id] = result.buildMs;
+  }
+  forceGc();
+  log('  both: build, then reconnects and snapshots, interleaved...');
+  const targets = IMPLS.map((impl) => buildRoom(impl, work));
+  const recentReplyKeys = { ours: null, published: null } as Record<ImplId, number | null>;
+
+  const recentFrame = (target: BuiltRoom) => reconnectFrame(target.built);
+  const recent = measureOn(targets, RECENT_RECONNECT, (target) => {
+    const frame = recentFrame(target);
+    return {
+      run: () => reconnectOnce(target, frame),
+      check: () => {
+        reconnectOnce(target, frame);
+        recentReplyKeys[target.impl.id] = replyKeyCount(target.socket.frames);
+        return checkReconnectReply(target.socket.frames, { changed: work.changed });
+      },
+    };
+  });
+
+  const fullFrame = reconnectFrame(0);
+  const full = measureOn(targets, FULL_RECONNECT, (target) => ({
+    run: () => reconnectOnce(target, fullFrame),
+    check: () => {
+      reconnectOnce(target, fullFrame);
+      return checkReconnectReply(target.socket.frames, { keyCount: work.size });
+    },
+  }));
+
+  const expectedClock = work.build.length + CHANGED_KEYS;
+  const snapshot = measureOn(targets, SNAPSHOT, (target) => ({
+    run: () => timeIt(() => target.room.getSnapshot()),
+    check: () => {
+      const { state, timestamp } = target.room.getSnapshot();
+      const keys = Object.keys(state).length;
+      if (keys !== work.size) return `getSnapshot() holds ${keys} keys, expected ${work.size}`;
+      if (timestamp !== expectedClock)
+        return `getSnapshot().timestamp is ${timestamp}, expected ${expectedClock}`;
+      return null;
+    },
+  }));
+
+  for (const target of targets) target.dispose();
+  return { heap, buildMs, recent, full, snapshot, recentReplyKeys };
 }
 
 function timeRow(metric: string, results: Record<ImplId, Measurement>): Row {
@@ -473,22 +521,14 @@ async function main(): Promise<void> {
   rows.push(throughput.row);
   details.push(...throughput.details);
 
-  const bySize = new Map<number, Record<ImplId, SizeResult>>();
+  const bySize = new Map<number, SizeResult>();
   for (const size of SIZES) {
     log(`[2/2] room of ${formatNumber(size)} shapes: generating frames...`);
-    const work = sizeWorkload(size);
-    const results = {} as Record<ImplId, SizeResult>;
-    for (const impl of IMPLS) {
-      log(`  ${impl.id}: build, reconnects, snapshot...`);
-      results[impl.id] = measureSize(impl, work);
-      forceGc();
-    }
-    bySize.set(size, results);
+    bySize.set(size, measureSize(sizeWorkload(size)));
+    forceGc();
   }
-  const pick = (size: number, field: 'recent' | 'full' | 'snapshot' | 'heapPerComponent') => {
-    const results = bySize.get(size) as Record<ImplId, SizeResult>;
-    return { ours: results.ours[field], published: results.published[field] };
-  };
+  const pick = (size: number, field: 'recent' | 'full' | 'snapshot' | 'heap'): Record<ImplId, Measurement> =>
+    (bySize.get(size) as SizeResult)[field];
   for (const size of SIZES) {
     const metric = `Recent reconnect (${CHANGED_KEYS} changes), N=${formatNumber(size)}`;
     rows.push(timeRow(metric, pick(size, 'recent')));
@@ -510,7 +550,7 @@ async function main(): Promise<void> {
       better: 'lower',
       format: (value) => formatNumber(value),
       words: ['smaller', 'larger'],
-      results: pick(size, 'heapPerComponent'),
+      results: pick(size, 'heap'),
     });
   }
 
@@ -558,19 +598,20 @@ async function main(): Promise<void> {
   );
 
   for (const size of SIZES) {
-    const results = bySize.get(size) as Record<ImplId, SizeResult>;
+    const results = bySize.get(size) as SizeResult;
     notes.push(
       `N=${formatNumber(size)}: built from ${formatNumber(size / BUILD_PER_FRAME)} frames of ${formatNumber(BUILD_PER_FRAME)} ` +
-        `new 8-field shapes (build took ${formatMs(results.ours.buildMs)} in ours, ${formatMs(results.published.buildMs)} in published), ` +
+        `new 8-field shapes (build took ${formatMs(results.buildMs.ours)} in ours, ${formatMs(results.buildMs.published)} in published), ` +
         `then ${CHANGED_KEYS} frames changing one field each; the recent reconnect asks for everything after the clock before ` +
-        `those ${CHANGED_KEYS} (reply keys: ours ${results.ours.recentReplyKeys ?? 'n/a'}, published ` +
-        `${results.published.recentReplyKeys ?? 'n/a'}). Every reply is parsed and checked (first and last repetition).`,
+        `those ${CHANGED_KEYS} (reply keys: ours ${results.recentReplyKeys.ours ?? 'n/a'}, published ` +
+        `${results.recentReplyKeys.published ?? 'n/a'}). Every reply is parsed and checked before and after the ` +
+        'measured repetitions; the two rooms are measured interleaved, run by run.',
     );
   }
   notes.push(
     'Timings include JSON parsing of the incoming frame and JSON serialization of the reply, as a real socket would need. ' +
       'Heap per component = (heapUsed after building - heapUsed before) / N, each after a forced full GC, in a fresh room ' +
-      'with the other implementation dropped; the pre-serialized frames exist before the first reading and are not counted.',
+      'with the other implementation dropped (rooms for the timings are built again afterwards); the pre-serialized frames exist before the first reading and are not counted.',
     `Configuration: ours runs with its per-session rate limits raised (${OURS.label} would otherwise close the writer after ` +
       `~300 frames; SPEC B4); ${PUBLISHED.label} runs with \`new Room({})\`. Everything else is default.`,
   );

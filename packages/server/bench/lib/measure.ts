@@ -50,25 +50,6 @@ export function timeIt(fn: () => void): number {
   return performance.now() - start;
 }
 
-/**
- * Repeats `run` (which does its own untimed setup and returns the duration of
- * its timed section, in ms) per `options` and summarizes the measured runs.
- */
-export function sample(run: () => number, options: SampleOptions): Samples {
-  for (let i = 0; i < options.warmup; i++) run();
-  const durations: number[] = [];
-  let spent = 0;
-  while (
-    durations.length < options.minReps ||
-    (durations.length < options.maxReps && spent < options.budgetMs)
-  ) {
-    const duration = run();
-    durations.push(duration);
-    spent += duration;
-  }
-  return summarize(durations);
-}
-
 /** True when the process was started with `--expose-gc`. */
 export function canForceGc(): boolean {
   return typeof globalThis.gc === 'function';
@@ -86,4 +67,31 @@ export function forceGc(): void {
 export function settledHeapUsed(): number {
   forceGc();
   return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Repeats several contenders' timed runs (each does its own untimed setup and
+ * returns the duration of its timed section, in ms), alternating between them
+ * run by run so that changing machine load hits all of them alike. Each one
+ * stops on its own `options`; the others carry on.
+ */
+export function sampleInterleaved(runs: readonly (() => number)[], options: SampleOptions): Samples[] {
+  for (let i = 0; i < options.warmup; i++) for (const run of runs) run();
+  const durations = runs.map((): number[] => []);
+  const spent = runs.map(() => 0);
+  const done = (index: number): boolean => {
+    const count = (durations[index] as number[]).length;
+    return (
+      count >= options.minReps && (count >= options.maxReps || (spent[index] as number) >= options.budgetMs)
+    );
+  };
+  while (runs.some((_, index) => !done(index))) {
+    runs.forEach((run, index) => {
+      if (done(index)) return;
+      const duration = run();
+      (durations[index] as number[]).push(duration);
+      spent[index] = (spent[index] as number) + duration;
+    });
+  }
+  return durations.map(summarize);
 }

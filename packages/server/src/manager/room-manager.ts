@@ -35,7 +35,8 @@ export interface RoomManagerOptions {
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
-  private readonly closingRooms = new Map<string, Promise<void>>();
+  /** Rooms being closed: the close attempt, and when their data is finally stored. */
+  private readonly closingRooms = new Map<string, { closing: Promise<void>; persisted: Promise<void> }>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   private readonly idleTimeout: number;
   private readonly maxRooms: number;
@@ -95,16 +96,22 @@ export class RoomManager {
     return Array.from(this.rooms.keys());
   }
 
-  /** Closes and removes a room; resolves once it is persisted. */
+  /**
+   * Closes and removes a room; resolves once it is persisted. When the final
+   * save fails this rejects, the room keeps retrying in the background, and
+   * reopening it waits until its data is stored.
+   */
   closeRoom(roomId: string): Promise<void> {
     this.clearIdleTimer(roomId);
     const room = this.rooms.get(roomId);
-    if (!room) return this.closingRooms.get(roomId) ?? Promise.resolve();
+    if (!room) return this.closingRooms.get(roomId)?.closing ?? Promise.resolve();
     this.rooms.delete(roomId);
-    const closing = room.close().finally(() => {
-      if (this.closingRooms.get(roomId) === closing) this.closingRooms.delete(roomId);
+    const closing = room.close();
+    const entry = { closing, persisted: room.whenPersisted() };
+    this.closingRooms.set(roomId, entry);
+    entry.persisted.finally(() => {
+      if (this.closingRooms.get(roomId) === entry) this.closingRooms.delete(roomId);
     });
-    this.closingRooms.set(roomId, closing);
     return closing;
   }
 
@@ -114,8 +121,10 @@ export class RoomManager {
    */
   async closeAll(): Promise<void> {
     await Promise.allSettled(this.opening.values());
-    const closings = [...this.getRoomIds().map((id) => this.closeRoom(id)), ...this.closingRooms.values()];
-    const results = await Promise.allSettled(closings);
+    for (const roomId of this.getRoomIds()) this.closeRoom(roomId).catch(() => {});
+    const results = await Promise.allSettled(
+      Array.from(this.closingRooms.values(), (entry) => entry.closing),
+    );
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) {
       throw new AggregateError(
@@ -128,7 +137,7 @@ export class RoomManager {
   private async createAndLoad(roomId: string, optionsFor?: (roomId: string) => RoomOptions): Promise<Room> {
     try {
       // A previous instance of this room may still be saving; load after it.
-      await this.closingRooms.get(roomId)?.catch(() => {});
+      await this.closingRooms.get(roomId)?.persisted;
       const room = new Room(this.roomOptions(roomId, optionsFor?.(roomId) ?? {}));
       try {
         await room.load();

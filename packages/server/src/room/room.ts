@@ -33,6 +33,9 @@ import { type PersistenceStats, SnapshotPersistence } from './snapshot-persisten
 import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
+const CLOSE_RETRY_FIRST_DELAY_MS = 500;
+const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
+
 /** Options of {@link Room.handleSocketConnect}. */
 export interface SocketConnectOptions {
   socket: WebSocketLike;
@@ -96,6 +99,7 @@ export class Room {
   private written = false;
   private closed = false;
   private closing: Promise<void> | null = null;
+  private backgroundSave: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RoomOptions = {}) {
     this.limits = resolveRoomLimits(options.limits);
@@ -320,21 +324,54 @@ export class Room {
     this.sessions.clear();
     const flush = options.flush ?? true;
     this.closing = (async () => {
-      try {
-        if (flush) {
+      if (flush) {
+        try {
           // A journaling storage may want its journal folded into a snapshot now.
           if (this.incrementalStorage?.wantsSnapshot?.('close')) this.persistence?.markDirty();
           await this.flush();
+        } catch (error) {
+          // Never drop unsaved writes: keep retrying in the background (SPEC P4)
+          // and report this attempt's failure to the caller.
+          this.backgroundSave = this.saveUntilStored();
+          throw error;
         }
-      } finally {
-        this.pipeline?.stop();
-        this.persistence?.stop();
-        await this.incrementalStorage?.close?.().catch((error: unknown) => {
-          this.logger.warn({ ...this.logContext, err: error }, 'storage close failed');
-        });
       }
+      await this.releasePersistence();
     })();
+    // The seed's close() returns void, so callers may ignore the promise: a
+    // failed final save (already logged) must not become an unhandled rejection.
+    this.closing.catch(() => {});
     return this.closing;
+  }
+
+  /**
+   * Resolves once a closed room's data is stored: at once when its final save
+   * succeeded, later when a failed final save is retried successfully.
+   */
+  whenPersisted(): Promise<void> {
+    if (!this.closing) return Promise.resolve();
+    return this.closing.catch(() => this.backgroundSave);
+  }
+
+  private async saveUntilStored(): Promise<void> {
+    for (let delay = CLOSE_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, CLOSE_RETRY_MAX_DELAY_MS)) {
+      await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        await this.flush();
+        break;
+      } catch {
+        // Logged and counted by the persistence layer; try again later.
+      }
+    }
+    await this.releasePersistence();
+  }
+
+  private async releasePersistence(): Promise<void> {
+    this.pipeline?.stop();
+    this.persistence?.stop();
+    await this.incrementalStorage?.close?.().catch((error: unknown) => {
+      this.logger.warn({ ...this.logContext, err: error }, 'storage close failed');
+    });
   }
 
   /** @internal Observes session count changes (used by RoomManager). */

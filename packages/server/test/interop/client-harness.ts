@@ -400,7 +400,7 @@ export class TestClient {
 export async function waitForSynced(clients: readonly TestClient[]): Promise<void> {
   const ready = (client: TestClient) => {
     const wire = wireOf(client.clientId);
-    return wire !== undefined && wire.synced && wire.socket.readyState === WebSocket.OPEN;
+    return wire?.synced === true && wire.socket.readyState === WebSocket.OPEN;
   };
   await waitFor(
     () => clients.every(ready),

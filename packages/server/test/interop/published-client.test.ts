@@ -56,11 +56,36 @@ async function startServer(createStorage: ConstructorParameters<typeof TestServe
   return server;
 }
 
-async function startFileServer(): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'canvas-store-interop-'));
-  tempDirs.push(dir);
-  return startServer((roomId) => new FileStorage({ dir, roomId }));
-}
+/**
+ * The storages the end-to-end tests run on: FileStorage commits every write
+ * through the incremental pipeline (acks and broadcasts held until durable, O4);
+ * MemoryStorage is saved whole by the snapshot path. One storage instance per
+ * room is shared by every server generation, so a restart finds the data.
+ */
+const STORAGE_KINDS = [
+  {
+    name: 'FileStorage',
+    start: async (): Promise<TestServer> => {
+      const dir = await mkdtemp(join(tmpdir(), 'canvas-store-interop-'));
+      tempDirs.push(dir);
+      return startServer((roomId) => new FileStorage({ dir, roomId }));
+    },
+  },
+  {
+    name: 'MemoryStorage',
+    start: (): Promise<TestServer> => {
+      const byRoom = new Map<string, MemoryStorage>();
+      return startServer((roomId) => {
+        let storage = byRoom.get(roomId);
+        if (!storage) {
+          storage = new MemoryStorage();
+          byRoom.set(roomId, storage);
+        }
+        return storage;
+      });
+    },
+  },
+];
 
 function newClient(server: TestServer, clientId: string): TestClient {
   if (!env) throw new Error('client environment not installed');
@@ -121,11 +146,11 @@ async function stopAndWaitOffline(server: TestServer, online: readonly TestClien
   );
 }
 
-describe('published @woven-ecs/canvas-store client against our server', () => {
+describe.each(STORAGE_KINDS)('published @woven-ecs/canvas-store clients on $name', ({ start }) => {
   it(
     '[D1][D3][D4][D5][D7][D9][D10][E1][E3][O2][P5] four published clients converge through concurrent edits, offline edits and server restarts',
     async () => {
-      const server = await startFileServer();
+      const server = await start();
       const [a, b, c, d] = await connectClients(server, ['a', 'b', 'c', 'd']);
       if (!a || !b || !c || !d) throw new Error('clients missing');
       const all = [a, b, c, d];
@@ -287,7 +312,9 @@ describe('published @woven-ecs/canvas-store client against our server', () => {
     },
     LONG_TEST_MS,
   );
+});
 
+describe('published @woven-ecs/canvas-store clients', () => {
   it(
     '[E1][E2][E3] a published client sees another client’s cursor and drops it when that client leaves',
     async () => {
@@ -425,52 +452,55 @@ describe('wire protocol over a real socket (raw ws clients)', () => {
     expect(plain(openRoom(server).getSnapshot().state)).toEqual(patch);
   });
 
-  it('[O1][O2][O3][D1][A3] acks and broadcasts of interleaved writers arrive in clock order', async () => {
-    const server = await startServer(() => new MemoryStorage());
-    const a = await joinRaw(server, 'raw-a');
-    const b = await joinRaw(server, 'raw-b');
-    const writes = 40;
+  it.each(STORAGE_KINDS)(
+    '[O1][O2][O3][D1][A3] acks and broadcasts of interleaved writers arrive in clock order on $name',
+    async ({ start }) => {
+      const server = await start();
+      const a = await joinRaw(server, 'raw-a');
+      const b = await joinRaw(server, 'raw-b');
+      const writes = 40;
 
-    // Both write the same field as fast as they can; the server interleaves them somehow.
-    for (let i = 0; i < writes; i++) {
-      a.send({ type: 'patch', messageId: `a-${i}`, documentPatches: [{ 'e1/Shape': { x: `a${i}` } }] });
-      b.send({ type: 'patch', messageId: `b-${i}`, documentPatches: [{ 'e1/Shape': { x: `b${i}` } }] });
-    }
-    const documentFrames = (raw: RawClient) =>
-      raw.frames.filter(
-        (frame) => frame.type === 'ack' || (frame.type === 'patch' && frame.timestamp !== undefined),
+      // Both write the same field as fast as they can; the server interleaves them somehow.
+      for (let i = 0; i < writes; i++) {
+        a.send({ type: 'patch', messageId: `a-${i}`, documentPatches: [{ 'e1/Shape': { x: `a${i}` } }] });
+        b.send({ type: 'patch', messageId: `b-${i}`, documentPatches: [{ 'e1/Shape': { x: `b${i}` } }] });
+      }
+      const documentFrames = (raw: RawClient) =>
+        raw.frames.filter(
+          (frame) => frame.type === 'ack' || (frame.type === 'patch' && frame.timestamp !== undefined),
+        );
+      await waitFor(
+        () => documentFrames(a).length === 2 * writes && documentFrames(b).length === 2 * writes,
+        () => `all acks and broadcasts; a has ${documentFrames(a).length}, b has ${documentFrames(b).length}`,
       );
-    await waitFor(
-      () => documentFrames(a).length === 2 * writes && documentFrames(b).length === 2 * writes,
-      () => `all acks and broadcasts; a has ${documentFrames(a).length}, b has ${documentFrames(b).length}`,
-    );
 
-    const allClocks = Array.from({ length: 2 * writes }, (_, i) => i + 1);
-    for (const [raw, self, other] of [
-      [a, 'a', 'b'],
-      [b, 'b', 'a'],
-    ] as const) {
-      const frames = documentFrames(raw);
-      // O2 + O3: every session sees each clock once, in increasing order, whether its own ack or a
-      // broadcast; so the ack of its write precedes the broadcast of any later write.
-      expect(frames.map((frame) => frame.timestamp)).toEqual(allClocks);
-      // O1: its own writes are acked in the order sent.
-      expect(frames.filter((f) => f.type === 'ack').map((f) => f.messageId)).toEqual(
-        Array.from({ length: writes }, (_, i) => `${self}-${i}`),
-      );
-      // A3: broadcasts carry the other client's writes only, never echoes.
-      const broadcasts = frames.filter((f) => f.type === 'patch');
-      expect(broadcasts.every((f) => f.clientId === `raw-${other}`)).toBe(true);
-      expect(broadcasts.map((f) => JSON.stringify(f.documentPatches))).toEqual(
-        Array.from({ length: writes }, (_, i) => JSON.stringify([{ 'e1/Shape': { x: `${other}${i}` } }])),
-      );
-    }
+      const allClocks = Array.from({ length: 2 * writes }, (_, i) => i + 1);
+      for (const [raw, self, other] of [
+        [a, 'a', 'b'],
+        [b, 'b', 'a'],
+      ] as const) {
+        const frames = documentFrames(raw);
+        // O2 + O3: every session sees each clock once, in increasing order, whether its own ack or a
+        // broadcast; so the ack of its write precedes the broadcast of any later write.
+        expect(frames.map((frame) => frame.timestamp)).toEqual(allClocks);
+        // O1: its own writes are acked in the order sent.
+        expect(frames.filter((f) => f.type === 'ack').map((f) => f.messageId)).toEqual(
+          Array.from({ length: writes }, (_, i) => `${self}-${i}`),
+        );
+        // A3: broadcasts carry the other client's writes only, never echoes.
+        const broadcasts = frames.filter((f) => f.type === 'patch');
+        expect(broadcasts.every((f) => f.clientId === `raw-${other}`)).toBe(true);
+        expect(broadcasts.map((f) => JSON.stringify(f.documentPatches))).toEqual(
+          Array.from({ length: writes }, (_, i) => JSON.stringify([{ 'e1/Shape': { x: `${other}${i}` } }])),
+        );
+      }
 
-    // The write stamped last (a's or b's final one) is the one the document holds.
-    const lastValue = documentFrames(a).at(-1)?.type === 'ack' ? `a${writes - 1}` : `b${writes - 1}`;
-    expect(plain(openRoom(server).getSnapshot())).toMatchObject({
-      timestamp: 2 * writes,
-      state: { 'e1/Shape': { x: lastValue } },
-    });
-  });
+      // The write stamped last (a's or b's final one) is the one the document holds.
+      const lastValue = documentFrames(a).at(-1)?.type === 'ack' ? `a${writes - 1}` : `b${writes - 1}`;
+      expect(plain(openRoom(server).getSnapshot())).toMatchObject({
+        timestamp: 2 * writes,
+        state: { 'e1/Shape': { x: lastValue } },
+      });
+    },
+  );
 });
