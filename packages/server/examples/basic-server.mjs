@@ -1,14 +1,16 @@
 // A complete collaboration server on `ws` in ~40 lines: the example from the README.
 // Run it with `npm start` from the repository root, then point clients at ws://localhost:8080.
 import { createServer } from 'node:http';
-import { acceptConnection, FileStorage, RoomManager } from 'canvas-store-server';
+import { acceptConnection, RoomManager, SqliteStorage } from 'canvas-store-server';
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.env.PORT ?? 8080);
 const dataDir = process.env.DATA_DIR ?? './data';
 
+// Durable embedded storage: every acked write is committed to SQLite first.
+const sqlite = new SqliteStorage({ path: `${dataDir}/rooms.db` });
 const manager = new RoomManager({
-  createStorage: (roomId) => new FileStorage({ dir: dataDir, roomId }),
+  createStorage: (roomId) => sqlite.forRoom(roomId),
   idleTimeout: 30_000,
 });
 
@@ -26,7 +28,6 @@ wss.on('connection', (ws, req) => {
     manager,
     // Development only: every token is accepted with full write access.
     authorize: () => ({ permissions: 'readwrite' }),
-    roomOptions: () => ({ saveThrottleMs: 1_000 }),
   });
   ws.on('message', (data) => conn.onMessage(String(data)));
   ws.on('close', () => conn.onClose());
@@ -38,9 +39,12 @@ async function shutdown() {
   wss.close();
   for (const client of wss.clients) client.close(1001, 'server shutting down');
   await manager.closeAll();
+  sqlite.close();
   server.close(() => process.exit(0));
 }
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);
 
-server.listen(port, () => console.log(`canvas-store-server listening on ws://localhost:${port}`));
+server.listen(port, () =>
+  console.log(`canvas-store-server listening on ws://localhost:${server.address().port}`),
+);

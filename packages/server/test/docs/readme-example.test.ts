@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+const root = join(import.meta.dirname, '..', '..', '..', '..');
+const examplePath = join(root, 'packages', 'server', 'examples', 'basic-server.mjs');
+
+function readmeBlock(name: string): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`<!-- example:${name} -->`);
+  const end = readme.indexOf(`<!-- /example:${name} -->`);
+  expect(start, `README has no example:${name} block`).toBeGreaterThanOrEqual(0);
+  const block = readme.slice(start, end);
+  const code = /```js\n([\s\S]*?)```/.exec(block);
+  return code?.[1] ?? '';
+}
+
+function nextFrame(socket: WebSocket): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    socket.once('message', (data) => resolve(JSON.parse(String(data)) as Record<string, unknown>));
+    socket.once('error', reject);
+  });
+}
+
+describe('README example', () => {
+  let child: ChildProcess | undefined;
+  let dataDir: string | undefined;
+
+  afterEach(() => {
+    child?.kill('SIGKILL');
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('[docs] the README shows exactly the example that npm start runs', () => {
+    expect(readmeBlock('basic-server')).toBe(readFileSync(examplePath, 'utf8'));
+  });
+
+  it('[docs][A1][D7] the example server serves a client: ack, then a reconnect reply holding the write', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'css-readme-'));
+    const server = spawn(process.execPath, [examplePath], {
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = server;
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = '';
+      server.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /localhost:(\d+)/.exec(output);
+        if (match) resolve(Number(match[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`example exited with ${code}`)));
+    });
+    const url = `ws://127.0.0.1:${port}/?roomId=readme&clientId=c1&token=t`;
+    const writer = new WebSocket(url);
+    await new Promise((resolve) => writer.once('open', resolve));
+    const frames: Record<string, unknown>[] = [];
+    writer.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    writer.send(JSON.stringify({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 }));
+    writer.send(
+      JSON.stringify({
+        type: 'patch',
+        messageId: 'm1',
+        documentPatches: [{ 'e1/Shape': { _exists: true, x: 1 } }],
+      }),
+    );
+    await expect
+      .poll(() => frames.find((f) => f.type === 'ack'))
+      .toEqual({ type: 'ack', messageId: 'm1', timestamp: 1 });
+    writer.close();
+
+    const reader = new WebSocket(url.replace('c1', 'c2'));
+    await new Promise((resolve) => reader.once('open', resolve));
+    const reply = nextFrame(reader);
+    reader.send(JSON.stringify({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 }));
+    let frame = await reply;
+    while (frame.type === 'clientCount') frame = await nextFrame(reader);
+    expect(frame).toEqual({
+      type: 'patch',
+      clientId: '',
+      documentPatches: [{ 'e1/Shape': { _exists: true, x: 1 } }],
+      timestamp: 1,
+    });
+    reader.close();
+  });
+});
