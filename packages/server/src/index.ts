@@ -18,6 +18,7 @@ export {
 } from './connection/accept-connection.js';
 export {
   ConnectionClosedError,
+  ConnectionRefusedError,
   ConnectRequestError,
   type ConnectRequestErrorCode,
 } from './connection/errors.js';
@@ -26,7 +27,7 @@ export { applyBufferDelta } from './document/apply-buffer-delta.js';
 export { ClockedDocument } from './document/clocked-document.js';
 export type { RoomSnapshot } from './document/room-snapshot.js';
 export { SnapshotFormatError } from './document/snapshot-format-error.js';
-export { RoomLoadError, TooManyRoomsError } from './manager/errors.js';
+export { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './manager/errors.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, RoomManager, type RoomManagerOptions } from './manager/room-manager.js';
 export { CloseCode, type CloseCodeValue } from './protocol/close-codes.js';
 export type { FrameError, FrameErrorCode } from './protocol/frame-error.js';
@@ -56,6 +57,7 @@ export { RoomClosedError, RoomFullError } from './room/errors.js';
 export { consoleLogger, type Logger, silentLogger } from './room/logger.js';
 export { Room, type RoomStats, type SocketConnectOptions } from './room/room.js';
 export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room/room-limits.js';
+export type { RoomObserver } from './room/room-observer.js';
 export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.js';
 export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
 export type {

@@ -2,8 +2,19 @@
  * The two servers under test behind one small interface. Only the public Room
  * API is used: `handleSocketConnect`, `handleSocketMessage`, `getSnapshot`.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Room as PublishedRoom } from '@woven-ecs/canvas-store-server';
 import { Room as OurRoom } from 'canvas-store-server';
+
+function installedVersion(name: string): string {
+  try {
+    const file = createRequire(import.meta.url).resolve(`${name}/package.json`);
+    return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version);
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** The socket both servers accept. */
 export interface BenchSocket {
@@ -46,7 +57,7 @@ const UNTHROTTLED = {
 
 export const OURS: Impl = {
   id: 'ours',
-  label: 'ours (canvas-store-server)',
+  label: `canvas-store-server@${installedVersion('canvas-store-server')}`,
   create() {
     const room = new OurRoom({ limits: UNTHROTTLED });
     return {
@@ -59,7 +70,7 @@ export const OURS: Impl = {
 
 export const PUBLISHED: Impl = {
   id: 'published',
-  label: 'published (@woven-ecs/canvas-store-server@2.0.2)',
+  label: `@woven-ecs/canvas-store-server@${installedVersion('@woven-ecs/canvas-store-server')}`,
   create() {
     const room = new PublishedRoom({});
     return {

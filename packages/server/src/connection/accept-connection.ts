@@ -6,7 +6,7 @@ import type { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
 import { isSessionPermission, type SessionPermission } from '../room/session.js';
 import type { WebSocketLike } from '../room/web-socket-like.js';
-import { ConnectionClosedError } from './errors.js';
+import { ConnectionClosedError, ConnectionRefusedError } from './errors.js';
 import { type ConnectParams, parseConnectUrl } from './parse-connect-url.js';
 
 /** What `authorize` is told about a connection or an `auth-refresh`. */
@@ -83,6 +83,14 @@ export interface ReadyConnection<TMeta = unknown> extends Connection<TMeta> {
 
 /** The value {@link acceptConnection} returns: usable at once, or awaited for a ready connection. */
 export type PendingConnection<TMeta = unknown> = Connection<TMeta> & PromiseLike<ReadyConnection<TMeta>>;
+
+/** The close code for a refused authorization: the error's own (4000-4999) or Unauthorized. */
+function refusalCode(error: unknown): number {
+  if (error instanceof ConnectionRefusedError && error.closeCode >= 4000 && error.closeCode <= 4999) {
+    return error.closeCode;
+  }
+  return CloseCode.Unauthorized;
+}
 
 const DEFAULT_MAX_PENDING_FRAMES = 256;
 const DEFAULT_MAX_PENDING_BYTES = 8 * 1024 * 1024;
@@ -195,7 +203,7 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
         throw new TypeError("authorize must return { permissions: 'readonly' | 'readwrite' }");
       }
     } catch (error) {
-      this.fail(CloseCode.Unauthorized, 'unauthorized');
+      this.fail(refusalCode(error), error instanceof ConnectionRefusedError ? error.message : 'unauthorized');
       throw error;
     }
     this.initialMetadata = granted.metadata;

@@ -30,3 +30,23 @@ export class ConnectionClosedError extends Error {
     this.name = 'ConnectionClosedError';
   }
 }
+
+/**
+ * Thrown by an `authorize` function to refuse a connection with a specific
+ * close code (4000-4999), e.g. `CloseCode.Forbidden` for a token of another
+ * room. Any other error refuses with `CloseCode.Unauthorized`.
+ *
+ * @example
+ * ```ts
+ * authorize: ({ token }) => { throw new ConnectionRefusedError('token expired', CloseCode.TokenExpired); }
+ * ```
+ */
+export class ConnectionRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+    this.name = 'ConnectionRefusedError';
+  }
+}

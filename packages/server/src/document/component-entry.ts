@@ -18,9 +18,20 @@ export interface ComponentEntry {
   newer: ComponentEntry | null;
 }
 
-/** A fresh null-prototype record. */
+/**
+ * Records made by this constructor inherit from an empty, frozen,
+ * null-prototype object: no key can reach `Object.prototype` (assigning
+ * `__proto__` creates an own property), and nothing like `toString` is
+ * inherited. Unlike `Object.create(null)` objects, which V8 keeps in slow
+ * dictionary mode, these stay in fast mode: about half the memory and many
+ * times faster to copy.
+ */
+const SafeRecord = function SafeRecord() {} as unknown as new () => Record<string, unknown>;
+SafeRecord.prototype = Object.freeze(Object.create(null));
+
+/** A fresh record that cannot reach `Object.prototype`. */
 export function emptyRecord<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
+  return new SafeRecord() as Record<string, T>;
 }
 
 /** A new entry, not yet linked into any list. */

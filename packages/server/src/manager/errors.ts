@@ -17,3 +17,11 @@ export class TooManyRoomsError extends Error {
     this.name = 'TooManyRoomsError';
   }
 }
+
+/** The manager was shut down with `closeAll()` and opens no more rooms. */
+export class RoomManagerClosedError extends Error {
+  constructor() {
+    super('the room manager is closed');
+    this.name = 'RoomManagerClosedError';
+  }
+}

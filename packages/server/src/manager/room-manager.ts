@@ -2,7 +2,7 @@ import { consoleLogger, type Logger } from '../room/logger.js';
 import { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
 import type { Storage } from '../room/storage.js';
-import { RoomLoadError, TooManyRoomsError } from './errors.js';
+import { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './errors.js';
 
 /** Default time an empty room stays open, in ms. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -17,6 +17,8 @@ export interface RoomManagerOptions {
   maxRooms?: number;
   /** Passed to every room that does not bring its own. */
   logger?: Logger;
+  /** Default options of every room this manager creates; options given when creating a room win. */
+  roomOptions?: (roomId: string) => RoomOptions;
 }
 
 /**
@@ -41,6 +43,7 @@ export class RoomManager {
   private readonly idleTimeout: number;
   private readonly maxRooms: number;
   private readonly logger: Logger;
+  private closed = false;
 
   constructor(private readonly options: RoomManagerOptions = {}) {
     this.idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -74,6 +77,7 @@ export class RoomManager {
     if (typeof roomId !== 'string' || roomId === '') {
       return Promise.reject(new TypeError('roomId must be a non-empty string'));
     }
+    if (this.closed) return Promise.reject(new RoomManagerClosedError());
     const open = this.rooms.get(roomId);
     if (open) return Promise.resolve(open);
     const pending = this.opening.get(roomId);
@@ -117,9 +121,12 @@ export class RoomManager {
 
   /**
    * Closes every room and resolves only after each is persisted (SPEC P5).
+   * The manager opens no rooms afterwards ({@link RoomManagerClosedError}).
    * Rejects with an AggregateError naming the rooms that could not be saved.
    */
   async closeAll(): Promise<void> {
+    // From now on no room opens: one opened during shutdown would never be persisted.
+    this.closed = true;
     await Promise.allSettled(this.opening.values());
     for (const roomId of this.getRoomIds()) this.closeRoom(roomId).catch(() => {});
     const results = await Promise.allSettled(
@@ -161,7 +168,8 @@ export class RoomManager {
     }
   }
 
-  private roomOptions(roomId: string, options: RoomOptions): RoomOptions {
+  private roomOptions(roomId: string, callOptions: RoomOptions): RoomOptions {
+    const options = { ...this.options.roomOptions?.(roomId), ...callOptions };
     const ownStorage = options.storage !== undefined || options.createStorage !== undefined;
     return {
       ...options,

@@ -3,6 +3,7 @@ import type { Patch } from '../protocol/messages.js';
 import type { Logger } from './logger.js';
 import type { Room } from './room.js';
 import type { RoomLimits } from './room-limits.js';
+import type { RoomObserver } from './room-observer.js';
 import type { TokenRefreshResult } from './session.js';
 import type { Storage } from './storage.js';
 
@@ -42,4 +43,6 @@ export interface RoomOptions {
   logger?: Logger;
   /** The room's id, for logs. Set by {@link RoomManager}. */
   roomId?: string;
+  /** Metrics hooks. */
+  observer?: RoomObserver;
 }

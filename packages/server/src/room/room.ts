@@ -20,6 +20,7 @@ import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
+import type { RoomObserver } from './room-observer.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import {
   isSessionPermission,
@@ -121,6 +122,7 @@ export class Room {
           () => this.document.clock,
           this.logger,
           this.logContext,
+          (event) => this.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
         )
       : undefined;
     this.persistence = this.storage
@@ -215,7 +217,7 @@ export class Room {
       const text = decodeMessage(data);
       if (session.busy) {
         if (session.inbox.length >= this.limits.maxQueuedFrames) {
-          this.closeSession(session, CloseCode.TooManyPendingFrames, 'too many frames while busy');
+          this.dropSession(session, CloseCode.TooManyPendingFrames, 'too many frames while busy');
           return;
         }
         session.inbox.push(text);
@@ -236,7 +238,16 @@ export class Room {
   /** Handles a socket error: closes the socket and removes the session. */
   handleSocketError(sessionId: string): void {
     const session = this.sessions.get(sessionId);
-    if (session) this.closeSession(session, CloseCode.GoingAway, 'socket error');
+    if (session) this.dropSession(session, CloseCode.GoingAway, 'socket error');
+  }
+
+  /**
+   * Closes one session's socket with `code` and removes the session, as if it
+   * had disconnected. Unknown sessions are ignored.
+   */
+  closeSession(sessionId: string, code: number = CloseCode.GoingAway, reason = 'closed by the server'): void {
+    const session = this.sessions.get(sessionId);
+    if (session) this.dropSession(session, code, reason);
   }
 
   /** The live document (no tombstones), its per-field stamps and the clock (SPEC D10). */
@@ -326,9 +337,10 @@ export class Room {
     this.closing = (async () => {
       if (flush) {
         try {
-          // A journaling storage may want its journal folded into a snapshot now.
+          await this.pipeline?.flush();
+          // With every commit done, a journaling storage may want its journal folded now.
           if (this.incrementalStorage?.wantsSnapshot?.('close')) this.persistence?.markDirty();
-          await this.flush();
+          await this.persistence?.flush();
         } catch (error) {
           // Never drop unsaved writes: keep retrying in the background (SPEC P4)
           // and report this attempt's failure to the caller.
@@ -381,39 +393,47 @@ export class Room {
   }
 
   private processFrame(session: Session, text: string): void {
+    const receivedAt = performance.now();
     this.counters.framesReceived++;
     // Size first: an oversized frame is refused as such, and never charged to the rate limits.
     const bytes = text.length > this.limits.maxFrameBytes ? text.length : Buffer.byteLength(text, 'utf8');
     if (bytes > this.limits.maxFrameBytes) {
       this.counters.framesRejected++;
+      this.observe((o) => o.frameRejected?.('frame-too-large'));
       this.sendError(session, {
         code: 'frame-too-large',
         message: `frame exceeds ${this.limits.maxFrameBytes} bytes`,
       });
-      this.closeSession(session, CloseCode.FrameTooLarge, 'frame too large');
+      this.dropSession(session, CloseCode.FrameTooLarge, 'frame too large');
       return;
     }
     if (!session.withinRate(bytes)) {
+      this.counters.framesRejected++;
+      this.observe((o) => o.frameRejected?.('rate-limited'));
       this.sendError(session, { code: 'rate-limited', message: 'frame or byte rate limit exceeded' });
-      this.closeSession(session, CloseCode.RateLimited, 'rate limit exceeded');
+      this.dropSession(session, CloseCode.RateLimited, 'rate limit exceeded');
       return;
     }
     const result = parseClientFrame(text, this.limits);
     if (!result.ok) {
       this.counters.framesRejected++;
+      const code = result.error.code;
+      this.observe((o) => o.frameRejected?.(code));
       this.sendError(session, result.error);
       if (!session.countInvalidFrame()) {
-        this.closeSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
+        this.dropSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
       }
       return;
     }
-    this.dispatch(session, result.frame);
+    const type = result.frame.type;
+    this.observe((o) => o.frameAccepted?.(type, bytes));
+    this.dispatch(session, result.frame, receivedAt);
   }
 
-  private dispatch(session: Session, frame: ClientMessage): void {
+  private dispatch(session: Session, frame: ClientMessage, receivedAt: number): void {
     switch (frame.type) {
       case 'patch':
-        this.handlePatch(session, frame);
+        this.handlePatch(session, frame, receivedAt);
         return;
       case 'reconnect':
         this.handleReconnect(session, frame);
@@ -428,7 +448,7 @@ export class Room {
     }
   }
 
-  private handlePatch(session: Session, frame: PatchRequest): void {
+  private handlePatch(session: Session, frame: PatchRequest, receivedAt: number): void {
     const documentPatches = nonEmpty(frame.documentPatches);
     const ephemeralPatches = nonEmpty(frame.ephemeralPatches);
     if (documentPatches.length === 0 && ephemeralPatches.length === 0) return; // A1: nothing to ack
@@ -438,7 +458,8 @@ export class Room {
       return;
     }
     const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
-    this.send(session, { type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
+    const ack = JSON.stringify({ type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
+    this.deliver(session, ack, () => this.observe((o) => o.writeAcked?.(performance.now() - receivedAt)));
     if (broadcast) this.broadcast(session, broadcast);
     this.notifyDocumentChanged(documentPatches);
   }
@@ -497,7 +518,7 @@ export class Room {
         { ...this.logContext, sessionId: session.sessionId, err: error },
         'auth-refresh refused',
       );
-      this.closeSession(session, CloseCode.Forbidden, 'auth refresh refused');
+      this.dropSession(session, CloseCode.Forbidden, 'auth refresh refused');
     };
     let outcome: TokenRefreshResult | Promise<TokenRefreshResult>;
     try {
@@ -597,7 +618,7 @@ export class Room {
     this.notifySessionCount();
   }
 
-  private closeSession(session: Session, code: number, reason: string): void {
+  private dropSession(session: Session, code: number, reason: string): void {
     if (!session.closed) this.closeSocket(session, code, reason);
     this.removeSession(session);
   }
@@ -636,9 +657,16 @@ export class Room {
   }
 
   /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
-  private deliver(session: Session, text: string): void {
-    if (this.pipeline) this.pipeline.deliver(() => this.sendNow(session, text));
-    else this.sendNow(session, text);
+  private deliver(session: Session, text: string, onSent?: () => void): void {
+    if (this.pipeline) {
+      this.pipeline.deliver(() => {
+        this.sendNow(session, text);
+        onSent?.();
+      });
+    } else {
+      this.sendNow(session, text);
+      onSent?.();
+    }
   }
 
   private sendNow(session: Session, text: string): void {
@@ -647,7 +675,7 @@ export class Room {
       session.socket.send(text);
     } catch (error) {
       this.logger.warn({ ...this.logContext, sessionId: session.sessionId, err: error }, 'send failed');
-      this.closeSession(session, CloseCode.GoingAway, 'send failed');
+      this.dropSession(session, CloseCode.GoingAway, 'send failed');
     }
   }
 
@@ -655,6 +683,11 @@ export class Room {
     for (const listener of this.sessionCountListeners) {
       this.callback('session listener', () => listener(this, this.sessions.size));
     }
+  }
+
+  private observe(hook: (observer: RoomObserver) => void): void {
+    const observer = this.options.observer;
+    if (observer) this.callback('observer', () => hook(observer));
   }
 
   private callback(name: string, run: () => void): void {

@@ -191,6 +191,29 @@ export function installClientEnvironment(): ClientEnvironment {
 export type StorageFactory = (roomId: string) => Storage;
 
 /**
+ * Listens on 127.0.0.1:`port` (0 for an ephemeral port). A restart reuses the
+ * previous port, which may briefly still be held: retry while it is.
+ */
+async function listen(port: number): Promise<WebSocketServer> {
+  const deadline = Date.now() + POLL_TIMEOUT_MS;
+  for (;;) {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wss.once('listening', () => resolve());
+        wss.once('error', reject);
+      });
+      return wss;
+    } catch (error) {
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!inUse || Date.now() > deadline) throw error;
+      await sleep(POLL_INTERVAL_MS);
+    }
+  }
+}
+
+/**
  * A real `ws` server wired to the library like the README example. `stop()`
  * then `start()` again restarts it on the same port with a new RoomManager
  * over the same storage.
@@ -219,7 +242,7 @@ export class TestServer {
       logger: silentLogger,
       idleTimeout: 60_000,
     });
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: this.portValue });
+    const wss = await listen(this.portValue);
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
       const conn = acceptConnection({
         socket: ws,
@@ -232,10 +255,6 @@ export class TestServer {
       ws.on('close', () => conn.onClose());
       ws.on('error', () => conn.onError());
       conn.ready.catch((error: unknown) => this.refusals.push(error));
-    });
-    await new Promise<void>((resolve, reject) => {
-      wss.once('listening', () => resolve());
-      wss.once('error', reject);
     });
     this.portValue = (wss.address() as AddressInfo).port;
     this.wss = wss;
@@ -343,6 +362,8 @@ export class TestClient {
   pull(): number {
     const mutations = this.adapter.pull();
     for (const mutation of mutations) {
+      if (mutation.origin !== ORIGIN_WEBSOCKET)
+        throw new Error(`pulled a mutation of origin ${mutation.origin}`);
       if (mutation.syncBehavior === 'document') {
         applyToModel(this.doc, mutation.patch);
       } else if (mutation.syncBehavior === 'ephemeral') {

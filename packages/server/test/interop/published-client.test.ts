@@ -460,10 +460,12 @@ describe('wire protocol over a real socket (raw ws clients)', () => {
       const b = await joinRaw(server, 'raw-b');
       const writes = 40;
 
-      // Both write the same field as fast as they can; the server interleaves them somehow.
+      // Both write the same field in quick bursts; yielding between bursts lets the frames of
+      // the two sockets reach the server interleaved (several writers per commit batch).
       for (let i = 0; i < writes; i++) {
         a.send({ type: 'patch', messageId: `a-${i}`, documentPatches: [{ 'e1/Shape': { x: `a${i}` } }] });
         b.send({ type: 'patch', messageId: `b-${i}`, documentPatches: [{ 'e1/Shape': { x: `b${i}` } }] });
+        if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
       }
       const documentFrames = (raw: RawClient) =>
         raw.frames.filter(

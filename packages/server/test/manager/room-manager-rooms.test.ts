@@ -4,6 +4,7 @@ import {
   MemoryStorage,
   Room,
   RoomManager,
+  RoomManagerClosedError,
   type RoomManagerOptions,
   silentLogger,
   TooManyRoomsError,
@@ -252,5 +253,18 @@ describe('RoomManager: idle closing (S3)', () => {
 
   it('[S3] a negative idleTimeout is refused', () => {
     expect(() => new RoomManager({ idleTimeout: -1, logger: silentLogger })).toThrow(RangeError);
+  });
+});
+
+describe('RoomManager after closeAll (P5)', () => {
+  it('[P5] opens no room during or after closeAll, so nothing escapes the final save', async () => {
+    const manager = new RoomManager({ logger: silentLogger });
+    await manager.getRoom('before');
+    const closing = manager.closeAll();
+    const during = manager.getRoom('during').catch((error: unknown) => error);
+    await closing;
+    expect(await during).toBeInstanceOf(RoomManagerClosedError);
+    await expect(manager.getRoom('after')).rejects.toBeInstanceOf(RoomManagerClosedError);
+    expect(manager.getRoomIds()).toEqual([]);
   });
 });

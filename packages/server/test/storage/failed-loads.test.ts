@@ -62,10 +62,12 @@ describe('a room that cannot be loaded does not open (P3)', () => {
     expect(error).toBeInstanceOf(RoomLoadError);
     expect((error as RoomLoadError).cause).toBeInstanceOf(StorageCorruptError);
     expect(manager.getExistingRoom('r1')).toBeUndefined();
-    await manager.closeAll();
-    expect(fs.readFileSync(file, 'utf8')).toBe(content);
     // Still refused on a retry: it never falls back to an empty room.
     await expect(manager.getRoom('r1')).rejects.toBeInstanceOf(RoomLoadError);
+    await manager.closeAll();
+    expect(fs.readFileSync(file, 'utf8')).toBe(content);
+    // A new manager (a restart) refuses it too.
+    await expect(fileManager(dir).getRoom('r1')).rejects.toBeInstanceOf(RoomLoadError);
     expect(fs.readFileSync(file, 'utf8')).toBe(content);
   });
 

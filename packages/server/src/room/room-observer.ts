@@ -1,0 +1,17 @@
+import type { FrameErrorCode } from '../protocol/frame-error.js';
+import type { ClientMessage } from '../protocol/messages.js';
+
+/**
+ * Hooks for metrics: called synchronously on the hot path, so keep them cheap.
+ * Every hook is optional; a hook that throws is logged and ignored.
+ */
+export interface RoomObserver {
+  /** A frame passed validation. */
+  frameAccepted?(type: ClientMessage['type'], bytes: number): void;
+  /** A frame was rejected (invalid, too large or over a rate). */
+  frameRejected?(code: FrameErrorCode): void;
+  /** A write was acked: ms from receiving its frame to sending its ack (commit wait included). */
+  writeAcked?(latencyMs: number): void;
+  /** A storage commit finished. */
+  commitFinished?(durationMs: number, components: number, ok: boolean): void;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { OPTION_SPECS } from './option-specs.js';
+import {
+  ConfigError,
+  parseServerConfig,
+  type ServerConfig,
+  type ServerConfigInput,
+} from './server-config.js';
+
+function buildCommand(): Command {
+  const command = new Command('canvas-store-server')
+    .description('Real-time collaboration server for canvas and whiteboard applications')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .allowExcessArguments(false);
+  for (const spec of OPTION_SPECS) {
+    const option = new Option(spec.flag, `${spec.description} (env ${spec.env})`);
+    if (spec.defaultText) option.defaultValueDescription = spec.defaultText;
+    command.addOption(option);
+  }
+  return command;
+}
+
+function parseBooleanEnv(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/** Reads a PEM given inline or as a file path. */
+function readKey(value: string): string {
+  if (value.includes('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`jwtPublicKey: cannot read ${value}: ${(error as Error).message}`);
+  }
+}
+
+/** The text of `--help`. */
+export function helpText(): string {
+  return buildCommand().helpInformation();
+}
+
+/**
+ * Builds the configuration from command-line flags and environment variables
+ * (a flag wins over its variable; unset ones take defaults).
+ *
+ * @throws {@link ConfigError} naming what is wrong.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const command = buildCommand();
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw new ConfigError(error.message.replace(/^error: /, ''));
+    throw error;
+  }
+  const flags = command.opts<Record<string, unknown>>();
+  const input: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    const fromFlag = flags[spec.key];
+    const fromEnv = env[spec.env];
+    if (spec.kind === 'negatable') {
+      // commander sets a negatable flag to true unless --no-… was given.
+      if (fromFlag === false) input[spec.key] = false;
+      else if (fromEnv !== undefined && fromEnv !== '') input[spec.key] = parseBooleanEnv(spec.env, fromEnv);
+      continue;
+    }
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value === undefined) continue;
+    input[spec.key] =
+      spec.kind === 'list'
+        ? String(value)
+            .split(',')
+            .map((part) => part.trim())
+            .filter((part) => part !== '')
+        : value;
+  }
+  if (typeof input.jwtPublicKey === 'string') input.jwtPublicKey = readKey(input.jwtPublicKey);
+  return parseServerConfig(input as ServerConfigInput);
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/** Storage backends the server can run on. */
+export const STORAGE_KINDS = ['sqlite', 'file', 'memory', 'postgres'] as const;
+/** Log levels, as pino names them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/**
+ * The validated configuration of the runnable server. Every field has a
+ * default; see the README's configuration table for flags and variables.
+ */
+export const serverConfigSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65_535).default(8080),
+    host: z.string().min(1).default('0.0.0.0'),
+    dataDir: z.string().min(1).default('./data'),
+    storage: z.enum(STORAGE_KINDS).default('sqlite'),
+    postgresUrl: z.string().url().optional(),
+    postgresPoolSize: positiveInt.default(10),
+    idleTimeoutMs: nonNegativeInt.default(30_000),
+    saveThrottleMs: nonNegativeInt.default(10_000),
+    maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
+    maxKeysPerFrame: positiveInt.default(10_000),
+    maxDepth: positiveInt.default(32),
+    maxBufferLength: positiveInt.default(100_000),
+    framesPerSecond: positiveInt.default(100),
+    bytesPerSecond: positiveInt.default(4 * 1024 * 1024),
+    maxSessionsPerRoom: positiveInt.default(1_000),
+    maxRooms: positiveInt.default(10_000),
+    maxBufferedBytes: positiveInt.default(8 * 1024 * 1024),
+    heartbeatIntervalMs: positiveInt.default(30_000),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    auth: z.enum(['none', 'jwt']).optional(),
+    jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    jwtPublicKey: z.string().min(1).optional(),
+    jwtJwksUrl: z.string().url().optional(),
+    jwtIssuer: z.string().min(1).optional(),
+    jwtAudience: z.string().min(1).optional(),
+    adminSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+    serveClient: z.boolean().default(true),
+  })
+  .superRefine((config, ctx) => {
+    if (config.storage === 'postgres' && !config.postgresUrl) {
+      ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'is required with --storage postgres' });
+    }
+    const keySources = [config.jwtSecret, config.jwtPublicKey, config.jwtJwksUrl].filter(
+      (v) => v !== undefined,
+    );
+    if (config.auth === 'jwt' && keySources.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'jwt needs one of --jwt-secret, --jwt-public-key or --jwt-jwks-url',
+      });
+    }
+    if (keySources.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwtSecret'],
+        message: 'give only one of --jwt-secret, --jwt-public-key, --jwt-jwks-url',
+      });
+    }
+    if (config.auth === 'none' && keySources.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'auth is none but a JWT key was given' });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    // A configured key means JWT mode unless told otherwise.
+    auth:
+      config.auth ??
+      (config.jwtSecret || config.jwtPublicKey || config.jwtJwksUrl ? ('jwt' as const) : ('none' as const)),
+  }));
+
+/** The server's configuration after defaults and validation. */
+export type ServerConfig = z.output<typeof serverConfigSchema>;
+/** What may be given to build a configuration (strings from flags or variables are coerced). */
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+/** A configuration value is missing or wrong; the message says which and why. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem. */
+export function parseServerConfig(input: ServerConfigInput): ServerConfig {
+  const result = serverConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.join('.') || 'configuration';
+    return `${field}: ${issue.message}`;
+  });
+  throw new ConfigError(problems.join('; '));
+}

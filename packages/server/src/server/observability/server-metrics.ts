@@ -1,0 +1,112 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RoomObserver } from '../../room/room-observer.js';
+
+/**
+ * The server's Prometheus metrics (`prom-client`), in a registry of its own so
+ * several servers in one process (tests) do not collide.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly rooms: Gauge;
+  readonly framesIn: Counter<'type'>;
+  readonly framesOut: Counter<'type'>;
+  readonly bytesIn: Counter;
+  readonly bytesOut: Counter;
+  readonly framesRejected: Counter<'reason'>;
+  readonly ackLatency: Histogram;
+  readonly commitLatency: Histogram;
+  readonly commitFailures: Counter;
+  readonly closes: Counter<'code'>;
+  readonly connectionsRefused: Counter<'code'>;
+  /** Hooks for every room of this server. */
+  readonly roomObserver: RoomObserver;
+
+  constructor(countRooms: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.connections = new Gauge({
+      name: 'canvas_connections',
+      help: 'Open WebSocket connections',
+      registers,
+    });
+    this.rooms = new Gauge({
+      name: 'canvas_rooms',
+      help: 'Rooms open in this process',
+      registers,
+      collect() {
+        this.set(countRooms());
+      },
+    });
+    this.framesIn = new Counter({
+      name: 'canvas_frames_in_total',
+      help: 'Valid frames received, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.framesOut = new Counter({
+      name: 'canvas_frames_out_total',
+      help: 'Frames sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.bytesIn = new Counter({
+      name: 'canvas_bytes_in_total',
+      help: 'Bytes received in frames',
+      registers,
+    });
+    this.bytesOut = new Counter({ name: 'canvas_bytes_out_total', help: 'Bytes sent in frames', registers });
+    this.framesRejected = new Counter({
+      name: 'canvas_frames_rejected_total',
+      help: 'Frames rejected, by reason (error code)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.ackLatency = new Histogram({
+      name: 'canvas_ack_latency_seconds',
+      help: 'Time from receiving a write to sending its ack, commit included',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.commitLatency = new Histogram({
+      name: 'canvas_storage_commit_seconds',
+      help: 'Duration of storage commits',
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.commitFailures = new Counter({
+      name: 'canvas_storage_commit_failures_total',
+      help: 'Storage commits that failed (and will be retried)',
+      registers,
+    });
+    this.closes = new Counter({
+      name: 'canvas_closes_total',
+      help: 'Connections closed, by close code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'canvas_connections_refused_total',
+      help: 'Connections refused before a session existed, by close code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.roomObserver = {
+      frameAccepted: (type, bytes) => {
+        this.framesIn.inc({ type });
+        this.bytesIn.inc(bytes);
+      },
+      frameRejected: (reason) => this.framesRejected.inc({ reason }),
+      writeAcked: (latencyMs) => this.ackLatency.observe(latencyMs / 1000),
+      commitFinished: (durationMs, _components, ok) => {
+        this.commitLatency.observe(durationMs / 1000);
+        if (!ok) this.commitFailures.inc();
+      },
+    };
+  }
+
+  /** The exposition text for `GET /metrics`. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

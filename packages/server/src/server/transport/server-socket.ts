@@ -1,0 +1,57 @@
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import type { WebSocketLike } from '../../room/web-socket-like.js';
+import type { WriteBatcher } from './write-batcher.js';
+
+/** What a {@link ServerSocket} reports, for metrics. */
+export interface ServerSocketEvents {
+  frameSent(type: string, bytes: number): void;
+  /** The client stopped reading and its unsent bytes passed the bound. */
+  slowConsumer(): void;
+}
+
+const TYPE_PREFIX = '{"type":"';
+
+/** Reads the `type` of a frame we serialised (`type` is always its first key) without parsing it. */
+function frameType(data: string): string {
+  if (!data.startsWith(TYPE_PREFIX)) return 'unknown';
+  const end = data.indexOf('"', TYPE_PREFIX.length);
+  return end === -1 ? 'unknown' : data.slice(TYPE_PREFIX.length, end);
+}
+
+/**
+ * The {@link WebSocketLike} the rooms write to: batches writes per event-loop
+ * iteration and drops a client whose unsent bytes pass `maxBufferedBytes`
+ * instead of letting its backlog grow memory (SPEC B4).
+ */
+export class ServerSocket implements WebSocketLike {
+  private dropped = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly batcher: WriteBatcher,
+    private readonly maxBufferedBytes: number,
+    private readonly events: ServerSocketEvents,
+  ) {}
+
+  send(data: string): void {
+    if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
+      this.dropped = true;
+      this.events.slowConsumer();
+      // It is not reading, so a close frame would never arrive: cut it off.
+      this.ws.terminate();
+      return;
+    }
+    // `_socket` is ws's underlying TCP socket; corking it batches this iteration's frames.
+    const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (tcp) this.batcher.hold(tcp);
+    this.ws.send(data);
+    this.events.frameSent(frameType(data), data.length);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    this.ws.close(code, reason);
+  }
+}
