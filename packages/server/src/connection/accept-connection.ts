@@ -1,3 +1,4 @@
+import { RoomManagerClosedError, TooManyRoomsError } from '../manager/errors.js';
 import type { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage } from '../room/decode-message.js';
@@ -90,6 +91,13 @@ function refusalCode(error: unknown): number {
     return error.closeCode;
   }
   return CloseCode.Unauthorized;
+}
+
+/** The close code for a room that could not be opened. */
+function openFailureCode(error: unknown): number {
+  if (error instanceof TooManyRoomsError) return CloseCode.TooManyRooms;
+  if (error instanceof RoomManagerClosedError) return CloseCode.GoingAway;
+  return CloseCode.RoomUnavailable;
 }
 
 const DEFAULT_MAX_PENDING_FRAMES = 256;
@@ -214,7 +222,7 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
       try {
         room = await manager.openRoom(roomId, roomOptions ? (id) => ({ ...roomOptions(id) }) : undefined);
       } catch (error) {
-        this.fail(CloseCode.RoomUnavailable, 'room unavailable');
+        this.fail(openFailureCode(error), 'room unavailable');
         throw error;
       }
       this.throwIfClosed();

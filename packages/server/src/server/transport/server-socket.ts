@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { CloseCode } from '../../protocol/close-codes.js';
 import type { WebSocketLike } from '../../room/web-socket-like.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -26,6 +27,8 @@ function frameType(data: string): string {
  */
 export class ServerSocket implements WebSocketLike {
   private dropped = false;
+  /** The close code the server chose for this connection, if it closed it. */
+  closeCode: number | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -38,6 +41,7 @@ export class ServerSocket implements WebSocketLike {
     if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return;
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.dropped = true;
+      this.closeCode = CloseCode.SlowConsumer;
       this.events.slowConsumer();
       // It is not reading, so a close frame would never arrive: cut it off.
       this.ws.terminate();
@@ -51,6 +55,7 @@ export class ServerSocket implements WebSocketLike {
   }
 
   close(code?: number, reason?: string): void {
+    this.closeCode ??= code;
     if (this.ws.readyState === WebSocket.CLOSED) return;
     this.ws.close(code, reason);
   }

@@ -1,0 +1,314 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  type AuthorizeInfo,
+  type AuthorizeResult,
+  acceptConnection,
+} from '../connection/accept-connection.js';
+import { RoomManager } from '../manager/room-manager.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
+import type { ServerConfig } from './config/server-config.js';
+import { AdminApi } from './http/admin-api.js';
+import { sendJson } from './http/http-helpers.js';
+import { createLogger, type ServerLogger } from './observability/create-logger.js';
+import { ServerMetrics } from './observability/server-metrics.js';
+import { openStorageBackend, type StorageBackend } from './storage-backend.js';
+import { Heartbeat } from './transport/heartbeat.js';
+import { ServerSocket } from './transport/server-socket.js';
+import { WriteBatcher } from './transport/write-batcher.js';
+
+/** A request handler the server falls back to for paths it does not serve itself (the demo page). */
+export type FallbackHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+) => boolean | Promise<boolean>;
+
+/** Options of {@link CanvasStoreServer}. */
+export interface CanvasStoreServerOptions {
+  config: ServerConfig;
+  /** Defaults to JSON logs on stdout at `config.logLevel`. */
+  logger?: ServerLogger;
+  /** Serves paths the server does not know (used for the demo page and inspector). */
+  fallback?: FallbackHandler;
+}
+
+type Authorize = (info: AuthorizeInfo<IncomingMessage>) => Promise<AuthorizeResult<Record<string, unknown>>>;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * The runnable server: HTTP + WebSocket on `ws`, durable storage, auth,
+ * limits, heartbeats, health, metrics, structured logs and graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * const server = new CanvasStoreServer({ config: loadConfig(process.argv.slice(2), process.env) });
+ * const { port } = await server.start();
+ * process.once('SIGTERM', () => server.stop().then(() => process.exit(0)));
+ * ```
+ */
+export class CanvasStoreServer {
+  readonly manager: RoomManager;
+  readonly metrics: ServerMetrics;
+  readonly logger: ServerLogger;
+  private readonly storage: StorageBackend;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: Heartbeat;
+  private readonly batcher = new WriteBatcher();
+  private readonly admin: AdminApi | undefined;
+  private readonly authorize: Authorize;
+  private shuttingDown = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: CanvasStoreServerOptions) {
+    const { config } = options;
+    this.logger = options.logger ?? createLogger(config.logLevel);
+    this.storage = openStorageBackend(config);
+    this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
+    this.manager = new RoomManager({
+      createStorage: (roomId) => this.storage.forRoom(roomId),
+      idleTimeout: config.idleTimeoutMs,
+      maxRooms: config.maxRooms,
+      logger: this.logger,
+      roomOptions: (roomId) => ({
+        saveThrottleMs: config.saveThrottleMs,
+        logger: this.logger.child({ roomId }),
+        observer: this.metrics.roomObserver,
+        limits: {
+          maxFrameBytes: config.maxFrameBytes,
+          maxKeysPerFrame: config.maxKeysPerFrame,
+          maxDepth: config.maxDepth,
+          maxBufferLength: config.maxBufferLength,
+          framesPerSecond: config.framesPerSecond,
+          frameBurst: config.framesPerSecond * 3,
+          bytesPerSecond: config.bytesPerSecond,
+          byteBurst: config.bytesPerSecond * 4,
+          maxSessionsPerRoom: config.maxSessionsPerRoom,
+        },
+      }),
+    });
+    this.authorize = this.createAuthorize();
+    this.admin = config.adminSecret
+      ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger)
+      : undefined;
+    this.http = createServer((req, res) => {
+      this.handleRequest(req, res).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    this.http.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
+    this.heartbeat = new Heartbeat(this.wss, config.heartbeatIntervalMs, () => {
+      this.logger.debug({}, 'connection reaped after missing heartbeats');
+    });
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  start(): Promise<{ host: string; port: number }> {
+    const { config } = this.options;
+    if (config.auth === 'none') {
+      this.logger.warn(
+        {},
+        'auth is disabled (development mode): every token is accepted with write access; configure JWT auth for production',
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(config.port, config.host, () => {
+        this.http.off('error', reject);
+        this.heartbeat.start();
+        const address = this.http.address() as AddressInfo;
+        this.logger.info(
+          { host: address.address, port: address.port, storage: config.storage, auth: config.auth },
+          'canvas-store-server listening',
+        );
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close sessions with "going away",
+   * persist every room (SPEC P5), close storage. Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.logger.info({}, 'shutting down');
+    this.heartbeat.stop();
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
+    let failure: unknown;
+    try {
+      await this.manager.closeAll();
+    } catch (error) {
+      failure = error;
+      this.logger.error({ err: error }, 'some rooms could not be persisted on shutdown');
+    }
+    await this.storage.close().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'storage close failed');
+    });
+    // Sockets that did not finish their closing handshake in time are cut off.
+    const grace = setTimeout(() => {
+      for (const ws of this.wss.clients) ws.terminate();
+      this.http.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    grace.unref();
+    this.http.closeIdleConnections();
+    await httpClosed;
+    clearTimeout(grace);
+    this.wss.close();
+    this.logger.info({}, 'shutdown complete');
+    if (failure) throw failure;
+  }
+
+  private createAuthorize(): Authorize {
+    const { config } = this.options;
+    if (config.auth === 'jwt') {
+      const verify = createJwtAuthorizer({
+        secret: config.jwtSecret,
+        publicKeyPem: config.jwtPublicKey,
+        jwksUrl: config.jwtJwksUrl,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      });
+      return async (info) => {
+        const result = await verify(info);
+        return { permissions: result.permissions, metadata: { ...result.metadata } };
+      };
+    }
+    return async () => ({ permissions: 'readwrite', metadata: {} });
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (path === '/readyz') {
+      const healthy = !this.shuttingDown && (await this.storage.isHealthy());
+      sendJson(res, healthy ? 200 : 503, {
+        status: healthy ? 'ready' : 'unavailable',
+        storage: this.storage.kind,
+        shuttingDown: this.shuttingDown,
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      const { contentType, body } = await this.metrics.render();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
+    }
+    if (path === '/admin' || path.startsWith('/admin/')) {
+      if (!this.admin) {
+        sendJson(res, 404, { error: 'the admin API is disabled; set --admin-secret to enable it' });
+        return;
+      }
+      await this.admin.handle(req, res, path);
+      return;
+    }
+    if (this.options.fallback && (await this.options.fallback(req, res, path))) return;
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.shuttingDown) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
+    const allowed = this.options.config.allowedOrigins;
+    const origin = req.headers.origin;
+    if (allowed.length > 0 && (origin === undefined || !allowed.includes(origin))) {
+      this.logger.warn({ origin }, 'connection refused: origin not allowed');
+      this.metrics.connectionsRefused.inc({ code: 403 });
+      rejectUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
+  }
+
+  private handleConnection(ws: WebSocket, req: IncomingMessage): void {
+    const { config } = this.options;
+    this.metrics.connections.inc();
+    this.heartbeat.track(ws);
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const socket = new ServerSocket(ws, this.batcher, config.maxBufferedBytes, {
+      frameSent: (type, bytes) => {
+        this.metrics.framesOut.inc({ type });
+        this.metrics.bytesOut.inc(bytes);
+      },
+      slowConsumer: () => this.logger.warn({}, 'client dropped: it stopped reading'),
+    });
+    // Live sessions end when their token does (SPEC C5 refreshes push the deadline).
+    const scheduleExpiry = (expiresAt: unknown) => {
+      if (expiryTimer) clearTimeout(expiryTimer);
+      if (typeof expiresAt !== 'number') return;
+      expiryTimer = setTimeout(
+        () => socket.close(CloseCode.TokenExpired, 'token expired'),
+        Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())),
+      );
+      expiryTimer.unref();
+    };
+    const conn = acceptConnection<IncomingMessage, Record<string, unknown>>({
+      socket,
+      url: req.url ?? '',
+      request: req,
+      manager: this.manager,
+      authorize: async (info) => {
+        const result = await this.authorize(info);
+        scheduleExpiry(result.metadata?.expiresAt);
+        return result;
+      },
+      maxPendingBytes: config.maxFrameBytes * 4,
+    });
+    ws.on('message', (data: Buffer) => conn.onMessage(data.toString('utf8')));
+    ws.on('error', (error) => {
+      this.logger.debug({ err: error }, 'socket error');
+      conn.onError();
+    });
+    ws.on('close', (code) => {
+      if (expiryTimer) clearTimeout(expiryTimer);
+      this.metrics.connections.dec();
+      this.metrics.closes.inc({ code: socket.closeCode ?? code });
+      conn.onClose();
+    });
+    conn.ready.then(
+      ({ room, sessionId }) => {
+        const session = room.getSessions().find((s) => s.sessionId === sessionId);
+        this.logger.info(
+          { roomId: room.roomId, sessionId, clientId: session?.clientId, permissions: session?.permissions },
+          'session connected',
+        );
+        ws.once('close', (code) =>
+          this.logger.info({ roomId: room.roomId, sessionId, code }, 'session closed'),
+        );
+      },
+      (error: unknown) => {
+        this.metrics.connectionsRefused.inc({ code: socket.closeCode ?? 0 });
+        this.logger.info({ reason: (error as Error).message, code: socket.closeCode }, 'connection refused');
+      },
+    );
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

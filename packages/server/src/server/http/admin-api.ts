@@ -1,0 +1,148 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RoomManager } from '../../manager/room-manager.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import type { Room } from '../../room/room.js';
+import type { ServerLogger } from '../observability/create-logger.js';
+import type { StorageBackend } from '../storage-backend.js';
+import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
+
+const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * The admin HTTP API, behind its own bearer secret: list rooms and sessions,
+ * read a room's document, apply a patch as the server, close a session,
+ * delete a room. Routes (all under `/admin`):
+ *
+ * - `GET /admin/rooms`: open rooms with their session counts and clocks
+ * - `GET /admin/rooms/:roomId`: one room's clock and sessions (opens it)
+ * - `GET /admin/rooms/:roomId/document`: the live document with stamps
+ * - `POST /admin/rooms/:roomId/patches` with `{ "patches": [...] }`: a server-side edit
+ * - `DELETE /admin/rooms/:roomId/sessions/:sessionId`: close a session
+ * - `DELETE /admin/rooms/:roomId`: close a room and delete its stored data
+ */
+export class AdminApi {
+  private readonly secretDigest: Buffer;
+
+  constructor(
+    secret: string,
+    private readonly manager: RoomManager,
+    private readonly storage: StorageBackend,
+    private readonly logger: ServerLogger,
+  ) {
+    this.secretDigest = digest(secret);
+  }
+
+  /** True when the request carries the admin secret (compared in constant time). */
+  isAuthorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (.+)$/.exec(header);
+    return match !== null && timingSafeEqual(digest(match[1] as string), this.secretDigest);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (!this.isAuthorized(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendJson(res, 401, { error: 'admin secret required' });
+      return;
+    }
+    const parts = path.split('/').filter((part) => part !== '');
+    let segments: string[];
+    try {
+      segments = parts.map((part) => decodeURIComponent(part));
+    } catch {
+      sendJson(res, 400, { error: 'malformed path' });
+      return;
+    }
+    try {
+      await this.route(req, res, segments);
+    } catch (error) {
+      if (error instanceof BadRequestBody) {
+        sendJson(res, error.status, { error: error.message });
+        return;
+      }
+      this.logger.error({ err: error }, 'admin request failed');
+      sendJson(res, 500, { error: 'internal error' });
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
+    const [admin, rooms, roomId, sub, sessionId] = segments;
+    const method = req.method ?? 'GET';
+    if (admin !== 'admin' || rooms !== 'rooms') {
+      sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    if (roomId === undefined) {
+      if (method !== 'GET') return this.methodNotAllowed(res);
+      const list = this.manager
+        .getRoomIds()
+        .map((id) => this.describeRoom(id, this.manager.getExistingRoom(id)));
+      sendJson(res, 200, { rooms: list });
+      return;
+    }
+    if (sub === undefined) {
+      if (method === 'GET') {
+        const room = await this.manager.getRoom(roomId);
+        sendJson(res, 200, { ...this.describeRoom(roomId, room), sessions: room.getSessions() });
+        return;
+      }
+      if (method === 'DELETE') {
+        await this.manager.closeRoom(roomId);
+        await this.storage.deleteRoom(roomId);
+        this.logger.info({ roomId }, 'room deleted through the admin API');
+        res.writeHead(204).end();
+        return;
+      }
+      return this.methodNotAllowed(res);
+    }
+    if (sub === 'document' && sessionId === undefined) {
+      if (method !== 'GET') return this.methodNotAllowed(res);
+      const room = await this.manager.getRoom(roomId);
+      sendJson(res, 200, room.getSnapshot());
+      return;
+    }
+    if (sub === 'patches' && sessionId === undefined) {
+      if (method !== 'POST') return this.methodNotAllowed(res);
+      const body = await readJsonBody(req, MAX_ADMIN_BODY_BYTES);
+      const patches = (body as { patches?: unknown } | null)?.patches;
+      const room = await this.manager.getRoom(roomId);
+      let timestamp: number;
+      try {
+        timestamp = room.applyServerPatch(patches as never);
+      } catch (error) {
+        sendJson(res, 400, { error: (error as Error).message });
+        return;
+      }
+      await room.flush();
+      this.logger.info({ roomId, timestamp }, 'server patch applied through the admin API');
+      sendJson(res, 200, { timestamp });
+      return;
+    }
+    if (sub === 'sessions' && sessionId !== undefined) {
+      if (method !== 'DELETE') return this.methodNotAllowed(res);
+      const room = this.manager.getExistingRoom(roomId);
+      if (!room || room.getSessionPermissions(sessionId) === undefined) {
+        sendJson(res, 404, { error: 'no such session' });
+        return;
+      }
+      room.closeSession(sessionId, CloseCode.Forbidden, 'closed by an administrator');
+      this.logger.info({ roomId, sessionId }, 'session closed through the admin API');
+      res.writeHead(204).end();
+      return;
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  private describeRoom(roomId: string, room: Room | undefined) {
+    return { roomId, sessions: room?.getSessionCount() ?? 0, clock: room?.getTimestamp() ?? 0 };
+  }
+
+  private methodNotAllowed(res: ServerResponse): void {
+    sendJson(res, 405, { error: 'method not allowed' });
+  }
+}
