@@ -1,3 +1,4 @@
+import { isStorableName } from '../protocol/forbidden-names.js';
 import { ConnectRequestError } from './errors.js';
 
 /** The identity a client presents when it connects. */
@@ -7,6 +8,9 @@ export interface ConnectParams {
   token: string;
 }
 
+/** Longest accepted `roomId` or `clientId`, in characters. */
+export const MAX_ID_LENGTH = 512;
+
 // Only used to resolve path-and-query inputs; never contacted.
 const PLACEHOLDER_BASE = 'ws://placeholder.invalid';
 
@@ -15,7 +19,8 @@ const PLACEHOLDER_BASE = 'ws://placeholder.invalid';
  * (`wss://host/path?…`) or a path-and-query (`/?…`) (SPEC C1).
  *
  * @throws {@link ConnectRequestError} with code `missing-room-id`,
- *   `missing-client-id`, `missing-token` or `invalid-url`.
+ *   `missing-client-id`, `missing-token` or `invalid-url` (also for ids longer
+ *   than {@link MAX_ID_LENGTH} or holding a NUL character or unpaired surrogate).
  *
  * @example
  * ```ts
@@ -37,5 +42,17 @@ export function parseConnectUrl(input: string): ConnectParams {
   if (!clientId) throw new ConnectRequestError('connect URL has no clientId', 'missing-client-id');
   const token = params.get('token');
   if (!token) throw new ConnectRequestError('connect URL has no token', 'missing-token');
+  for (const [name, value] of [
+    ['roomId', roomId],
+    ['clientId', clientId],
+  ] as const) {
+    if (value.length > MAX_ID_LENGTH) {
+      throw new ConnectRequestError(`${name} is longer than ${MAX_ID_LENGTH} characters`, 'invalid-url');
+    }
+    // Ids are stored as text by every backend; these could not be read back exactly.
+    if (!isStorableName(value)) {
+      throw new ConnectRequestError(`${name} holds a NUL character or an unpaired surrogate`, 'invalid-url');
+    }
+  }
   return { roomId, clientId, token };
 }

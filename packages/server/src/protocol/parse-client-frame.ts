@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkBufferDelta, looksLikeBufferDelta } from './buffer-delta-shape.js';
-import { isForbiddenName } from './forbidden-names.js';
+import { isForbiddenName, isStorableName } from './forbidden-names.js';
 import type { FrameError, FrameErrorCode } from './frame-error.js';
 import type { FrameLimits } from './frame-limits.js';
 import type { ClientMessage, Patch } from './messages.js';
@@ -140,6 +140,9 @@ class PatchChecker {
 
   private checkName(name: string, where: string): void {
     if (isForbiddenName(name)) reject('forbidden-name', `${where} "${name}" is forbidden`);
+    if (!isStorableName(name)) {
+      reject('forbidden-name', `${where} holds a NUL character or an unpaired surrogate`);
+    }
     if (name.length > this.limits.maxKeyLength) {
       reject('key-too-long', `${where} is longer than ${this.limits.maxKeyLength} characters`);
     }

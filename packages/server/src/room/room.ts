@@ -15,13 +15,14 @@ import type {
 } from '../protocol/messages.js';
 import { checkPatchList, parseClientFrame } from '../protocol/parse-client-frame.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { CommitPipeline, type CommitStats } from './commit-pipeline.js';
+import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import type { RoomObserver } from './room-observer.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
+import { RoomPersistence } from './room-persistence.js';
 import {
   isSessionPermission,
   Session,
@@ -30,12 +31,9 @@ import {
   type SessionTokenRefresher,
   type TokenRefreshResult,
 } from './session.js';
-import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
-import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
+import type { PersistenceStats } from './snapshot-persistence.js';
+import type { Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
-
-const CLOSE_RETRY_FIRST_DELAY_MS = 500;
-const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
 
 /** Options of {@link Room.handleSocketConnect}. */
 export interface SocketConnectOptions {
@@ -87,11 +85,7 @@ export class Room {
   private readonly ephemeral = new EphemeralState();
   private readonly sessions = new Map<string, Session>();
   private readonly storage: Storage | undefined;
-  /** Whole-snapshot saving: the seed's throttled saves, or journal folding for storages that ask for it. */
-  private readonly persistence: SnapshotPersistence | undefined;
-  /** Incremental commits that acks wait for, when the storage supports them. */
-  private readonly pipeline: CommitPipeline | undefined;
-  private readonly incrementalStorage: IncrementalStorage | undefined;
+  private readonly persistence: RoomPersistence | undefined;
   private readonly limits: RoomLimits;
   private readonly logger: Logger;
   private readonly logContext: { roomId?: string };
@@ -100,7 +94,6 @@ export class Room {
   private written = false;
   private closed = false;
   private closing: Promise<void> | null = null;
-  private backgroundSave: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RoomOptions = {}) {
     this.limits = resolveRoomLimits(options.limits);
@@ -109,30 +102,22 @@ export class Room {
     this.document = options.initialSnapshot
       ? ClockedDocument.fromSnapshot(options.initialSnapshot)
       : new ClockedDocument();
-    this.storage = options.storage ?? options.createStorage?.();
-    const throttle = options.saveThrottleMs ?? DEFAULT_SAVE_THROTTLE_MS;
-    if (!Number.isFinite(throttle) || throttle < 0) {
-      throw new RangeError(`saveThrottleMs must be a non-negative number, got ${throttle}`);
+    const storage = options.storage ?? options.createStorage?.();
+    this.storage = storage;
+    const saveThrottleMs = options.saveThrottleMs ?? DEFAULT_SAVE_THROTTLE_MS;
+    if (!Number.isFinite(saveThrottleMs) || saveThrottleMs < 0) {
+      throw new RangeError(`saveThrottleMs must be a non-negative number, got ${saveThrottleMs}`);
     }
-    this.incrementalStorage = this.storage && isIncrementalStorage(this.storage) ? this.storage : undefined;
-    this.pipeline = this.incrementalStorage
-      ? new CommitPipeline(
-          this.incrementalStorage,
-          (keys) => this.document.readComponents(keys),
-          () => this.document.clock,
-          this.logger,
-          this.logContext,
-          (event) => this.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
-        )
-      : undefined;
-    this.persistence = this.storage
-      ? new SnapshotPersistence(
-          this.storage,
-          () => this.document.toSnapshot({ includeTombstones: true }),
-          throttle,
-          this.logger,
-          this.logContext,
-        )
+    this.persistence = storage
+      ? new RoomPersistence({
+          storage,
+          document: () => this.document,
+          saveThrottleMs,
+          logger: this.logger,
+          logContext: this.logContext,
+          onCommit: (event) =>
+            this.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
+        })
       : undefined;
   }
 
@@ -150,8 +135,13 @@ export class Room {
   get stats(): RoomStats {
     return {
       ...this.counters,
-      ...(this.persistence?.stats ?? { saves: 0, saveFailures: 0 }),
-      ...(this.pipeline?.stats ?? { commits: 0, commitFailures: 0, heldFrames: 0 }),
+      ...(this.persistence?.stats ?? {
+        saves: 0,
+        saveFailures: 0,
+        commits: 0,
+        commitFailures: 0,
+        heldFrames: 0,
+      }),
     };
   }
 
@@ -317,7 +307,6 @@ export class Room {
 
   /** Commits and saves everything written so far, resolving once it is stored. */
   async flush(): Promise<void> {
-    await this.pipeline?.flush();
     await this.persistence?.flush();
   }
 
@@ -333,23 +322,7 @@ export class Room {
       this.closeSocket(session, CloseCode.GoingAway, 'room closed');
     }
     this.sessions.clear();
-    const flush = options.flush ?? true;
-    this.closing = (async () => {
-      if (flush) {
-        try {
-          await this.pipeline?.flush();
-          // With every commit done, a journaling storage may want its journal folded now.
-          if (this.incrementalStorage?.wantsSnapshot?.('close')) this.persistence?.markDirty();
-          await this.persistence?.flush();
-        } catch (error) {
-          // Never drop unsaved writes: keep retrying in the background (SPEC P4)
-          // and report this attempt's failure to the caller.
-          this.backgroundSave = this.saveUntilStored();
-          throw error;
-        }
-      }
-      await this.releasePersistence();
-    })();
+    this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
     // The seed's close() returns void, so callers may ignore the promise: a
     // failed final save (already logged) must not become an unhandled rejection.
     this.closing.catch(() => {});
@@ -362,28 +335,7 @@ export class Room {
    */
   whenPersisted(): Promise<void> {
     if (!this.closing) return Promise.resolve();
-    return this.closing.catch(() => this.backgroundSave);
-  }
-
-  private async saveUntilStored(): Promise<void> {
-    for (let delay = CLOSE_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, CLOSE_RETRY_MAX_DELAY_MS)) {
-      await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
-      try {
-        await this.flush();
-        break;
-      } catch {
-        // Logged and counted by the persistence layer; try again later.
-      }
-    }
-    await this.releasePersistence();
-  }
-
-  private async releasePersistence(): Promise<void> {
-    this.pipeline?.stop();
-    this.persistence?.stop();
-    await this.incrementalStorage?.close?.().catch((error: unknown) => {
-      this.logger.warn({ ...this.logContext, err: error }, 'storage close failed');
-    });
+    return this.closing.catch(() => this.persistence?.whenPersisted());
   }
 
   /** @internal Observes session count changes (used by RoomManager). */
@@ -580,13 +532,9 @@ export class Room {
   }
 
   private writeDocument(documentPatches: Patch[]): number {
-    const pipeline = this.pipeline;
-    const timestamp = this.document.applyPatches(
-      documentPatches,
-      pipeline ? (key) => pipeline.stage(key) : undefined,
-    ) as number;
+    const timestamp = this.document.applyPatches(documentPatches, this.persistence?.stage) as number;
     this.written = true;
-    if (!pipeline || this.incrementalStorage?.wantsSnapshot?.('write')) this.persistence?.markDirty();
+    this.persistence?.written();
     return timestamp;
   }
 
@@ -658,15 +606,12 @@ export class Room {
 
   /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
   private deliver(session: Session, text: string, onSent?: () => void): void {
-    if (this.pipeline) {
-      this.pipeline.deliver(() => {
-        this.sendNow(session, text);
-        onSent?.();
-      });
-    } else {
+    const send = () => {
       this.sendNow(session, text);
       onSent?.();
-    }
+    };
+    if (this.persistence) this.persistence.deliver(send);
+    else send();
   }
 
   private sendNow(session: Session, text: string): void {

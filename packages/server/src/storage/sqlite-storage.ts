@@ -70,7 +70,10 @@ export class SqliteStorage {
     `);
     this.statements = {
       clock: this.db.prepare<[string], { clock: number }>('SELECT clock FROM rooms WHERE room_id = ?'),
-      page: this.db.prepare<[string, string, number], ComponentRow>(
+      firstPage: this.db.prepare<[string, number], ComponentRow>(
+        'SELECT key, data, stamps FROM components WHERE room_id = ? ORDER BY key LIMIT ?',
+      ),
+      nextPage: this.db.prepare<[string, string, number], ComponentRow>(
         'SELECT key, data, stamps FROM components WHERE room_id = ? AND key > ? ORDER BY key LIMIT ?',
       ),
       upsertClock: this.db.prepare<[string, number]>(
@@ -148,9 +151,12 @@ export class SqliteStorage {
     const room = this.statements.clock.get(roomId);
     if (!room) return null;
     const builder = new SnapshotBuilder(roomId);
-    let after = '';
+    let after: string | null = null;
     for (;;) {
-      const rows = this.statements.page.all(roomId, after, LOAD_PAGE_SIZE);
+      const rows: ComponentRow[] =
+        after === null
+          ? this.statements.firstPage.all(roomId, LOAD_PAGE_SIZE)
+          : this.statements.nextPage.all(roomId, after, LOAD_PAGE_SIZE);
       for (const row of rows) builder.add(row);
       const last = rows[rows.length - 1];
       if (!last || rows.length < LOAD_PAGE_SIZE) break;

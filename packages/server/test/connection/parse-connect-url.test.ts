@@ -114,3 +114,13 @@ describe('parseConnectUrl', () => {
     expect((caught as ConnectRequestError).message).not.toBe('');
   });
 });
+
+describe('parseConnectUrl rejects ids that storage could not keep (C1, B2)', () => {
+  it.each([
+    ['a NUL in roomId', '/?roomId=a%00b&clientId=c&token=t'],
+    ['a NUL in clientId', '/?roomId=r&clientId=%00&token=t'],
+    ['a roomId over 512 characters', `/?roomId=${'r'.repeat(513)}&clientId=c&token=t`],
+  ])('[C1][B2] %s is refused as invalid-url', (_label, url) => {
+    expect(() => parseConnectUrl(url)).toThrow(expect.objectContaining({ code: 'invalid-url' }));
+  });
+});

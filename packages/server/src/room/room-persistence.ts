@@ -1,0 +1,134 @@
+import type { ClockedDocument } from '../document/clocked-document.js';
+import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
+import type { Logger } from './logger.js';
+import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
+import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
+
+const CLOSE_RETRY_FIRST_DELAY_MS = 500;
+const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
+
+/** Everything a room needs to persist itself through one {@link Storage}. */
+export interface RoomPersistenceOptions {
+  storage: Storage;
+  document: () => ClockedDocument;
+  saveThrottleMs: number;
+  logger: Logger;
+  logContext: object;
+  onCommit: CommitObserver;
+}
+
+/**
+ * How one room's document reaches its storage:
+ *
+ * - an {@link IncrementalStorage} gets a commit per event-loop iteration, and
+ *   outgoing frames wait for the commit of the writes before them (SPEC O4, P2);
+ * - a load/save storage gets whole snapshots at most every `saveThrottleMs`,
+ *   and frames go out at once (the seed's behaviour);
+ * - a journaling incremental storage may also ask for whole snapshots.
+ *
+ * A failed final save on close is retried in the background until it succeeds (SPEC P4).
+ */
+export class RoomPersistence {
+  private readonly pipeline: CommitPipeline | undefined;
+  private readonly snapshots: SnapshotPersistence;
+  private readonly incremental: IncrementalStorage | undefined;
+  private backgroundSave: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RoomPersistenceOptions) {
+    const { storage, logger, logContext } = options;
+    this.incremental = isIncrementalStorage(storage) ? storage : undefined;
+    this.pipeline = this.incremental
+      ? new CommitPipeline(
+          this.incremental,
+          (keys) => options.document().readComponents(keys),
+          () => options.document().clock,
+          logger,
+          logContext,
+          options.onCommit,
+        )
+      : undefined;
+    this.snapshots = new SnapshotPersistence(
+      storage,
+      () => options.document().toSnapshot({ includeTombstones: true }),
+      options.saveThrottleMs,
+      logger,
+      logContext,
+    );
+  }
+
+  get stats(): PersistenceStats & CommitStats {
+    return {
+      ...this.snapshots.stats,
+      ...(this.pipeline?.stats ?? { commits: 0, commitFailures: 0, heldFrames: 0 }),
+    };
+  }
+
+  /** Receives each written key, to stage it for the next commit; undefined for load/save storages. */
+  get stage(): ((key: string) => void) | undefined {
+    const pipeline = this.pipeline;
+    return pipeline ? (key) => pipeline.stage(key) : undefined;
+  }
+
+  /** Notes that the document changed. */
+  written(): void {
+    if (!this.pipeline || this.incremental?.wantsSnapshot?.('write')) this.snapshots.markDirty();
+  }
+
+  /** Runs `send` now, or once the writes staged before it are durable. */
+  deliver(send: () => void): void {
+    if (this.pipeline) this.pipeline.deliver(send);
+    else send();
+  }
+
+  /** Resolves once everything written so far is stored. */
+  async flush(): Promise<void> {
+    await this.pipeline?.flush();
+    await this.snapshots.flush();
+  }
+
+  /**
+   * Stores everything (folding a journal if the storage wants it) and releases
+   * the storage. When that fails, this rejects and saving goes on in the
+   * background until it succeeds; {@link whenPersisted} tells when.
+   */
+  async close(flush: boolean): Promise<void> {
+    if (flush) {
+      try {
+        await this.pipeline?.flush();
+        // With every commit done, a journaling storage may want its journal folded now.
+        if (this.incremental?.wantsSnapshot?.('close')) this.snapshots.markDirty();
+        await this.snapshots.flush();
+      } catch (error) {
+        this.backgroundSave = this.saveUntilStored();
+        throw error;
+      }
+    }
+    await this.release();
+  }
+
+  /** Resolves once a failed final save has been retried successfully (at once if none failed). */
+  whenPersisted(): Promise<void> {
+    return this.backgroundSave;
+  }
+
+  private async saveUntilStored(): Promise<void> {
+    for (let delay = CLOSE_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, CLOSE_RETRY_MAX_DELAY_MS)) {
+      await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        await this.flush();
+        break;
+      } catch {
+        // Logged and counted where it failed; try again later.
+      }
+    }
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
+    this.pipeline?.stop();
+    this.snapshots.stop();
+    await this.incremental?.close?.().catch((error: unknown) => {
+      this.options.logger.warn({ ...this.options.logContext, err: error }, 'storage close failed');
+    });
+  }
+}
