@@ -2,7 +2,7 @@
 import { CanvasStoreServer } from './canvas-store-server.js';
 import { helpText, loadConfig } from './config/load-config.js';
 import { ConfigError } from './config/server-config.js';
-import { createDemoFallback } from './http/demo-fallback.js';
+import { createStaticFiles } from './http/static-files.js';
 
 /**
  * The `canvas-store-server` command: reads flags and environment variables,
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const server = new CanvasStoreServer({
     config,
-    fallback: config.serveClient ? createDemoFallback(config.adminSecret) : undefined,
+    fallback: config.serveClient ? createStaticFiles() : undefined,
   });
   let exiting = false;
   const shutdown = (signal: string) => {
