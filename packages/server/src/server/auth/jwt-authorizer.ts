@@ -47,14 +47,19 @@ export type Authorizer = (info: AuthorizeInfo) => Promise<AuthorizeResult<TokenM
 export function createJwtAuthorizer(options: JwtAuthOptions): Authorizer {
   const { key, algorithms } = verificationKey(options);
   return async ({ roomId, token }) => {
+    const verifyOptions = {
+      algorithms,
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: ['exp'],
+    };
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key as KeyObject & JWTVerifyGetKey, {
-        algorithms,
-        issuer: options.issuer,
-        audience: options.audience,
-        requiredClaims: ['exp'],
-      }));
+      // jose has one overload for static keys and one for key-resolving functions (JWKS).
+      ({ payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, key, verifyOptions));
     } catch (error) {
       if (error instanceof errors.JWTExpired) {
         throw new ConnectionRefusedError('token expired', CloseCode.TokenExpired);
