@@ -62,6 +62,7 @@ export class AdminApi {
       await this.route(req, res, segments);
     } catch (error) {
       if (error instanceof BadRequestBody) {
+        if (error.status === 413) res.setHeader('connection', 'close');
         sendJson(res, error.status, { error: error.message });
         return;
       }
@@ -73,7 +74,7 @@ export class AdminApi {
   private async route(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
     const [admin, rooms, roomId, sub, sessionId] = segments;
     const method = req.method ?? 'GET';
-    if (admin !== 'admin' || rooms !== 'rooms') {
+    if (admin !== 'admin' || rooms !== 'rooms' || segments.length > 5) {
       sendJson(res, 404, { error: 'not found' });
       return;
     }

@@ -22,16 +22,22 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (tooLarge) return; // drain the rest without keeping it, so the 413 can be delivered
       if (size > maxBytes) {
-        reject(new BadRequestBody(`body exceeds ${maxBytes} bytes`, 413));
-        req.destroy();
+        tooLarge = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
+      if (tooLarge) {
+        reject(new BadRequestBody(`body exceeds ${maxBytes} bytes`, 413));
+        return;
+      }
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {
