@@ -129,6 +129,9 @@ export class CommitPipeline {
 
   private pump(): void {
     if (this.committing || this.stopped || this.retryTimer) return;
+    // Batches sealed while a commit was in flight go out together: one fsync
+    // or round trip for all of them instead of one each (group commit).
+    if (this.sealed.length > 1) this.sealed.splice(0, this.sealed.length, mergeBatches(this.sealed));
     const head = this.sealed[0];
     if (!head) return;
     this.committing = true;
@@ -213,4 +216,19 @@ export class CommitPipeline {
     this.idleWaiters = [];
     for (const waiter of waiters) waiter.reject(error);
   }
+}
+
+/**
+ * One batch equivalent to `batches` committed in order: each key keeps its
+ * latest state, the clock is the last one, and the frames held for the first
+ * batch are the first to release.
+ */
+function mergeBatches(batches: readonly SealedBatch[]): SealedBatch {
+  const latest = new Map<string, StoredComponent>();
+  for (const batch of batches) {
+    for (const component of batch.components) latest.set(component.key, component);
+  }
+  const last = batches[batches.length - 1] as SealedBatch;
+  const first = batches[0] as SealedBatch;
+  return { timestamp: last.timestamp, components: Array.from(latest.values()), firstFrame: first.firstFrame };
 }
