@@ -65,6 +65,7 @@ export type {
   IncrementalStorage,
   SnapshotReason,
   StoredComponent,
+  StoredRoom,
 } from './room/storage.js';
 export { isIncrementalStorage, type Storage } from './room/storage.js';
 export type { WebSocketLike } from './room/web-socket-like.js';

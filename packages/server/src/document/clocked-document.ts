@@ -44,35 +44,88 @@ export class ClockedDocument {
 
   /**
    * Builds a document from a snapshot, tombstones included. The snapshot is
-   * validated first; a malformed one throws {@link SnapshotFormatError}.
+   * validated while it is read; a malformed one throws {@link SnapshotFormatError}.
    */
   static fromSnapshot(snapshot: unknown): ClockedDocument {
-    const valid = validateSnapshot(snapshot);
-    const doc = new ClockedDocument();
-    doc.clockValue = valid.timestamp;
-    const loaded: ComponentEntry[] = [];
-    for (const key of Object.keys(valid.state)) {
-      const data = valid.state[key] as ComponentData;
-      const stamps = valid.timestamps[key] ?? {};
-      const entry = createEntry(key);
-      if (data._exists === false) {
-        entry.tombstone = true;
-        entry.fields._exists = false;
-        entry.stamps._exists = stampOf(stamps, '_exists', valid.timestamp);
-      } else {
-        for (const field of Object.keys(data)) {
-          entry.fields[field] = data[field];
-          entry.stamps[field] = stampOf(stamps, field, valid.timestamp);
-        }
-        doc.liveCount++;
-      }
-      entry.lastStamp = maxStamp(entry.stamps);
-      doc.entries.set(key, entry);
-      loaded.push(entry);
+    if (!isPlainObject(snapshot)) throw new SnapshotFormatError('not an object');
+    const { timestamp, state, timestamps } = snapshot;
+    if (!isPlainObject(state)) throw new SnapshotFormatError('state must be an object');
+    if (timestamps !== undefined && !isPlainObject(timestamps)) {
+      throw new SnapshotFormatError('timestamps must be an object');
     }
-    loaded.sort((a, b) => a.lastStamp - b.lastStamp);
-    for (const entry of loaded) doc.changes.touch(entry);
+    const stampMap = timestamps ?? {};
+    const doc = ClockedDocument.withClock(timestamp);
+    const loaded: ComponentEntry[] = [];
+    for (const key of Object.keys(state)) loaded.push(doc.loadEntry(key, state[key], stampMap[key]));
+    return doc.indexLoaded(loaded);
+  }
+
+  /**
+   * Builds a document from stored components (each the whole state of its
+   * key, as commits store them) and the clock: the fast path for database
+   * backends, with the same validation as {@link fromSnapshot}.
+   */
+  static fromComponents(timestamp: number, components: Iterable<StoredComponent>): ClockedDocument {
+    const doc = ClockedDocument.withClock(timestamp);
+    const loaded: ComponentEntry[] = [];
+    for (const component of components) {
+      if (doc.entries.has(component.key))
+        throw new SnapshotFormatError(`key "${component.key}" appears twice`);
+      loaded.push(doc.loadEntry(component.key, component.data, component.stamps));
+    }
+    return doc.indexLoaded(loaded);
+  }
+
+  private static withClock(timestamp: unknown): ClockedDocument {
+    if (!isStamp(timestamp)) throw new SnapshotFormatError('timestamp must be a non-negative integer');
+    const doc = new ClockedDocument();
+    doc.clockValue = timestamp;
     return doc;
+  }
+
+  /** Validates and adds one stored component in a single pass over its fields and stamps. */
+  private loadEntry(key: string, data: unknown, stamps: unknown): ComponentEntry {
+    if (isForbiddenName(key)) throw new SnapshotFormatError(`forbidden key "${key}"`);
+    if (!isPlainObject(data)) throw new SnapshotFormatError(`state["${key}"] must be an object`);
+    if (stamps !== undefined && !isPlainObject(stamps)) {
+      throw new SnapshotFormatError(`timestamps["${key}"] must be an object`);
+    }
+    const clock = this.clockValue;
+    const storedStamps = (stamps ?? {}) as Record<string, unknown>;
+    for (const field in storedStamps) {
+      const stamp = storedStamps[field];
+      if (!isStamp(stamp) || stamp > clock) {
+        throw new SnapshotFormatError(`timestamps["${key}"].${field} must be an integer in [0, ${clock}]`);
+      }
+    }
+    const entry = createEntry(key);
+    let lastStamp = 0;
+    const record = (field: string, value: unknown) => {
+      if (isForbiddenName(field)) throw new SnapshotFormatError(`forbidden field "${field}" in "${key}"`);
+      // A field without a stamp is treated as written at the snapshot's clock, so
+      // reconnecting clients are sent it rather than silently missing it.
+      const stamp = (storedStamps[field] as number | undefined) ?? clock;
+      entry.fields[field] = value;
+      entry.stamps[field] = stamp;
+      if (stamp > lastStamp) lastStamp = stamp;
+    };
+    if (data._exists === false) {
+      entry.tombstone = true;
+      record('_exists', false);
+    } else {
+      for (const field of Object.keys(data)) record(field, data[field]);
+      this.liveCount++;
+    }
+    entry.lastStamp = lastStamp;
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Links loaded entries into the recency list in stamp order. */
+  private indexLoaded(loaded: ComponentEntry[]): ClockedDocument {
+    loaded.sort((a, b) => a.lastStamp - b.lastStamp);
+    for (const entry of loaded) this.changes.touch(entry);
+    return this;
   }
 
   /**
@@ -185,55 +238,6 @@ export class ClockedDocument {
   }
 }
 
-function stampOf(stamps: FieldTimestamps, field: string, fallback: number): number {
-  const stamp = stamps[field];
-  // A field without a stamp is treated as written at the snapshot's clock, so
-  // reconnecting clients are sent it rather than silently missing it.
-  return typeof stamp === 'number' ? stamp : fallback;
-}
-
-function maxStamp(stamps: FieldTimestamps): number {
-  let max = 0;
-  for (const field in stamps) max = Math.max(max, stamps[field] as number);
-  return max;
-}
-
 function isStamp(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/** Checks the shape of an untrusted snapshot (SPEC P3: never open a bad one as empty). */
-function validateSnapshot(snapshot: unknown): RoomSnapshot {
-  if (!isPlainObject(snapshot)) throw new SnapshotFormatError('not an object');
-  const { timestamp, state, timestamps } = snapshot;
-  if (!isStamp(timestamp)) throw new SnapshotFormatError('timestamp must be a non-negative integer');
-  if (!isPlainObject(state)) throw new SnapshotFormatError('state must be an object');
-  if (timestamps !== undefined && !isPlainObject(timestamps)) {
-    throw new SnapshotFormatError('timestamps must be an object');
-  }
-  const stampMap = (timestamps ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(state)) {
-    if (isForbiddenName(key)) throw new SnapshotFormatError(`forbidden key "${key}"`);
-    const component = state[key];
-    if (!isPlainObject(component)) throw new SnapshotFormatError(`state["${key}"] must be an object`);
-    for (const field of Object.keys(component)) {
-      if (isForbiddenName(field)) throw new SnapshotFormatError(`forbidden field "${field}" in "${key}"`);
-    }
-    const stamps = stampMap[key];
-    if (stamps === undefined) continue;
-    if (!isPlainObject(stamps)) throw new SnapshotFormatError(`timestamps["${key}"] must be an object`);
-    for (const field of Object.keys(stamps)) {
-      const stamp = stamps[field];
-      if (!isStamp(stamp) || stamp > timestamp) {
-        throw new SnapshotFormatError(
-          `timestamps["${key}"].${field} must be an integer in [0, ${timestamp}]`,
-        );
-      }
-    }
-  }
-  return {
-    timestamp,
-    state: state as RoomSnapshot['state'],
-    timestamps: stampMap as RoomSnapshot['timestamps'],
-  };
 }

@@ -32,7 +32,7 @@ import {
   type TokenRefreshResult,
 } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
-import type { Storage } from './storage.js';
+import { isIncrementalStorage, type Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
 /** Options of {@link Room.handleSocketConnect}. */
@@ -151,6 +151,13 @@ export class Room {
    */
   async load(): Promise<void> {
     if (!this.storage) return;
+    if (isIncrementalStorage(this.storage) && this.storage.loadComponents) {
+      const stored = await this.storage.loadComponents();
+      if (stored === null || stored === undefined) return;
+      if (this.written) throw new Error('Room.load() must be called before the room is first written');
+      this.document = ClockedDocument.fromComponents(stored.timestamp, stored.components);
+      return;
+    }
     const snapshot = await this.storage.load();
     if (snapshot === null || snapshot === undefined) return;
     if (this.written) throw new Error('Room.load() must be called before the room is first written');

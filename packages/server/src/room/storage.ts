@@ -51,12 +51,23 @@ export interface CommitBatch {
 export interface IncrementalStorage extends Storage {
   commit(batch: CommitBatch): Promise<void>;
   /**
+   * Optional fast path for loading: the stored components and clock, without
+   * building a {@link RoomSnapshot} first. `null` for a room never stored.
+   */
+  loadComponents?(): Promise<StoredRoom | null>;
+  /**
    * Optional: true when the storage would like a whole snapshot through `save`
    * (for example to fold a journal). Asked after writes and when the room closes.
    */
   wantsSnapshot?(reason: SnapshotReason): boolean;
   /** Optional: releases the room's resources (files, handles) after the room closed. */
   close?(): Promise<void>;
+}
+
+/** A stored room as components: each the whole state of its key, tombstones included. */
+export interface StoredRoom {
+  timestamp: number;
+  components: StoredComponent[];
 }
 
 /** When a room asks {@link IncrementalStorage.wantsSnapshot}. */

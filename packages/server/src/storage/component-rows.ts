@@ -1,6 +1,7 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
+import type { StoredRoom } from '../room/storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /** One stored component as database backends keep it: JSON text columns. */
@@ -19,27 +20,29 @@ export function snapshotComponents(snapshot: RoomSnapshot): StoredComponent[] {
   }));
 }
 
+/** Parses one database row; unparseable rows throw {@link StorageCorruptError} (SPEC P3). */
+export function parseComponentRow(roomId: string, row: ComponentRow): StoredComponent {
+  try {
+    return {
+      key: row.key,
+      data: JSON.parse(row.data) as ComponentData,
+      stamps: JSON.parse(row.stamps) as FieldTimestamps,
+    };
+  } catch (error) {
+    throw new StorageCorruptError(`room ${roomId}: component ${row.key} is not valid JSON`, error);
+  }
+}
+
 /**
- * Collects database rows into a snapshot, in null-prototype records so a
- * stored key can never reach `Object.prototype`. Unparseable rows throw
- * {@link StorageCorruptError} (SPEC P3).
+ * The seed's snapshot form of a stored room, in null-prototype records so a
+ * stored key can never reach `Object.prototype`.
  */
-export class SnapshotBuilder {
-  private readonly state = Object.create(null) as Record<string, ComponentData>;
-  private readonly timestamps = Object.create(null) as Record<string, FieldTimestamps>;
-
-  constructor(private readonly roomId: string) {}
-
-  add(row: ComponentRow): void {
-    try {
-      this.state[row.key] = JSON.parse(row.data) as ComponentData;
-      this.timestamps[row.key] = JSON.parse(row.stamps) as FieldTimestamps;
-    } catch (error) {
-      throw new StorageCorruptError(`room ${this.roomId}: component ${row.key} is not valid JSON`, error);
-    }
+export function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
+  const state = Object.create(null) as Record<string, ComponentData>;
+  const timestamps = Object.create(null) as Record<string, FieldTimestamps>;
+  for (const component of room.components) {
+    state[component.key] = component.data;
+    timestamps[component.key] = component.stamps;
   }
-
-  build(clock: number): RoomSnapshot {
-    return { timestamp: clock, state: this.state, timestamps: this.timestamps };
-  }
+  return { timestamp: room.timestamp, state, timestamps };
 }

@@ -1,7 +1,12 @@
 import pg from 'pg';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent } from '../room/storage.js';
-import { type ComponentRow, SnapshotBuilder, snapshotComponents } from './component-rows.js';
+import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
+import {
+  type ComponentRow,
+  parseComponentRow,
+  snapshotComponents,
+  storedRoomSnapshot,
+} from './component-rows.js';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -57,7 +62,11 @@ export class PostgresStorage {
   forRoom(roomId: string): IncrementalStorage {
     if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
     return {
-      load: () => this.loadRoom(roomId),
+      load: async () => {
+        const stored = await this.loadRoom(roomId);
+        return stored && storedRoomSnapshot(stored);
+      },
+      loadComponents: () => this.loadRoom(roomId),
       save: (snapshot) => this.replaceRoom(roomId, snapshot),
       commit: (batch) => this.commitRoom(roomId, batch),
     };
@@ -123,7 +132,7 @@ export class PostgresStorage {
     });
   }
 
-  private async loadRoom(roomId: string): Promise<RoomSnapshot | null> {
+  private async loadRoom(roomId: string): Promise<StoredRoom | null> {
     await this.ensureSchema();
     const room = await this.pool.query<{ clock: string }>(
       `SELECT clock FROM ${this.rooms} WHERE room_id = $1`,
@@ -135,9 +144,10 @@ export class PostgresStorage {
       `SELECT key, data, stamps FROM ${this.components} WHERE room_id = $1`,
       [roomId],
     );
-    const builder = new SnapshotBuilder(roomId);
-    for (const row of rows.rows) builder.add(row);
-    return builder.build(Number(clockRow.clock));
+    return {
+      timestamp: Number(clockRow.clock),
+      components: rows.rows.map((row) => parseComponentRow(roomId, row)),
+    };
   }
 
   private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {

@@ -2,8 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent } from '../room/storage.js';
-import { type ComponentRow, SnapshotBuilder, snapshotComponents } from './component-rows.js';
+import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
+import {
+  type ComponentRow,
+  parseComponentRow,
+  snapshotComponents,
+  storedRoomSnapshot,
+} from './component-rows.js';
 
 /** Options of {@link SqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -102,7 +107,11 @@ export class SqliteStorage {
   forRoom(roomId: string): IncrementalStorage {
     if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
     return {
-      load: () => this.loadRoom(roomId),
+      load: async () => {
+        const stored = await this.loadRoom(roomId);
+        return stored && storedRoomSnapshot(stored);
+      },
+      loadComponents: () => this.loadRoom(roomId),
       save: async (snapshot) => this.replaceTransaction(roomId, snapshot),
       commit: async (batch) => this.commitTransaction(roomId, batch),
     };
@@ -147,22 +156,22 @@ export class SqliteStorage {
     }
   }
 
-  private async loadRoom(roomId: string): Promise<RoomSnapshot | null> {
+  private async loadRoom(roomId: string): Promise<StoredRoom | null> {
     const room = this.statements.clock.get(roomId);
     if (!room) return null;
-    const builder = new SnapshotBuilder(roomId);
+    const components: StoredComponent[] = [];
     let after: string | null = null;
     for (;;) {
       const rows: ComponentRow[] =
         after === null
           ? this.statements.firstPage.all(roomId, LOAD_PAGE_SIZE)
           : this.statements.nextPage.all(roomId, after, LOAD_PAGE_SIZE);
-      for (const row of rows) builder.add(row);
+      for (const row of rows) components.push(parseComponentRow(roomId, row));
       const last = rows[rows.length - 1];
       if (!last || rows.length < LOAD_PAGE_SIZE) break;
       after = last.key;
       await yieldToEventLoop();
     }
-    return builder.build(room.clock);
+    return { timestamp: room.clock, components };
   }
 }
