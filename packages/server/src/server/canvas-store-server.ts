@@ -16,6 +16,7 @@ import { sendJson } from './http/http-helpers.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
+import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
 import { WriteBatcher } from './transport/write-batcher.js';
@@ -61,6 +62,7 @@ export class CanvasStoreServer {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: Heartbeat;
   private readonly batcher = new WriteBatcher();
+  private readonly encoder = new FrameEncoder();
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private shuttingDown = false;
@@ -250,11 +252,8 @@ export class CanvasStoreServer {
     this.metrics.connections.inc();
     this.heartbeat.track(ws);
     let expiryTimer: NodeJS.Timeout | undefined;
-    const socket = new ServerSocket(ws, this.batcher, config.maxBufferedBytes, {
-      frameSent: (type, bytes) => {
-        this.metrics.framesOut.inc({ type });
-        this.metrics.bytesOut.inc(bytes);
-      },
+    const socket = new ServerSocket(ws, this.batcher, this.encoder, config.maxBufferedBytes, {
+      frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
       slowConsumer: () => this.logger.warn({}, 'client dropped: it stopped reading'),
     });
     // Live sessions end when their token does (SPEC C5 refreshes push the deadline).

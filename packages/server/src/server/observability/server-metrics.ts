@@ -19,6 +19,8 @@ export class ServerMetrics {
   readonly commitFailures: Counter;
   readonly closes: Counter<'code'>;
   readonly connectionsRefused: Counter<'code'>;
+  private readonly pendingFramesOut = new Map<string, number>();
+  private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
   readonly roomObserver: RoomObserver;
 
@@ -44,18 +46,25 @@ export class ServerMetrics {
       labelNames: ['type'],
       registers,
     });
+    const flushFramesOut = () => this.flushFramesOut();
     this.framesOut = new Counter({
       name: 'canvas_frames_out_total',
       help: 'Frames sent, by type',
       labelNames: ['type'],
       registers,
+      collect: flushFramesOut,
     });
     this.bytesIn = new Counter({
       name: 'canvas_bytes_in_total',
       help: 'Bytes received in frames',
       registers,
     });
-    this.bytesOut = new Counter({ name: 'canvas_bytes_out_total', help: 'Bytes sent in frames', registers });
+    this.bytesOut = new Counter({
+      name: 'canvas_bytes_out_total',
+      help: 'Bytes sent in frames',
+      registers,
+      collect: flushFramesOut,
+    });
     this.framesRejected = new Counter({
       name: 'canvas_frames_rejected_total',
       help: 'Frames rejected, by reason (error code)',
@@ -103,6 +112,23 @@ export class ServerMetrics {
         if (!ok) this.commitFailures.inc();
       },
     };
+  }
+
+  /**
+   * Counts one sent frame. On the hot path (once per recipient), so it keeps
+   * plain totals that are handed to prom-client when metrics are collected,
+   * instead of hashing labels per frame.
+   */
+  countFrameOut(type: string, bytes: number): void {
+    this.pendingFramesOut.set(type, (this.pendingFramesOut.get(type) ?? 0) + 1);
+    this.pendingBytesOut += bytes;
+  }
+
+  private flushFramesOut(): void {
+    for (const [type, count] of this.pendingFramesOut) this.framesOut.inc({ type }, count);
+    this.pendingFramesOut.clear();
+    if (this.pendingBytesOut > 0) this.bytesOut.inc(this.pendingBytesOut);
+    this.pendingBytesOut = 0;
   }
 
   /** The exposition text for `GET /metrics`. */

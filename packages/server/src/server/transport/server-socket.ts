@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import type { WebSocketLike } from '../../room/web-socket-like.js';
+import type { FrameEncoder } from './frame-encoder.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /** What a {@link ServerSocket} reports, for metrics. */
@@ -9,15 +10,6 @@ export interface ServerSocketEvents {
   frameSent(type: string, bytes: number): void;
   /** The client stopped reading and its unsent bytes passed the bound. */
   slowConsumer(): void;
-}
-
-const TYPE_PREFIX = '{"type":"';
-
-/** Reads the `type` of a frame we serialised (`type` is always its first key) without parsing it. */
-function frameType(data: string): string {
-  if (!data.startsWith(TYPE_PREFIX)) return 'unknown';
-  const end = data.indexOf('"', TYPE_PREFIX.length);
-  return end === -1 ? 'unknown' : data.slice(TYPE_PREFIX.length, end);
 }
 
 /**
@@ -33,6 +25,7 @@ export class ServerSocket implements WebSocketLike {
   constructor(
     private readonly ws: WebSocket,
     private readonly batcher: WriteBatcher,
+    private readonly encoder: FrameEncoder,
     private readonly maxBufferedBytes: number,
     private readonly events: ServerSocketEvents,
   ) {}
@@ -50,8 +43,9 @@ export class ServerSocket implements WebSocketLike {
     // `_socket` is ws's underlying TCP socket; corking it batches this iteration's frames.
     const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
     if (tcp) this.batcher.hold(tcp);
-    this.ws.send(data);
-    this.events.frameSent(frameType(data), data.length);
+    const frame = this.encoder.encode(data);
+    this.ws.send(frame.bytes, { binary: false });
+    this.events.frameSent(frame.type, frame.bytes.length);
   }
 
   close(code?: number, reason?: string): void {
