@@ -170,6 +170,41 @@ export class ClockedDocument {
     return diff;
   }
 
+  /**
+   * The document part of a reconnect reply (SPEC D7) as patches to apply in
+   * order (D2). A live key whose every field was stamped after `since` was
+   * created (or re-created, D5) after `since`, so what the client holds under
+   * it is stale: it is sent as a tombstone in a first patch and whole in the
+   * second, and the client ends with exactly the server's component instead
+   * of merging new fields into old ones. Other keys carry only their fields
+   * stamped after `since`, as in {@link changesSince}. A client starting from
+   * 0 holds nothing, so it gets one patch.
+   */
+  reconnectPatches(since: number): Patch[] {
+    const changes = emptyRecord<ComponentData>();
+    let replaced: Patch | null = null;
+    for (const entry of this.changes.writtenAfter(since)) {
+      if (entry.tombstone) {
+        changes[entry.key] = { _exists: false };
+        continue;
+      }
+      const { fields, stamps } = entry;
+      const out: ComponentData = emptyRecord();
+      let allNewer = true;
+      for (const field in stamps) {
+        if ((stamps[field] as number) > since) out[field] = fields[field];
+        else allNewer = false;
+      }
+      if (allNewer && since > 0) {
+        replaced ??= emptyRecord();
+        replaced[entry.key] = { _exists: false };
+      }
+      changes[entry.key] = out;
+    }
+    if (Object.keys(changes).length === 0) return [];
+    return replaced ? [replaced, changes] : [changes];
+  }
+
   /** The current state of one key: its fields (a copy) and stamps, or undefined when never written. */
   getEntry(key: string): { fields: ComponentData; stamps: FieldTimestamps; deleted: boolean } | undefined {
     const entry = this.entries.get(key);

@@ -24,4 +24,6 @@ export type FrameErrorCode =
 export interface FrameError {
   code: FrameErrorCode;
   message: string;
+  /** The rejected frame's `messageId`, when it had a readable one, so a client knows which write was refused. */
+  messageId?: string;
 }

@@ -114,6 +114,8 @@ export interface ErrorResponse {
   type: 'error';
   code: string;
   message: string;
+  /** The `messageId` of the rejected frame, when it had a readable one. */
+  messageId?: string;
 }
 
 /** Every frame the server sends. */

@@ -190,10 +190,11 @@ export function parseClientFrame(data: string, limits: FrameLimits): ParseResult
   const type = parsed.type;
   const schemas = schemasFor(limits);
   if (type !== 'patch' && type !== 'reconnect' && type !== 'auth-refresh') {
-    return fail('unknown-type', describeUnknownType(type));
+    return withMessageId(fail('unknown-type', describeUnknownType(type)), parsed, limits);
   }
   const envelope = schemas[type].safeParse(parsed);
-  if (!envelope.success) return fail('invalid-field', describeZodIssue(envelope.error));
+  if (!envelope.success)
+    return withMessageId(fail('invalid-field', describeZodIssue(envelope.error)), parsed, limits);
   const frame = envelope.data;
   if (frame.type === 'auth-refresh') return { ok: true, frame };
   try {
@@ -217,9 +218,23 @@ export function parseClientFrame(data: string, limits: FrameLimits): ParseResult
       },
     };
   } catch (err) {
-    if (err instanceof FrameRejection) return { ok: false, error: err.frameError };
+    if (err instanceof FrameRejection)
+      return withMessageId({ ok: false, error: err.frameError }, parsed, limits);
     throw err;
   }
+}
+
+/** Attaches the frame's `messageId` to its error when it is a string within bounds. */
+function withMessageId(
+  result: { ok: false; error: FrameError },
+  frame: Record<string, unknown>,
+  limits: FrameLimits,
+): { ok: false; error: FrameError } {
+  const { messageId } = frame;
+  if (typeof messageId === 'string' && messageId.length <= limits.maxMessageIdLength) {
+    result.error.messageId = messageId;
+  }
+  return result;
 }
 
 /**

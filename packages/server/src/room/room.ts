@@ -7,6 +7,7 @@ import type { FrameError } from '../protocol/frame-error.js';
 import type {
   AuthRefreshRequest,
   ClientMessage,
+  ErrorResponse,
   Patch,
   PatchBroadcast,
   PatchRequest,
@@ -440,13 +441,12 @@ export class Room {
     // After a rollback the client's clock belongs to a history this server lost,
     // so nothing can be assumed known: reply with the whole document.
     const since = rolledBack ? 0 : frame.lastTimestamp;
-    const changes = this.document.changesSince(since);
+    const documentChanges = this.document.reconnectPatches(since);
     const others = this.ephemeral.othersThan(session.clientId);
-    const hasChanges = Object.keys(changes).length > 0;
-    if (hasChanges || others) {
+    if (documentChanges.length > 0 || others) {
       const reply: PatchBroadcast = { type: 'patch', clientId: '' };
-      if (hasChanges) {
-        reply.documentPatches = [changes];
+      if (documentChanges.length > 0) {
+        reply.documentPatches = documentChanges;
         reply.timestamp = this.document.clock;
       }
       if (others) reply.ephemeralPatches = [others];
@@ -591,7 +591,9 @@ export class Room {
   }
 
   private sendError(session: Session, error: FrameError): void {
-    this.send(session, { type: 'error', code: error.code, message: error.message });
+    const frame: ErrorResponse = { type: 'error', code: error.code, message: error.message };
+    if (error.messageId !== undefined) frame.messageId = error.messageId;
+    this.send(session, frame);
   }
 
   private send(session: Session, message: ServerMessage): void {

@@ -155,6 +155,11 @@ export class CanvasStoreServer {
     this.logger.info({}, 'shutting down');
     this.heartbeat.stop();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    // Wait for each socket's own close event so its session is logged and counted.
+    const socketsClosed = Array.from(
+      this.wss.clients,
+      (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
+    );
     for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
     let failure: unknown;
     try {
@@ -172,6 +177,7 @@ export class CanvasStoreServer {
       this.http.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     grace.unref();
+    await Promise.all(socketsClosed);
     this.http.closeIdleConnections();
     await httpClosed;
     clearTimeout(grace);

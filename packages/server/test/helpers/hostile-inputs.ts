@@ -298,6 +298,21 @@ export async function hostileRoom(options: RoomOptions = {}): Promise<HostileRoo
 }
 
 /**
+ * The `messageId` an error frame echoes for `raw` (B3): present when the frame
+ * parsed to an object with a string `messageId` of at most 256 characters.
+ */
+export function echoedMessageId(raw: string): { messageId?: string } {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const { messageId } = parsed as { messageId?: unknown };
+    return typeof messageId === 'string' && messageId.length <= 256 ? { messageId } : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
  * Sends `raw` from the hostile client and checks SPEC B1-B3 and B5-style
  * containment: no throw, no logged crash, one `error` frame with `code`, the
  * document, clock, persisted form and ephemeral state unchanged, nothing sent
@@ -317,7 +332,9 @@ export async function expectRejectedWithoutEffect(
 
   expect(() => hostile.sendRaw(raw)).not.toThrow();
 
-  expect(hostile.socket.messages).toEqual([{ type: 'error', code, message: expect.any(String) }]);
+  // A frame refused for its size is never parsed, so it has no messageId to echo.
+  const echoed = code === 'frame-too-large' ? {} : echoedMessageId(raw);
+  expect(hostile.socket.messages).toEqual([{ type: 'error', code, message: expect.any(String), ...echoed }]);
   const [error] = hostile.socket.ofType('error');
   expect(error?.message.length).toBeGreaterThan(0);
   expect(logger.errors).toEqual([]);

@@ -122,7 +122,7 @@ describe('prototype-related names', () => {
       ctx.hostile.socket.clear();
       ctx.hostile.sendRaw(docFrame(`[{${valid}},{"e1/Pos":{"x":{"list":[[{"${name}":{"polluted":1}}]]}}}]`));
       expect(ctx.hostile.socket.messages).toEqual([
-        { type: 'error', code: 'forbidden-name', message: expect.any(String) },
+        { type: 'error', code: 'forbidden-name', message: expect.any(String), messageId: 'h1' },
       ]);
     }
     expect(ctx.room.getTimestamp()).toBe(2);

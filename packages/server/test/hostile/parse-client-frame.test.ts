@@ -7,7 +7,14 @@ import {
   type ParseResult,
   parseClientFrame,
 } from '../../src/index.js';
-import { deepArray, docFrame, fieldFrame, HOSTILE_CASES, MIXED_CASES } from '../helpers/hostile-inputs.js';
+import {
+  deepArray,
+  docFrame,
+  echoedMessageId,
+  fieldFrame,
+  HOSTILE_CASES,
+  MIXED_CASES,
+} from '../helpers/hostile-inputs.js';
 
 const limits = (overrides: Partial<FrameLimits> = {}): FrameLimits => ({
   ...DEFAULT_FRAME_LIMITS,
@@ -108,7 +115,8 @@ describe('parseClientFrame rejects every hostile input with its stable code', ()
       expect(() => {
         result = parse(raw);
       }).not.toThrow();
-      expect(result).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+      const echoed = code === 'frame-too-large' ? {} : echoedMessageId(raw);
+      expect(result).toEqual({ ok: false, error: { code, message: expect.any(String), ...echoed } });
     });
   }
 

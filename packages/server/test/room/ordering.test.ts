@@ -155,7 +155,13 @@ describe('document broadcasts in clock order (O3)', () => {
     sendReconnect(b, 1, { documentPatches: [{ j: { y: 1 } }] });
     sendPatch(a, 'a2', [{ k: { x: 2 } }]);
     expect(b.socket.messages).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ j: { y: 1 } }], timestamp: 2 },
+      // D7 + D2: j was created after lastTimestamp, so it is replaced whole: tombstone first.
+      {
+        type: 'patch',
+        clientId: '',
+        documentPatches: [{ j: { _exists: false } }, { j: { y: 1 } }],
+        timestamp: 2,
+      },
       { type: 'synced', timestamp: 2 },
       { type: 'patch', clientId: 'alice', documentPatches: [{ k: { x: 2 } }], timestamp: 3 },
     ]);

@@ -24,7 +24,11 @@ describe('reconnect reply (D7)', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ a: { x: 2 }, b: { _exists: false }, c: { _exists: true, z: 1 } }],
+        // c was created after lastTimestamp: replaced whole (tombstone first, D2); a only gets its new field.
+        documentPatches: [
+          { c: { _exists: false } },
+          { a: { x: 2 }, b: { _exists: false }, c: { _exists: true, z: 1 } },
+        ],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
@@ -87,7 +91,7 @@ describe('reconnect reply (D7)', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ c: { _exists: true, z: 1 } }],
+        documentPatches: [{ c: { _exists: false } }, { c: { _exists: true, z: 1 } }],
         ephemeralPatches: [{ 'cursor/writer': { x: 5 } }],
         timestamp: 4,
       },
@@ -104,7 +108,12 @@ describe('reconnect reply (D7)', () => {
       { type: 'patch', clientId: 'back', documentPatches: [{ d: { _exists: true, w: 1 } }], timestamp: 5 },
     ]);
     expect(back.socket.messages).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ d: { _exists: true, w: 1 } }], timestamp: 5 },
+      {
+        type: 'patch',
+        clientId: '',
+        documentPatches: [{ d: { _exists: false } }, { d: { _exists: true, w: 1 } }],
+        timestamp: 5,
+      },
       { type: 'synced', timestamp: 5 },
     ]);
     expect(room.getSnapshot().state.d).toEqual({ _exists: true, w: 1 });
@@ -128,7 +137,12 @@ describe('reconnect reply (D7)', () => {
     late.socket.clear();
     sendReconnect(late, 1);
     expect(late.socket.messages).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ p: { pts: [1, 2, 3, 4] } }], timestamp: 2 },
+      {
+        type: 'patch',
+        clientId: '',
+        documentPatches: [{ p: { _exists: false } }, { p: { pts: [1, 2, 3, 4] } }],
+        timestamp: 2,
+      },
       { type: 'synced', timestamp: 2 },
     ]);
   });
@@ -160,7 +174,7 @@ describe('readonly reconnect (A2)', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ b: { _exists: false }, c: { _exists: true, z: 1 } }],
+        documentPatches: [{ c: { _exists: false } }, { b: { _exists: false }, c: { _exists: true, z: 1 } }],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
@@ -248,5 +262,43 @@ describe('rollback heal (D8)', () => {
       { type: 'resync', since: 0 },
       { type: 'synced', timestamp: 0 },
     ]);
+  });
+});
+
+describe('reconnect reply replaces keys created after lastTimestamp (D7, D5, D2)', () => {
+  it('[D7][D5][D2] a key deleted and re-created while the client was away arrives as a tombstone, then whole', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1, b: 2 } }] });
+    writer.send({ type: 'patch', messageId: 'm2', documentPatches: [{ k: { _exists: false } }] });
+    writer.send({ type: 'patch', messageId: 'm3', documentPatches: [{ k: { _exists: true, c: 3 } }] });
+    const away = connect(room, { clientId: 'away' });
+    away.socket.clear();
+    // The client last saw clock 1, when k held { a, b }: applying the patches in
+    // order must leave it with exactly { _exists, c }, nothing of a or b.
+    away.send({ type: 'reconnect', lastTimestamp: 1, protocolVersion: 2 });
+    const reply = away.socket.ofType('patch')[0];
+    expect(reply?.documentPatches).toEqual([{ k: { _exists: false } }, { k: { _exists: true, c: 3 } }]);
+  });
+
+  it('[D7][D3] a key that only had some fields updated is merged, not replaced', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1, b: 2 } }] });
+    writer.send({ type: 'patch', messageId: 'm2', documentPatches: [{ k: { b: 5 } }] });
+    const away = connect(room, { clientId: 'away' });
+    away.socket.clear();
+    away.send({ type: 'reconnect', lastTimestamp: 1, protocolVersion: 2 });
+    expect(away.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { b: 5 } }]);
+  });
+
+  it('[D7] a client starting from 0 holds nothing, so it gets a single patch without tombstones for live keys', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1 } }] });
+    const fresh = connect(room, { clientId: 'fresh' });
+    fresh.socket.clear();
+    fresh.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
+    expect(fresh.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: true, a: 1 } }]);
   });
 });

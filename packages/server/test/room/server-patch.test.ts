@@ -54,7 +54,8 @@ describe('room.applyServerPatch', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ k: { _exists: false }, j: { z: 1 } }],
+        // j was created after lastTimestamp: replaced whole (tombstone first, D2).
+        documentPatches: [{ j: { _exists: false } }, { k: { _exists: false }, j: { z: 1 } }],
         timestamp: 2,
       },
       { type: 'synced', timestamp: 2 },

@@ -123,14 +123,23 @@ describe("a user's own load/save storage (P1, D9)", () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ 'e/B': { _exists: false }, 'e/C': { z: 3 }, 'e/A': { v: 4 } }],
+        // Keys whose every field is newer than lastTimestamp are replaced whole: tombstone first (D7, D2).
+        documentPatches: [
+          { 'e/A': { _exists: false }, 'e/C': { _exists: false } },
+          { 'e/B': { _exists: false }, 'e/C': { z: 3 }, 'e/A': { v: 4 } },
+        ],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
     ]);
     // A client that saw the deletion is not told about it again.
     expect(reconnectReply(room, 3)).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ 'e/A': { v: 4 } }], timestamp: 4 },
+      {
+        type: 'patch',
+        clientId: '',
+        documentPatches: [{ 'e/A': { _exists: false } }, { 'e/A': { v: 4 } }],
+        timestamp: 4,
+      },
       { type: 'synced', timestamp: 4 },
     ]);
     expect(room.getSnapshot().state).toEqual({ 'e/A': { v: 4 }, 'e/C': { z: 3 } });
@@ -149,7 +158,13 @@ describe("a user's own load/save storage (P1, D9)", () => {
     const reopened = await second.getRoom('r1');
     expect(reopened.getSnapshot().state).toEqual({ 'e/A': { fresh: 3 } });
     expect(reconnectReply(reopened, 1)).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ 'e/A': { fresh: 3 } }], timestamp: 3 },
+      // Re-created after lastTimestamp: the client drops what it held under e/A, then takes the new fields.
+      {
+        type: 'patch',
+        clientId: '',
+        documentPatches: [{ 'e/A': { _exists: false } }, { 'e/A': { fresh: 3 } }],
+        timestamp: 3,
+      },
       { type: 'synced', timestamp: 3 },
     ]);
   });
@@ -173,7 +188,7 @@ describe("a user's own load/save storage (P1, D9)", () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ 'e/B': { _exists: false }, 'e/C': { z: 3 } }],
+        documentPatches: [{ 'e/C': { _exists: false } }, { 'e/B': { _exists: false }, 'e/C': { z: 3 } }],
         timestamp: 3,
       },
       { type: 'synced', timestamp: 3 },

@@ -60,7 +60,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   const flags = command.opts<Record<string, unknown>>();
   const input: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) {
-    const fromFlag = flags[spec.key];
+    // commander names a flag's value after the flag (`--idle-timeout` -> idleTimeout), not after our key.
+    const fromFlag = flags[new Option(spec.flag).attributeName()];
     const fromEnv = env[spec.env];
     if (spec.kind === 'negatable') {
       // commander sets a negatable flag to true unless --no-… was given.

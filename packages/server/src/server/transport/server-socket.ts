@@ -19,6 +19,8 @@ export interface ServerSocketEvents {
  */
 export class ServerSocket implements WebSocketLike {
   private dropped = false;
+  private generation = -1;
+  private bytesThisIteration = 0;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -32,7 +34,12 @@ export class ServerSocket implements WebSocketLike {
 
   send(data: string): void {
     if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
+    if (this.batcher.generation !== this.generation) {
+      this.generation = this.batcher.generation;
+      this.bytesThisIteration = 0;
+    }
+    // Bytes corked in this iteration are not a backlog yet: only count what the client left unread.
+    if (this.ws.bufferedAmount - this.bytesThisIteration > this.maxBufferedBytes) {
       this.dropped = true;
       this.closeCode = CloseCode.SlowConsumer;
       this.events.slowConsumer();
@@ -45,6 +52,7 @@ export class ServerSocket implements WebSocketLike {
     if (tcp) this.batcher.hold(tcp);
     const frame = this.encoder.encode(data);
     this.ws.send(frame.bytes, { binary: false });
+    this.bytesThisIteration += frame.bytes.length;
     this.events.frameSent(frame.type, frame.bytes.length);
   }
 

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_FRAME_BUDGET } from '../src/frame-budget.js';
+import { LocalDocument } from '../src/local-document.js';
+
+const K = 'e1/Shape';
+
+describe('local document', () => {
+  it('[O2] a broadcast of a field we have in flight does not show; our acked write lands on top of it', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
+    doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
+    doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
+    // Another client's write of x and y, handled by the server before ours.
+    const changed = doc.applyBroadcast([{ [K]: { x: 7, y: 7 } }], 2);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 5, y: 7 });
+    expect(changed).toEqual([K]);
+    doc.acknowledge('me-1', 3, true);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 5, y: 7 });
+    expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 1, x: 3, y: 2 });
+  });
+
+  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client becomes a fresh component', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
+    doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
+    doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
+    doc.applyBroadcast([{ [K]: { _exists: false } }], 2);
+    doc.acknowledge('me-1', 3, true);
+    expect(doc.get(K)).toEqual({ x: 5 });
+  });
+
+  it('[A2] a write acked without being applied (read-only session) is dropped from the view', () => {
+    const doc = new LocalDocument();
+    doc.edit(new Map([[K, { replace: false, data: { _exists: true, x: 1 } }]]));
+    doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 1 });
+    expect(doc.acknowledge('me-1', 0, false)).toEqual([K]);
+    expect(doc.get(K)).toBeUndefined();
+  });
+
+  it('[D7] an incremental reply is ambiguous when it updates a live key without naming all its fields', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
+    expect(doc.isAmbiguousReply({ [K]: { x: 1 } })).toBe(true);
+    expect(doc.isAmbiguousReply({ [K]: { _exists: true, x: 1, y: 2 } })).toBe(false);
+    expect(doc.isAmbiguousReply({ [K]: { _exists: false }, 'e2/New': { a: 1 } })).toBe(false);
+  });
+});

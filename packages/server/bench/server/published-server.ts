@@ -1,0 +1,62 @@
+/**
+ * The published server (`@woven-ecs/canvas-store-server@2.0.2`) as a process
+ * of its own, for the server benchmark: a `ws` server wired the way the
+ * published README and our examples/basic-server.mjs wire a server
+ * (acceptConnection + RoomManager, every client authorized readwrite), each
+ * room persisted by the published FileStorage (its only durable storage; it
+ * acks at once and saves the whole room at most every `saveThrottleMs`, default 10 s).
+ *
+ * Usage: node --import tsx published-server.ts --port 0 --host 127.0.0.1 --data-dir <dir>
+ * Exits 0 after SIGTERM/SIGINT once every room is saved.
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { acceptConnection, FileStorage, RoomManager } from '@woven-ecs/canvas-store-server';
+import { WebSocketServer } from 'ws';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'data-dir': { type: 'string' },
+  },
+});
+const dataDir = values['data-dir'];
+if (!dataDir) throw new Error('--data-dir is required');
+
+const manager = new RoomManager({ idleTimeout: 30_000 });
+const server = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain' }).end('published canvas-store-server 2.0.2\n');
+});
+const wss = new WebSocketServer({ server, maxPayload: 2 * 1024 * 1024 });
+
+wss.on('connection', (ws, req) => {
+  const conn = acceptConnection({
+    socket: ws,
+    url: req.url ?? '',
+    request: req,
+    manager,
+    authorize: () => ({ permissions: 'readwrite' }),
+    roomOptions: (roomId) => ({ createStorage: () => new FileStorage({ dir: dataDir, roomId }) }),
+  });
+  ws.on('message', (data) => conn.onMessage(String(data)));
+  ws.on('close', () => conn.onClose());
+  ws.on('error', () => conn.onError());
+  conn.ready.catch((error: unknown) => {
+    console.warn(`connection refused: ${error instanceof Error ? error.message : String(error)}`);
+  });
+});
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const client of wss.clients) client.terminate();
+  wss.close();
+  await manager.closeAll();
+  server.close(() => process.exit(0));
+}
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
+
+server.listen(Number(values.port), values.host);
