@@ -74,34 +74,19 @@ export class ConfirmedState {
   }
 
   /**
-   * True when a reconnect reply (every field stamped after our clock, SPEC D7)
-   * cannot be applied unambiguously: it updates a live key of ours without
-   * naming all of its fields. Such a key may have been deleted and re-created
-   * meanwhile (the old fields are gone) or merely updated (they remain); the
-   * reply does not say which.
+   * Applies a reconnect reply of the server at clock `stamp`, patch by patch
+   * in order (D2): tombstones delete, other values merge into a live
+   * component or start a fresh one (D3-D5). Returns the keys written.
    */
-  isAmbiguousReply(reply: Patch): boolean {
-    for (const key of Object.keys(reply)) {
-      const incoming = reply[key] as ComponentData;
-      const entry = this.entries.get(key);
-      if (!entry || entry.deleted || incoming._exists === false) continue;
-      for (const field of Object.keys(entry.fields)) if (!Object.hasOwn(incoming, field)) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Applies an unambiguous reconnect reply (see {@link isAmbiguousReply}) of
-   * the server at clock `stamp`. Returns the keys written.
-   */
-  applyIncrementalReply(reply: Patch, stamp: number): Set<string> {
+  applyIncrementalReply(reply: readonly Patch[], stamp: number): Set<string> {
     const touched = new Set<string>();
-    for (const key of Object.keys(reply)) {
-      const incoming = reply[key] as ComponentData;
-      const entry = this.entries.get(key);
-      if (incoming._exists === false) this.applyComponent(key, incoming, stamp);
-      else this.writeFresh(key, incoming, stamp, entry);
-      touched.add(key);
+    for (const patch of reply) {
+      for (const key of Object.keys(patch)) {
+        const incoming = patch[key] as ComponentData;
+        if (incoming._exists === false) this.applyComponent(key, incoming, stamp);
+        else this.writeFresh(key, incoming, stamp, this.entries.get(key));
+        touched.add(key);
+      }
     }
     this.clockValue = stamp;
     return touched;

@@ -144,23 +144,20 @@ export class LocalDocument {
     return this.refresh(patch.keys());
   }
 
-  /** True when a reconnect reply cannot be applied key by key (see {@link ConfirmedState.isAmbiguousReply}). */
-  isAmbiguousReply(reply: Patch | undefined): boolean {
-    return reply !== undefined && this.confirmed.isAmbiguousReply(reply);
-  }
-
   /**
    * Applies the reply to our `reconnect` (SPEC D7) and the `synced` clock.
+   * Its patches apply in order (D2): the server sends a key created since our
+   * clock as a tombstone followed by its fields, so nothing stale survives.
    * `complete` replies (asked with `lastTimestamp: 0`) replace the whole
    * confirmed state. The edits sent with the reconnect frame are now part of
    * it. Returns the keys whose view changed.
    */
-  applyReconnectReply(reply: Patch | undefined, clock: number, complete: boolean): string[] {
+  applyReconnectReply(reply: readonly Patch[], clock: number, complete: boolean): string[] {
     const keys = new Set<string>(this.sentWithReconnect?.keys() ?? []);
     this.sentWithReconnect = null;
     let touched: Set<string>;
-    if (complete) touched = this.confirmed.replaceAll(reply ?? {}, clock);
-    else touched = reply ? this.confirmed.applyIncrementalReply(reply, clock) : new Set();
+    if (complete) touched = this.confirmed.replaceAll(Object.assign({}, ...reply), clock);
+    else touched = this.confirmed.applyIncrementalReply(reply, clock);
     this.confirmed.clock = clock;
     for (const key of touched) keys.add(key);
     return this.refresh(keys);

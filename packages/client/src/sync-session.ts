@@ -23,8 +23,8 @@ export interface SyncSessionHost {
 /**
  * - `idle`: no open socket.
  * - `handshake`: `reconnect` sent, waiting for `synced`.
- * - `refreshing`: the reply could not be applied key by key; a complete one
- *   (`lastTimestamp: 0`) was asked for.
+ * - `refreshing`: after a rollback (D8) a complete reply (`lastTimestamp: 0`)
+ *   was asked for.
  * - `live`: synced; writes are sent and broadcasts applied as they come.
  */
 export type SyncPhase = 'idle' | 'handshake' | 'refreshing' | 'live';
@@ -161,9 +161,10 @@ export class SyncSession {
   private onSynced(timestamp: number, candidate: PatchBroadcast | null): void {
     if (this.phaseValue === 'live') return;
     this.socketClock = Math.max(this.socketClock, timestamp);
-    const reply = candidate?.documentPatches ? combineReply(candidate.documentPatches) : undefined;
-    if (!this.complete && (this.rolledBack || this.local.isAmbiguousReply(reply))) {
-      // Ask for everything once: a complete reply replaces our confirmed state exactly.
+    const reply = candidate?.documentPatches ?? [];
+    if (!this.complete && this.rolledBack) {
+      // The server lost writes (D8): our clock belongs to a history it no longer has,
+      // so ask for everything once; a complete reply replaces our confirmed state exactly.
       this.phaseValue = 'refreshing';
       this.complete = true;
       this.host.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: PROTOCOL_VERSION });
@@ -187,21 +188,4 @@ export class SyncSession {
   private report(keys: string[]): void {
     if (keys.length > 0) this.host.changed(keys, 'remote');
   }
-}
-
-/** A reply is one patch of whole values; several are folded into one, later keys winning. */
-function combineReply(patches: readonly Patch[]): Patch | undefined {
-  if (patches.length === 1) return patches[0];
-  const out: Patch = {};
-  for (const patch of patches) {
-    for (const key of Object.keys(patch)) {
-      const data = patch[key] as ComponentData;
-      const previous = out[key];
-      out[key] =
-        data._exists === false || previous === undefined || previous._exists === false
-          ? { ...data }
-          : { ...previous, ...data };
-    }
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -7,7 +7,7 @@ const K = 'e1/Shape';
 describe('local document', () => {
   it('[O2] a broadcast of a field we have in flight does not show; our acked write lands on top of it', () => {
     const doc = new LocalDocument();
-    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
     doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
     doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
     // Another client's write of x and y, handled by the server before ours.
@@ -21,7 +21,7 @@ describe('local document', () => {
 
   it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client becomes a fresh component', () => {
     const doc = new LocalDocument();
-    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
     doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
     doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
     doc.applyBroadcast([{ [K]: { _exists: false } }], 2);
@@ -38,11 +38,17 @@ describe('local document', () => {
     expect(doc.get(K)).toBeUndefined();
   });
 
-  it('[D7] an incremental reply is ambiguous when it updates a live key without naming all its fields', () => {
+  it('[D7][D3] an incremental reply merges partial updates into the confirmed component', () => {
     const doc = new LocalDocument();
-    doc.applyReconnectReply({ [K]: { _exists: true, x: 0, y: 0 } }, 1, true);
-    expect(doc.isAmbiguousReply({ [K]: { x: 1 } })).toBe(true);
-    expect(doc.isAmbiguousReply({ [K]: { _exists: true, x: 1, y: 2 } })).toBe(false);
-    expect(doc.isAmbiguousReply({ [K]: { _exists: false }, 'e2/New': { a: 1 } })).toBe(false);
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
+    doc.applyReconnectReply([{ [K]: { x: 1 } }], 2, false);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 1, y: 0 });
+  });
+
+  it('[D7][D5][D2] a reply that re-creates a key (tombstone, then fields) leaves nothing of the old component', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
+    doc.applyReconnectReply([{ [K]: { _exists: false } }, { [K]: { _exists: true, z: 3 } }], 3, false);
+    expect(doc.get(K)).toEqual({ _exists: true, z: 3 });
   });
 });
