@@ -56,12 +56,15 @@ export interface RoomStats extends PersistenceStats, CommitStats {
 /** Observer of session changes, used by {@link RoomManager} for idle closing. */
 export type SessionCountListener = (room: Room, count: number) => void;
 
+function hasKeys(patch: Patch): boolean {
+  for (const _ in patch) return true;
+  return false;
+}
+
+/** The patches that hold at least one key; the same array when all do (the common case, no allocation). */
 function nonEmpty(patches: readonly Patch[] | undefined): Patch[] {
   if (!patches) return [];
-  return patches.filter((patch) => {
-    for (const _ in patch) return true;
-    return false;
-  });
+  return patches.every(hasKeys) ? (patches as Patch[]) : patches.filter(hasKeys);
 }
 
 /**
