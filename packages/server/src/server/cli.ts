@@ -42,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
       },
     );
   };
+  // If whoever reads our logs goes away (a closed pipe), keep running and still shut down cleanly.
+  process.stdout.on('error', () => {});
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   // Last resort: log and keep serving; nothing a client sends should get here.
