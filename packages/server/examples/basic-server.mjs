@@ -39,7 +39,7 @@ async function shutdown() {
   wss.close();
   for (const client of wss.clients) client.close(1001, 'server shutting down');
   await manager.closeAll();
-  sqlite.close();
+  await sqlite.close();
   server.close(() => process.exit(0));
 }
 process.once('SIGTERM', shutdown);

@@ -1,10 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Storage } from '../room/storage.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import { PostgresStorage } from '../storage/postgres-storage.js';
-import { roomFileName } from '../storage/room-file-name.js';
 import { SqliteStorage } from '../storage/sqlite-storage.js';
 import type { ServerConfig } from './config/server-config.js';
 
@@ -30,7 +28,7 @@ export function openStorageBackend(config: ServerConfig): StorageBackend {
         forRoom: (roomId) => sqlite.forRoom(roomId),
         deleteRoom: async (roomId) => sqlite.deleteRoom(roomId),
         isHealthy: async () => sqlite.isHealthy(),
-        close: async () => sqlite.close(),
+        close: () => sqlite.close(),
       };
     }
     case 'postgres': {
@@ -51,10 +49,7 @@ export function openStorageBackend(config: ServerConfig): StorageBackend {
       return {
         kind: 'file',
         forRoom: (roomId) => new FileStorage({ dir, roomId }),
-        deleteRoom: async (roomId) => {
-          await rm(join(dir, roomFileName(roomId, '.json')), { force: true });
-          await rm(join(dir, roomFileName(roomId, '.journal')), { force: true });
-        },
+        deleteRoom: (roomId) => FileStorage.deleteRoom(dir, roomId),
         isHealthy: async () => true,
         close: async () => {},
       };

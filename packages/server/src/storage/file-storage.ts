@@ -1,10 +1,18 @@
-import { type FileHandle, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../room/storage.js';
 import { replayJournal } from './journal.js';
+import { foldJournalSegment } from './journal-fold.js';
+import {
+  fileExists,
+  parseSnapshot,
+  type RoomFiles,
+  readIfExists,
+  syncDirectory,
+  writeFileAtomically,
+} from './journal-segments.js';
 import { roomFileName } from './room-file-name.js';
-import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -17,13 +25,22 @@ export interface FileStorageOptions {
 }
 
 const DEFAULT_COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
+const FOLD_RETRY_FIRST_DELAY_MS = 1_000;
+const FOLD_RETRY_MAX_DELAY_MS = 60_000;
 
 /**
  * File-based persistence: `<room>.json` holds a JSON snapshot (the seed's
  * format, tombstones included) and `<room>.journal` the writes committed since,
  * one JSON line per batch, each fsynced before its acks are released (SPEC P2).
- * The journal is folded into the snapshot when it grows large and when the room
- * closes; the snapshot is replaced atomically (temporary file, fsync, rename).
+ *
+ * The storage folds its journal into the snapshot by itself, off the main
+ * thread: once the journal passes `compactAfterBytes`, and when the room closes
+ * after a flush, the journal is renamed to `<room>.journal.folding` (new commits
+ * go to a fresh journal) and a worker thread replays that segment over the
+ * snapshot, replaces the snapshot atomically and deletes the segment. The room
+ * never builds snapshots for it. Snapshot, segment and journal, replayed in that
+ * order, hold every committed batch at every moment, so a crash mid-fold loses
+ * nothing.
  *
  * A file that exists but cannot be read or parsed makes `load` throw (SPEC P3);
  * a torn last journal line (a crash mid-append, never acked) is dropped.
@@ -35,16 +52,22 @@ const DEFAULT_COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
  * ```
  */
 export class FileStorage implements IncrementalStorage {
-  private readonly dir: string;
-  private readonly snapshotPath: string;
-  private readonly journalPath: string;
+  private readonly files: RoomFiles;
   private readonly compactAfterBytes: number;
-  private chain: Promise<void> = Promise.resolve();
+  /** Journal operations (appends, rotation, closing), one at a time in call order. */
+  private journalQueue: Promise<unknown> = Promise.resolve();
+  /** Writers of the snapshot file (folds and saves), one at a time in call order. */
+  private snapshotQueue: Promise<unknown> = Promise.resolve();
   private journal: FileHandle | null = null;
   private journalBytes = 0;
   /** Length of the journal's valid prefix when a torn tail was found on load. */
   private truncateJournalTo: number | null = null;
-  private folding = false;
+  private backgroundFold: Promise<void> | null = null;
+  private foldFailures = 0;
+  private foldRetryAt = 0;
+  private closing = false;
+  /** Set when the room closes after a flush: `close()` then folds everything. */
+  private foldOnClose = false;
 
   constructor(options: FileStorageOptions) {
     if (!options || typeof options.dir !== 'string' || options.dir === '') {
@@ -57,85 +80,148 @@ export class FileStorage implements IncrementalStorage {
     if (!Number.isFinite(compactAfterBytes) || compactAfterBytes < 0) {
       throw new RangeError('compactAfterBytes must be a non-negative number');
     }
-    this.dir = options.dir;
     this.compactAfterBytes = compactAfterBytes;
-    this.snapshotPath = join(options.dir, roomFileName(options.roomId, '.json'));
-    this.journalPath = join(options.dir, roomFileName(options.roomId, '.journal'));
+    const journal = join(options.dir, roomFileName(options.roomId, '.journal'));
+    this.files = {
+      dir: options.dir,
+      snapshot: join(options.dir, roomFileName(options.roomId, '.json')),
+      segment: `${journal}.folding`,
+      journal,
+    };
+  }
+
+  /**
+   * Removes every file of a room: journal, segment, then snapshot, so that an
+   * interrupted removal leaves an older state of the room, never later writes
+   * without the snapshot they apply to. Close the room first.
+   */
+  static async deleteRoom(dir: string, roomId: string): Promise<void> {
+    const files = new FileStorage({ dir, roomId }).files;
+    for (const path of [files.journal, files.segment, files.snapshot]) await rm(path, { force: true });
   }
 
   async load(): Promise<RoomSnapshot | null> {
-    const snapshotText = await readIfExists(this.snapshotPath);
-    let snapshot: RoomSnapshot | null = null;
-    if (snapshotText !== null) {
-      try {
-        snapshot = JSON.parse(snapshotText) as RoomSnapshot;
-      } catch (error) {
-        throw new StorageCorruptError(`${this.snapshotPath} is not valid JSON`, error);
-      }
-    }
-    const journalText = await readIfExists(this.journalPath);
+    this.closing = false;
+    this.foldOnClose = false;
+    const { snapshot: snapshotPath, segment, journal } = this.files;
+    let snapshot = parseSnapshot(await readIfExists(snapshotPath), snapshotPath);
+    // A segment is left over when the process died mid-fold; its batches come before the journal's.
+    const segmentText = await readIfExists(segment);
+    if (segmentText !== null) snapshot = replayJournal(snapshot, segmentText, segment).snapshot;
+    const journalText = await readIfExists(journal);
     if (journalText === null) return snapshot;
-    const replayed = replayJournal(snapshot, journalText, this.journalPath);
+    const replayed = replayJournal(snapshot, journalText, journal);
     this.journalBytes = replayed.validBytes;
     if (replayed.validBytes < Buffer.byteLength(journalText)) this.truncateJournalTo = replayed.validBytes;
     return replayed.snapshot;
   }
 
-  /** Appends one batch to the journal and fsyncs it. */
+  /** Appends one batch to the journal and fsyncs it; starts a fold in the background when the journal is large. */
   commit(batch: CommitBatch): Promise<void> {
     const line = `${JSON.stringify({ timestamp: batch.timestamp, components: batch.components })}\n`;
-    return this.enqueue(async () => {
+    return this.enqueueJournal(async () => {
       const journal = await this.openJournal();
       await journal.write(line);
       await journal.datasync();
       this.journalBytes += Buffer.byteLength(line);
+      this.foldIfLarge();
     });
-  }
-
-  /** Asks for a snapshot when the journal is large, and on close when it holds anything. */
-  wantsSnapshot(reason: SnapshotReason): boolean {
-    if (this.folding) return false;
-    return reason === 'close' ? this.journalBytes > 0 : this.journalBytes > this.compactAfterBytes;
   }
 
   /**
-   * Replaces the snapshot atomically, then drops journal lines it covers.
-   * Also the seed's whole-snapshot save.
+   * Always false: the storage folds its journal itself. A room asks with
+   * `'close'` only when it closes after a flush, which makes `close()` fold.
+   */
+  wantsSnapshot(reason: SnapshotReason): boolean {
+    if (reason === 'close') this.foldOnClose = true;
+    return false;
+  }
+
+  /**
+   * The seed's whole-snapshot save: replaces the snapshot atomically. Journal
+   * lines it covers stay until the next fold, which skips them (they are not
+   * newer than the snapshot's clock); later commits are kept.
    */
   save(snapshot: RoomSnapshot): Promise<void> {
     const text = JSON.stringify(snapshot);
-    this.folding = true;
-    const done = this.enqueue(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await writeFileAtomically(this.dir, this.snapshotPath, text);
-      await this.dropJournalUpTo(snapshot.timestamp);
-    });
-    return done.finally(() => {
-      this.folding = false;
+    return this.enqueueSnapshot(async () => {
+      await mkdir(this.files.dir, { recursive: true });
+      await writeFileAtomically(this.files.dir, this.files.snapshot, text);
     });
   }
 
-  /** Closes the journal file. */
-  close(): Promise<void> {
-    return this.enqueue(async () => {
-      await this.journal?.close();
-      this.journal = null;
-    });
+  /**
+   * Closes the journal. When the room closed after a flush, first folds
+   * everything into the snapshot, so that the `.json` file alone holds the room;
+   * otherwise only waits for a fold in progress.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    try {
+      if (this.foldOnClose) await this.enqueueSnapshot(() => this.foldPending());
+      else await this.snapshotQueue.catch(() => {});
+    } finally {
+      await this.enqueueJournal(() => this.closeJournal());
+    }
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    // One operation at a time, in call order; a failure does not block later ones.
-    const next = this.chain.catch(() => {}).then(step);
-    this.chain = next;
-    return next;
+  private foldIfLarge(): void {
+    if (this.backgroundFold || this.closing || this.journalBytes <= this.compactAfterBytes) return;
+    if (performance.now() < this.foldRetryAt) return;
+    this.backgroundFold = this.enqueueSnapshot(() => this.foldPending()).then(
+      () => {
+        this.foldFailures = 0;
+        this.backgroundFold = null;
+        // Commits went on during the fold; the new journal may be large already.
+        this.foldIfLarge();
+      },
+      () => {
+        // Nothing is lost (the segment stays and is folded first next time); retry later.
+        this.foldFailures++;
+        const delay = FOLD_RETRY_FIRST_DELAY_MS * 2 ** Math.min(this.foldFailures - 1, 10);
+        this.foldRetryAt = performance.now() + Math.min(delay, FOLD_RETRY_MAX_DELAY_MS);
+        this.backgroundFold = null;
+      },
+    );
+  }
+
+  /** Folds a segment left by a crash or a failed fold, then rotates the journal and folds it. */
+  private async foldPending(): Promise<void> {
+    if (await fileExists(this.files.segment)) await foldJournalSegment(this.files);
+    if (await this.enqueueJournal(() => this.rotateJournal())) await foldJournalSegment(this.files);
+  }
+
+  /**
+   * Renames the journal to the segment; the next commit starts a fresh journal.
+   * Only called while no segment exists. False when there is no journal.
+   */
+  private async rotateJournal(): Promise<boolean> {
+    await this.closeJournal();
+    try {
+      await rename(this.files.journal, this.files.segment);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    // A torn tail moved with the segment, whose replay ignores it.
+    this.truncateJournalTo = null;
+    this.journalBytes = 0;
+    await syncDirectory(this.files.dir);
+    return true;
+  }
+
+  private async closeJournal(): Promise<void> {
+    const journal = this.journal;
+    this.journal = null;
+    await journal?.close();
   }
 
   private async openJournal(): Promise<FileHandle> {
     if (this.journal) return this.journal;
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.files.dir, { recursive: true });
     if (this.truncateJournalTo !== null) {
       // Drop a torn tail left by a crash before appending after it.
-      const handle = await open(this.journalPath, 'r+');
+      const handle = await open(this.files.journal, 'r+');
       try {
         await handle.truncate(this.truncateJournalTo);
         await handle.sync();
@@ -144,68 +230,21 @@ export class FileStorage implements IncrementalStorage {
       }
       this.truncateJournalTo = null;
     }
-    this.journal = await open(this.journalPath, 'a');
+    this.journal = await open(this.files.journal, 'a');
+    await syncDirectory(this.files.dir);
     return this.journal;
   }
 
-  private async dropJournalUpTo(timestamp: number): Promise<void> {
-    const text = await readIfExists(this.journalPath);
-    await this.journal?.close();
-    this.journal = null;
-    if (text === null) return;
-    const kept = text
-      .split('\n')
-      .filter((line) => line !== '' && lineTimestamp(line) > timestamp)
-      .map((line) => `${line}\n`)
-      .join('');
-    if (kept === '') {
-      await unlink(this.journalPath);
-    } else {
-      await writeFileAtomically(this.dir, this.journalPath, kept);
-    }
-    this.journalBytes = Buffer.byteLength(kept);
-    this.truncateJournalTo = null;
+  private enqueueJournal<T>(step: () => Promise<T>): Promise<T> {
+    // A failure does not block later operations.
+    const next = this.journalQueue.catch(() => {}).then(step);
+    this.journalQueue = next;
+    return next;
   }
-}
 
-function lineTimestamp(line: string): number {
-  try {
-    const parsed = JSON.parse(line) as { timestamp?: unknown };
-    return typeof parsed.timestamp === 'number' ? parsed.timestamp : Number.POSITIVE_INFINITY;
-  } catch {
-    // A torn tail: it was never acked, and the snapshot being written covers nothing of it.
-    return Number.NEGATIVE_INFINITY;
-  }
-}
-
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StorageCorruptError(`cannot read ${path}`, error);
-  }
-}
-
-async function writeFileAtomically(dir: string, path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
-  const directory = await open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
+  private enqueueSnapshot<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.snapshotQueue.catch(() => {}).then(step);
+    this.snapshotQueue = next;
+    return next;
   }
 }

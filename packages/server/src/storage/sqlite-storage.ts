@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
@@ -9,6 +10,12 @@ import {
   snapshotComponents,
   storedRoomSnapshot,
 } from './component-rows.js';
+import type {
+  CheckpointWorkerCommand,
+  CheckpointWorkerData,
+  CheckpointWorkerRequest,
+} from './sqlite-checkpoint-worker.js';
+import { startWorker } from './start-worker.js';
 
 /** Options of {@link SqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -27,22 +34,47 @@ const LOAD_PAGE_SIZE = 5_000;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+const CHECKPOINT_INTERVAL_MS = 500;
+/**
+ * WAL length in frames (pages) past which, if it has not restarted, commits
+ * are held for one short checkpoint so that it can (about 8 MiB at 4 KiB pages).
+ */
+const CHECKPOINT_CATCH_UP_FRAMES = 2_000;
+/** When the WAL restarts after a burst, its file is truncated back to this size. */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+/** SQLite's default, used on the main connection if the checkpoint worker fails. */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 1_000;
+
 /**
  * Durable embedded storage on SQLite (`better-sqlite3`, WAL mode): one database
  * file holds many rooms. Each commit writes only the components that changed,
  * in one transaction; a committed write survives a SIGKILL of the process
  * (SPEC P2). Tombstones are kept (SPEC D9).
  *
+ * The committing connection never checkpoints the WAL (`wal_autocheckpoint = 0`),
+ * since a checkpoint inside a commit stalls the event loop: a worker thread
+ * with its own connection checkpoints in the background (see
+ * `sqlite-checkpoint-worker.ts`), started at the first write. Under a steady
+ * stream of writes it now and then holds commits (not the event loop) for one
+ * short checkpoint, so that the WAL restarts instead of growing. `close()`
+ * stops it after a final checkpoint.
+ *
  * @example
  * ```ts
  * const sqlite = new SqliteStorage({ path: './data/rooms.db' });
  * const manager = new RoomManager({ createStorage: (roomId) => sqlite.forRoom(roomId) });
  * // on shutdown, after manager.closeAll():
- * sqlite.close();
+ * await sqlite.close();
  * ```
  */
 export class SqliteStorage {
   private readonly db: Database.Database;
+  private readonly path: string;
+  private checkpointer: Worker | null = null;
+  private checkpointerExited: Promise<void> = Promise.resolve();
+  private checkpointerFailed = false;
+  /** Set while the checkpoint worker holds commits to let the WAL restart. */
+  private commitGate: { held: Promise<void>; release: () => void } | null = null;
   private readonly statements;
   private readonly commitTransaction: (roomId: string, batch: CommitBatch) => void;
   private readonly replaceTransaction: (roomId: string, snapshot: RoomSnapshot) => void;
@@ -56,10 +88,15 @@ export class SqliteStorage {
       throw new TypeError(`synchronous must be 'normal' or 'full', got ${String(synchronous)}`);
     }
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.path = options.path;
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
     this.db.pragma('busy_timeout = 5000');
+    if (options.path !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS rooms (
         room_id TEXT PRIMARY KEY,
@@ -112,8 +149,14 @@ export class SqliteStorage {
         return stored && storedRoomSnapshot(stored);
       },
       loadComponents: () => this.loadRoom(roomId),
-      save: async (snapshot) => this.replaceTransaction(roomId, snapshot),
-      commit: async (batch) => this.commitTransaction(roomId, batch),
+      save: async (snapshot) => {
+        await this.writable();
+        this.replaceTransaction(roomId, snapshot);
+      },
+      commit: async (batch) => {
+        await this.writable();
+        this.commitTransaction(roomId, batch);
+      },
     };
   }
 
@@ -124,6 +167,7 @@ export class SqliteStorage {
 
   /** Removes a room and all its data. */
   deleteRoom(roomId: string): void {
+    this.startCheckpointer();
     this.db.transaction(() => {
       this.statements.deleteRoomComponents.run(roomId);
       this.statements.deleteRoom.run(roomId);
@@ -140,9 +184,86 @@ export class SqliteStorage {
     }
   }
 
-  /** Closes the database. Call after every room using it is closed. */
-  close(): void {
+  /**
+   * Closes the database. Call after every room using it is closed. The
+   * returned promise resolves once the checkpoint worker has checkpointed one
+   * last time and exited.
+   */
+  close(): Promise<void> {
+    const worker = this.checkpointer;
+    this.checkpointer = null;
+    this.openCommitGate();
     if (this.db.open) this.db.close();
+    // Keep the process alive until the final checkpoint is done.
+    worker?.ref();
+    worker?.postMessage({ type: 'stop' } satisfies CheckpointWorkerCommand);
+    return this.checkpointerExited;
+  }
+
+  /** Waits while the checkpoint worker holds commits; starts it at the first write. */
+  private async writable(): Promise<void> {
+    while (this.commitGate) await this.commitGate.held;
+    this.startCheckpointer();
+  }
+
+  private startCheckpointer(): void {
+    if (this.checkpointer || this.checkpointerFailed || this.path === ':memory:' || !this.db.open) return;
+    const data: CheckpointWorkerData = {
+      path: this.path,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+      catchUpFrames: CHECKPOINT_CATCH_UP_FRAMES,
+    };
+    let worker: Worker;
+    try {
+      worker = startWorker(import.meta.url, 'sqlite-checkpoint-worker', data);
+    } catch {
+      this.checkpointInCommits();
+      return;
+    }
+    this.checkpointer = worker;
+    // Like a timer, the worker does not keep the process alive, except while it holds commits.
+    worker.unref();
+    worker.on('message', (request: CheckpointWorkerRequest) => {
+      if (request.type === 'resume') {
+        this.openCommitGate();
+        return;
+      }
+      // Commits run synchronously, so none is in progress here; later ones wait.
+      if (!this.commitGate) {
+        let release = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        this.commitGate = { held, release };
+      }
+      worker.ref();
+      worker.postMessage({ type: 'paused' } satisfies CheckpointWorkerCommand);
+    });
+    // A failure ends the worker; the 'exit' handler takes over.
+    worker.on('error', () => {});
+    this.checkpointerExited = new Promise((resolve) => {
+      worker.once('exit', () => {
+        if (this.checkpointer === worker) {
+          this.checkpointer = null;
+          this.checkpointInCommits();
+        }
+        this.openCommitGate();
+        resolve();
+      });
+    });
+  }
+
+  /** Without a worker (it failed to start or died), checkpoint inside commits, as SQLite does by default. */
+  private checkpointInCommits(): void {
+    this.checkpointerFailed = true;
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  private openCommitGate(): void {
+    const gate = this.commitGate;
+    this.commitGate = null;
+    this.checkpointer?.unref();
+    gate?.release();
   }
 
   private writeComponents(roomId: string, components: readonly StoredComponent[]): void {

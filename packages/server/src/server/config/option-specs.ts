@@ -65,7 +65,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'saveThrottleMs',
     flag: '--save-throttle <ms>',
     env: 'CANVAS_SAVE_THROTTLE_MS',
-    description: 'minimum time between whole-snapshot saves (journal folding, memory storage)',
+    description: 'minimum time between whole-snapshot saves (memory storage)',
     defaultText: '10000',
   },
   {
