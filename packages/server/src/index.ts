@@ -29,30 +29,10 @@ export type { RoomSnapshot } from './document/room-snapshot.js';
 export { SnapshotFormatError } from './document/snapshot-format-error.js';
 export { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './manager/errors.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, RoomManager, type RoomManagerOptions } from './manager/room-manager.js';
-export { CloseCode, type CloseCodeValue } from './protocol/close-codes.js';
-export type { FrameError, FrameErrorCode } from './protocol/frame-error.js';
 export { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/frame-limits.js';
-export type {
-  AckResponse,
-  AuthRefreshRequest,
-  BufferDelta,
-  BufferRun,
-  ClientCountBroadcast,
-  ClientMessage,
-  ComponentData,
-  ErrorResponse,
-  FieldTimestamps,
-  Patch,
-  PatchBroadcast,
-  PatchRequest,
-  ReconnectRequest,
-  ResyncRequest,
-  ServerMessage,
-  SyncedResponse,
-  VersionMismatchResponse,
-} from './protocol/messages.js';
+// The wire protocol (frame types, version, close codes) is one module, shared with browser clients.
+export * from './protocol/index.js';
 export { type ParseResult, parseClientFrame } from './protocol/parse-client-frame.js';
-export { PROTOCOL_VERSION } from './protocol/version.js';
 export { RoomClosedError, RoomFullError } from './room/errors.js';
 export { consoleLogger, type Logger, silentLogger } from './room/logger.js';
 export { Room, type RoomStats, type SocketConnectOptions } from './room/room.js';

@@ -1,7 +1,7 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
-import type { StoredRoom } from '../room/storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from '../room/storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /** One stored component as database backends keep it: JSON text columns. */
@@ -45,4 +45,28 @@ export function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
     timestamps[component.key] = component.stamps;
   }
   return { timestamp: room.timestamp, state, timestamps };
+}
+
+/** What a database backend does for one room; {@link databaseRoomStorage} adapts it to the storage interface. */
+export interface RoomRecords {
+  loadRoom(): Promise<StoredRoom | null>;
+  replaceRoom(snapshot: RoomSnapshot): Promise<void>;
+  commitRoom(batch: CommitBatch): Promise<void>;
+}
+
+/**
+ * The {@link IncrementalStorage} of one room of a database backend: loads
+ * straight into components, and in the seed's snapshot form for `load`.
+ */
+export function databaseRoomStorage(roomId: string, records: RoomRecords): IncrementalStorage {
+  if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
+  return {
+    load: async () => {
+      const stored = await records.loadRoom();
+      return stored && storedRoomSnapshot(stored);
+    },
+    loadComponents: () => records.loadRoom(),
+    save: (snapshot) => records.replaceRoom(snapshot),
+    commit: (batch) => records.commitRoom(batch),
+  };
 }

@@ -3,9 +3,9 @@ import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
 import {
   type ComponentRow,
+  databaseRoomStorage,
   parseComponentRow,
   snapshotComponents,
-  storedRoomSnapshot,
 } from './component-rows.js';
 
 /** Options of {@link PostgresStorage}. */
@@ -60,16 +60,11 @@ export class PostgresStorage {
 
   /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
   forRoom(roomId: string): IncrementalStorage {
-    if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
-    return {
-      load: async () => {
-        const stored = await this.loadRoom(roomId);
-        return stored && storedRoomSnapshot(stored);
-      },
-      loadComponents: () => this.loadRoom(roomId),
-      save: (snapshot) => this.replaceRoom(roomId, snapshot),
-      commit: (batch) => this.commitRoom(roomId, batch),
-    };
+    return databaseRoomStorage(roomId, {
+      loadRoom: () => this.loadRoom(roomId),
+      replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
+      commitRoom: (batch) => this.commitRoom(roomId, batch),
+    });
   }
 
   /** Ids of every stored room. */

@@ -6,9 +6,9 @@ import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
 import {
   type ComponentRow,
+  databaseRoomStorage,
   parseComponentRow,
   snapshotComponents,
-  storedRoomSnapshot,
 } from './component-rows.js';
 import type {
   CheckpointWorkerCommand,
@@ -142,22 +142,17 @@ export class SqliteStorage {
 
   /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
   forRoom(roomId: string): IncrementalStorage {
-    if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
-    return {
-      load: async () => {
-        const stored = await this.loadRoom(roomId);
-        return stored && storedRoomSnapshot(stored);
-      },
-      loadComponents: () => this.loadRoom(roomId),
-      save: async (snapshot) => {
+    return databaseRoomStorage(roomId, {
+      loadRoom: () => this.loadRoom(roomId),
+      replaceRoom: async (snapshot) => {
         await this.writable();
         this.replaceTransaction(roomId, snapshot);
       },
-      commit: async (batch) => {
+      commitRoom: async (batch) => {
         await this.writable();
         this.commitTransaction(roomId, batch);
       },
-    };
+    });
   }
 
   /** Ids of every room stored in the database. */
