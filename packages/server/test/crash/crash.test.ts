@@ -8,8 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  dropStorageTables,
+  HOW_TO_RUN_POSTGRES,
+  IN_CI,
+  postgresProblem,
+  TEST_PG_URL,
+} from '../helpers/postgres.js';
 import { type CrashReport, type CrashScenario, killAllServers, runCrashScenario } from './crash-harness.js';
 
 const TEST_TIMEOUT_MS = 180_000;
@@ -89,43 +95,18 @@ describe('[P2][O4][D9] SqliteStorage crash', () => {
   );
 });
 
-const PG_URL = process.env.CANVAS_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function postgresError(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const pgError = await postgresError();
-const inCi = Boolean(process.env.CI);
+const PG_URL = TEST_PG_URL;
+const pgError = await postgresProblem();
+const inCi = IN_CI;
 if (pgError !== null && !inCi) {
-  console.warn(
-    `[crash] skipping the PostgresStorage crash test: cannot reach ${PG_URL} (${pgError}). ` +
-      'Start PostgreSQL and set CANVAS_STORE_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test) to run it.',
-  );
+  console.warn(`[crash] skipping the PostgresStorage crash test: ${HOW_TO_RUN_POSTGRES} (${pgError})`);
 }
 
 describe.skipIf(pgError !== null && !inCi)('[P2][O4][D9] PostgresStorage crash', () => {
   const tablePrefix = `css_crash_${process.pid}_${Math.random().toString(16).slice(2, 10)}_`;
 
   afterAll(async () => {
-    if (pgError !== null) return;
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP TABLE IF EXISTS ${tablePrefix}rooms, ${tablePrefix}components`);
-    } finally {
-      await client.end();
-    }
+    if (pgError === null) await dropStorageTables(tablePrefix);
   });
 
   it(

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   PostgresStorage,
@@ -8,32 +7,20 @@ import {
   StorageCorruptError,
   silentLogger,
 } from '../../src/index.js';
+import {
+  HOW_TO_RUN_POSTGRES,
+  IN_CI,
+  postgresProblem,
+  TEST_PG_URL,
+  withPostgres,
+} from '../helpers/postgres.js';
 import { connect } from '../helpers/room-harness.js';
 import { describeStorageContract } from './contract.js';
 import { acks, connectLogged, waitFor, write } from './contract-helpers.js';
 
-const PG_URL = process.env.CANVAS_STORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-const HOW_TO_RUN =
-  `PostgreSQL not reachable at ${PG_URL}; start it with ` +
-  '`docker run --rm -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:16` ' +
-  'or set CANVAS_STORE_TEST_PG_URL to a reachable database';
-
-async function probe(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const unreachable = await probe();
+const PG_URL = TEST_PG_URL;
+const HOW_TO_RUN = HOW_TO_RUN_POSTGRES;
+const unreachable = await postgresProblem();
 if (unreachable !== null) {
   if (IN_CI) {
     describe('PostgresStorage storage contract', () => {
@@ -46,16 +33,7 @@ if (unreachable !== null) {
   }
 }
 
-/** Runs `work` on a dedicated connection. */
-async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const withClient = withPostgres;
 
 const uniquePrefix = () => `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}_`;
 
