@@ -1,28 +1,15 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type AuthorizeInfo,
   type AuthorizeResult,
   acceptConnection,
   CloseCode,
   MemoryStorage,
-  RoomManager,
-  type RoomManagerOptions,
   type RoomOptions,
-  silentLogger,
 } from '../../src/index.js';
 import { deferred, settle } from '../helpers/controllable-storage.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
-
-const managers: RoomManager[] = [];
-function newManager(options: RoomManagerOptions = {}): RoomManager {
-  const manager = new RoomManager({ logger: silentLogger, ...options });
-  managers.push(manager);
-  return manager;
-}
-
-afterEach(async () => {
-  await Promise.allSettled(managers.splice(0).map((m) => m.closeAll()));
-});
+import { newManager } from '../helpers/managers.js';
 
 function urlFor(roomId: string, clientId = 'client-1', token = 'tok-1'): string {
   return `/?roomId=${roomId}&clientId=${clientId}&token=${token}`;

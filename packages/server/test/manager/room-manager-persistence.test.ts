@@ -1,28 +1,15 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   MemoryStorage,
   PROTOCOL_VERSION,
   type Room,
   RoomLoadError,
-  RoomManager,
-  type RoomManagerOptions,
   type RoomSnapshot,
   type Storage,
-  silentLogger,
 } from '../../src/index.js';
 import { ControllableStorage, settle } from '../helpers/controllable-storage.js';
+import { newManager } from '../helpers/managers.js';
 import { connect } from '../helpers/room-harness.js';
-
-const managers: RoomManager[] = [];
-function newManager(options: RoomManagerOptions = {}): RoomManager {
-  const manager = new RoomManager({ logger: silentLogger, ...options });
-  managers.push(manager);
-  return manager;
-}
-
-afterEach(async () => {
-  await Promise.allSettled(managers.splice(0).map((m) => m.closeAll()));
-});
 
 function write(room: Room, patch: Record<string, Record<string, unknown>>): void {
   connect(room).send({ type: 'patch', messageId: 'm', documentPatches: [patch] });

@@ -5,23 +5,12 @@ import {
   Room,
   RoomManager,
   RoomManagerClosedError,
-  type RoomManagerOptions,
   silentLogger,
   TooManyRoomsError,
 } from '../../src/index.js';
 import { ControllableStorage, settle } from '../helpers/controllable-storage.js';
+import { newManager } from '../helpers/managers.js';
 import { connect } from '../helpers/room-harness.js';
-
-const managers: RoomManager[] = [];
-function newManager(options: RoomManagerOptions = {}): RoomManager {
-  const manager = new RoomManager({ logger: silentLogger, ...options });
-  managers.push(manager);
-  return manager;
-}
-
-afterEach(async () => {
-  await Promise.allSettled(managers.splice(0).map((m) => m.closeAll()));
-});
 
 describe('RoomManager: opening rooms (section 9)', () => {
   it('[9] getRoom creates a room once and returns the same instance afterwards', async () => {
