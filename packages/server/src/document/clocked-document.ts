@@ -109,14 +109,21 @@ export class ClockedDocument {
       entry.stamps[field] = stamp;
       if (stamp > lastStamp) lastStamp = stamp;
     };
+    let fieldCount = 0;
     if (data._exists === false) {
       entry.tombstone = true;
       record('_exists', false);
     } else {
-      for (const field of Object.keys(data)) record(field, data[field]);
+      for (const field of Object.keys(data)) {
+        record(field, data[field]);
+        fieldCount++;
+      }
       this.liveCount++;
     }
-    entry.lastStamp = lastStamp;
+    // A live component written with no fields has no stamp to date it: treat
+    // it as written at the snapshot's clock so reconnecting clients still
+    // learn that it exists (and that it replaced anything older, SPEC D5/D9).
+    entry.lastStamp = !entry.tombstone && fieldCount === 0 ? clock : lastStamp;
     this.entries.set(key, entry);
     return entry;
   }
