@@ -1,28 +1,7 @@
 /** Markdown and number formatting of the server benchmark and the report. */
 
-/** Column alignment in a markdown table. */
-export type Align = 'left' | 'right';
-
-/** Renders a padded markdown table. */
-export function table(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-  align?: Align[],
-): string {
-  const widths = headers.map((header, col) =>
-    Math.max(3, header.length, ...rows.map((row) => (row[col] ?? '').length)),
-  );
-  const pad = (text: string, col: number): string => {
-    const width = widths[col] ?? 3;
-    return align?.[col] === 'right' ? text.padStart(width) : text.padEnd(width);
-  };
-  const line = (cells: readonly string[]): string =>
-    `| ${headers.map((_, col) => pad(cells[col] ?? '', col)).join(' | ')} |`;
-  const rule = `| ${widths
-    .map((width, col) => (align?.[col] === 'right' ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width)))
-    .join(' | ')} |`;
-  return [line(headers), rule, ...rows.map(line)].join('\n');
-}
+// One markdown table renderer for every benchmark report.
+export { type Align, markdownTable as table } from '../lib/table.js';
 
 /** An integer with thousands separators. */
 export function int(value: number): string {
