@@ -41,6 +41,24 @@ type Authorize = (info: AuthorizeInfo<IncomingMessage>) => Promise<AuthorizeResu
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * How long `/readyz` waits for the storage's health check. A stalled database
+ * must make the server report itself unready, not hang the probe.
+ */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Resolves with `check`'s answer, or `false` if it takes longer than `timeoutMs` or fails. */
+async function answersWithin(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([check().catch(() => false), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * The runnable server: HTTP + WebSocket on `ws`, durable storage, auth,
@@ -211,7 +229,8 @@ export class CanvasStoreServer {
       return;
     }
     if (path === '/readyz') {
-      const healthy = !this.shuttingDown && (await this.storage.isHealthy());
+      const healthy =
+        !this.shuttingDown && (await answersWithin(() => this.storage.isHealthy(), READINESS_TIMEOUT_MS));
       sendJson(res, healthy ? 200 : 503, {
         status: healthy ? 'ready' : 'unavailable',
         storage: this.storage.kind,

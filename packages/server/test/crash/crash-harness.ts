@@ -122,7 +122,7 @@ function describeExpected(expected: Expected): Record<string, unknown> {
  * ack clock (every operation acked after it must be in that reply too: the
  * per-field stamps survived). Returns a list of failures, empty when all held.
  */
-async function verify(
+export async function verifyAcked(
   port: number,
   model: AckedModel,
   counts: { verified: number; deletions: number },
@@ -201,7 +201,7 @@ export async function runCrashScenario(scenario: CrashScenario): Promise<CrashRe
       const server = await ServerProcess.start(scenario.args);
       if (round > 0) {
         const counts = { verified: 0, deletions: 0 };
-        const failures = await verify(server.port, model, counts).catch((error: unknown) => {
+        const failures = await verifyAcked(server.port, model, counts).catch((error: unknown) => {
           throw new Error(
             `${scenario.name}: reading back after SIGKILL #${round} failed: ${String(error)}\n` +
               `--- restarted server log ---\n${server.log}\n--- server log (before restart) ---\n${lastLog}`,

@@ -20,6 +20,7 @@ import {
   acceptConnection,
   type Room,
   RoomManager,
+  type RoomManagerOptions,
   type RoomSnapshot,
   type Storage,
   silentLogger,
@@ -225,7 +226,11 @@ export class TestServer {
   /** Rejections of `conn.ready`, for diagnostics. */
   readonly refusals: unknown[] = [];
 
-  constructor(private readonly createStorage: StorageFactory) {}
+  constructor(
+    private readonly createStorage: StorageFactory,
+    /** Extra RoomManager options (limits, logger) for every generation. */
+    private readonly managerOptions: Partial<RoomManagerOptions> = {},
+  ) {}
 
   get port(): number {
     return this.portValue;
@@ -241,6 +246,7 @@ export class TestServer {
       createStorage: this.createStorage,
       logger: silentLogger,
       idleTimeout: 60_000,
+      ...this.managerOptions,
     });
     const wss = await listen(this.portValue);
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {

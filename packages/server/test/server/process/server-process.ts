@@ -6,7 +6,7 @@
  * directory up in {@link cleanup} (call it in afterEach).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,10 @@ export interface StartOptions {
   cwd?: string;
   /** Pass false to omit `--port 0 --host 127.0.0.1` (configure them through env instead). */
   loopbackFlags?: boolean;
+  /** Node flags before the command (for example `--expose-gc`, `--import <preload>`). */
+  nodeArgs?: string[];
+  /** Open an IPC channel to the child (for a preloaded probe that answers messages). */
+  ipc?: boolean;
 }
 
 /** One run of the server command. */
@@ -135,9 +139,10 @@ export class ServerProcess {
 
   static async start(options: StartOptions = {}): Promise<ServerProcess> {
     const loopback = options.loopbackFlags === false ? [] : ['--port', '0', '--host', '127.0.0.1'];
-    const child = spawn(process.execPath, [CLI, ...loopback, ...(options.args ?? [])], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...loopback, ...(options.args ?? [])], {
       env: cleanEnv(options.env),
       cwd: options.cwd ?? tempDir(),
+      stdio: options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : 'pipe',
     });
     const server = new ServerProcess(child, track(child));
     let partial = '';
@@ -194,6 +199,11 @@ export class ServerProcess {
     const { status, text } = await this.get('/metrics');
     if (status !== 200) throw new Error(`/metrics answered ${status}`);
     return parseMetrics(text);
+  }
+
+  /** Number of open file descriptors of the server process, from /proc. */
+  openFds(): number {
+    return readdirSync(`/proc/${this.pid}/fd`).length;
   }
 
   /** Resident set size of the server process, from /proc. */

@@ -1,0 +1,30 @@
+/**
+ * Preloaded into the server process by the reliability tests
+ * (`node --expose-gc --import process-probe.mjs cli.js ...`, spawned with an
+ * IPC channel). On a `{ type: 'probe', id }` message it runs a full garbage
+ * collection and answers with the heap after GC and the open descriptors, so
+ * a test can watch the real command's memory without changing it.
+ */
+import { readdirSync } from 'node:fs';
+
+const gc = globalThis.gc;
+if (typeof process.send === 'function' && typeof gc === 'function') {
+  process.on('message', (message) => {
+    if (message === null || typeof message !== 'object' || message.type !== 'probe') return;
+    // Two passes: the first may only queue finalizers whose objects the second frees.
+    gc();
+    gc();
+    const memory = process.memoryUsage();
+    process.send({
+      type: 'probe',
+      id: message.id,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
+      rss: memory.rss,
+      fds: readdirSync('/proc/self/fd').length,
+    });
+  });
+  // The listener must not keep the server alive: graceful shutdown exits on its own.
+  process.channel?.unref();
+}
