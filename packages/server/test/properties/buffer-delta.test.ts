@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyBufferDelta } from '../../src/index.js';
+import { scaled } from '../reliability/reliability-harness.js';
 import { bufferDeltaArb, naiveApplyBufferDelta, plain } from './arbitraries.js';
 
 const baseArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -23,7 +24,7 @@ describe('applyBufferDelta properties', () => {
         if (Array.isArray(base)) expect(out).not.toBe(base);
         expect(plain(base ?? null)).toEqual(baseCopy);
       }),
-      { numRuns: 500 },
+      { numRuns: scaled(500, 10_000) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClockedDocument, type Patch } from '../../src/index.js';
+import { scaled } from '../reliability/reliability-harness.js';
 import { clientApply, historyArb, type LiveState, plain, ReferenceDoc } from './arbitraries.js';
 
 describe('ClockedDocument properties', () => {
@@ -22,7 +23,7 @@ describe('ClockedDocument properties', () => {
         expect(plain(doc.toSnapshot({ includeTombstones: false }).state)).toEqual(model.live());
         expect(plain(doc.toSnapshot({ includeTombstones: true }))).toEqual(model.withTombstones());
       }),
-      { numRuns: 300 },
+      { numRuns: scaled(300, 5_000) },
     );
   });
 
@@ -57,7 +58,7 @@ describe('ClockedDocument properties', () => {
         const { doc, statesAt, current } = history(frames);
         expectReconnectsToCurrent(doc, statesAt, current);
       }),
-      { numRuns: 300 },
+      { numRuns: scaled(300, 5_000) },
     );
   });
 
@@ -68,7 +69,7 @@ describe('ClockedDocument properties', () => {
         const restored = ClockedDocument.fromSnapshot(plain(doc.toSnapshot({ includeTombstones: true })));
         expectReconnectsToCurrent(restored, statesAt, current);
       }),
-      { numRuns: 300 },
+      { numRuns: scaled(300, 5_000) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FRAME_LIMITS, type Patch, parseClientFrame } from '../../src/index.js';
+import { scaled } from '../reliability/reliability-harness.js';
 import { framePatchesArb, KEYS, plain } from './arbitraries.js';
 
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'] as const;
@@ -118,7 +119,7 @@ describe('parseClientFrame properties', () => {
         if (frame.type === 'patch') expect(frame.messageId).toBe(parts.messageId);
         else expect(frame.lastTimestamp).toBe(parts.lastTimestamp);
       }),
-      { numRuns: 300 },
+      { numRuns: scaled(300, 5_000) },
     );
   });
 
@@ -144,7 +145,7 @@ describe('parseClientFrame properties', () => {
           expect(result.error.code, text).not.toBe('invalid-json');
         },
       ),
-      { numRuns: 500 },
+      { numRuns: scaled(500, 10_000) },
     );
   });
 });
