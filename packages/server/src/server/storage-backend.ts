@@ -35,6 +35,7 @@ export function openStorageBackend(config: ServerConfig): StorageBackend {
       const postgres = new PostgresStorage({
         connectionString: config.postgresUrl,
         pool: { max: config.postgresPoolSize },
+        queryTimeoutMs: config.postgresQueryTimeoutMs,
       });
       return {
         kind: 'postgres',

@@ -16,7 +16,19 @@ export interface PostgresStorageOptions {
   pool?: pg.PoolConfig;
   /** Prefix of the two tables this storage creates. Default `canvas_store_`. */
   tablePrefix?: string;
+  /**
+   * Milliseconds after which a query is abandoned and its connection dropped,
+   * so a connection to a database that vanished without closing it (a failover,
+   * a dropped route) does not stall the room forever: the commit fails and is
+   * retried on a fresh connection. Default 30,000.
+   */
+  queryTimeoutMs?: number;
+  /** Milliseconds to wait for a new connection. Default 10,000. */
+  connectTimeoutMs?: number;
 }
+
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 const TABLE_PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 
@@ -53,7 +65,14 @@ export class PostgresStorage {
     }
     this.rooms = `${prefix}rooms`;
     this.components = `${prefix}components`;
-    this.pool = new pg.Pool({ connectionString: options.connectionString, ...options.pool });
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Lets the kernel notice a peer that vanished while the connection sat idle.
+      keepAlive: true,
+      ...options.pool,
+    });
     // An idle client that loses its connection must not crash the process (SPEC P4).
     this.pool.on('error', () => {});
   }
@@ -181,15 +200,18 @@ export class PostgresStorage {
 
   private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const client = await this.pool.connect();
+    let failure: Error | undefined;
     try {
       await client.query('BEGIN');
       await work(client);
       await client.query('COMMIT');
     } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      // A connection whose query failed (timed out, lost) may be unusable: drop it rather than reuse it.
+      client.release(failure);
     }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * A database outage under the real server command (issue 6; SPEC P2, P4, B1):
- * the server runs on PostgreSQL through a {@link FaultProxy} that first stalls
- * every connection (a hung database) and then resets them and refuses new
- * ones (a database restart), for a while each, while writers stream acked
- * writes and deletions into two rooms.
+ * the server runs on PostgreSQL through a {@link FaultProxy} that silences its
+ * open connections for good (a failover whose old peer vanished), stalls every
+ * connection (a hung database), and resets them and refuses new ones (a
+ * database restart), for a while each, while writers stream acked writes and
+ * deletions into two rooms.
  *
  * - The process stays up and keeps answering HTTP during the outage; `/readyz`
  *   says 503 while the database does not answer and 200 once it does.
@@ -78,6 +79,9 @@ async function startServer(postgresUrl: string): Promise<ServerProcess> {
       // Writers stream as fast as acks return; the rate limit is not under test.
       '--frames-per-second',
       '100000',
+      // Short, so a severed connection is given up on quickly.
+      '--postgres-query-timeout',
+      '1000',
       '--log-level',
       'info',
     ],
@@ -86,7 +90,7 @@ async function startServer(postgresUrl: string): Promise<ServerProcess> {
 
 describe.skipIf(pgError !== null && !IN_CI)('[P4] database outage', () => {
   it(
-    '[P2] [P4] [B1] the server outlives a stalled then restarting PostgreSQL, acks nothing unstored and loses nothing',
+    '[P2] [P4] [B1] the server outlives severed, stalled and refused PostgreSQL connections, acks nothing unstored and loses nothing',
     async () => {
       if (pgError !== null) throw new Error(`CI is set but PostgreSQL is unreachable: ${pgError}`);
       await withPostgres((client) => client.query(`CREATE DATABASE ${database}`));
@@ -124,6 +128,12 @@ describe.skipIf(pgError !== null && !IN_CI)('[P4] database outage', () => {
         maxAckedDuringOutage: 0,
       };
       for (let round = 0; round < ROUNDS; round++) {
+        // The database's old connections go silent for good while new ones work: the
+        // query timeout drops them and the commit is retried on a fresh connection.
+        await waitForAcks(model.acks + 200, 'before severing the connections');
+        expect(proxy.severQuietly(), 'open connections severed').toBeGreaterThan(0);
+        figures.faultsInjected++;
+        await waitForAcks(model.acks + inFlight + 200, 'after severing the connections');
         for (const fault of ['hang', 'down'] as FaultMode[]) {
           await waitForAcks(model.acks + 200, 'before the outage');
           proxy.set(fault);
@@ -170,6 +180,7 @@ describe.skipIf(pgError !== null && !IN_CI)('[P4] database outage', () => {
         ...figures,
         commitFailuresCounted: failures,
         connectionsCut: proxy.counts.reset + proxy.counts.refused,
+        connectionsSevered: proxy.counts.severed,
         ackedOperations: model.acks,
         ackedOperationsVerified: counts.verified,
         ackedWritesLost: lost.length,

@@ -7,7 +7,9 @@
  *   database or a network that drops packets); bytes wait and flow again
  *   when the proxy passes once more;
  * - `down`: every open connection is reset and new ones are refused at once
- *   (a database restart or a lost route).
+ *   (a database restart or a lost route);
+ * - {@link FaultProxy.severQuietly}: the open connections go silent for good,
+ *   with no reset, while new ones work (a failover whose old peer vanished).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 
@@ -26,7 +28,9 @@ export class FaultProxy {
   private server: Server | undefined;
   private portValue = 0;
   /** Connections accepted, and connections reset or refused by a `down` fault. */
-  readonly counts = { accepted: 0, reset: 0, refused: 0 };
+  readonly counts = { accepted: 0, reset: 0, refused: 0, severed: 0 };
+  /** Severed connections: kept open and silent until {@link stop}. */
+  private readonly silent = new Set<Pipe>();
 
   constructor(
     private readonly targetHost: string,
@@ -71,9 +75,31 @@ export class FaultProxy {
     }
   }
 
+  /**
+   * Makes every open connection silent forever (nothing forwarded, nothing
+   * closed) while new connections pass: what a client sees when the machine
+   * it was talking to vanished. Returns how many were severed.
+   */
+  severQuietly(): number {
+    const severed = [...this.pipes];
+    for (const pipe of severed) {
+      this.pipes.delete(pipe);
+      this.silent.add(pipe);
+      pipe.client.pause();
+      pipe.upstream.pause();
+    }
+    this.counts.severed += severed.length;
+    return severed.length;
+  }
+
   /** Closes the listener and every connection. */
   async stop(): Promise<void> {
     for (const pipe of this.pipes) this.destroy(pipe);
+    for (const pipe of this.silent) {
+      pipe.client.destroy();
+      pipe.upstream.destroy();
+    }
+    this.silent.clear();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

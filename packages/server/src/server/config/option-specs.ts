@@ -55,6 +55,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '10',
   },
   {
+    key: 'postgresQueryTimeoutMs',
+    flag: '--postgres-query-timeout <ms>',
+    env: 'CANVAS_POSTGRES_QUERY_TIMEOUT_MS',
+    description: 'give up on a PostgreSQL query (and its connection) after this long; the commit is retried',
+    defaultText: '30000',
+  },
+  {
     key: 'idleTimeoutMs',
     flag: '--idle-timeout <ms>',
     env: 'CANVAS_IDLE_TIMEOUT_MS',

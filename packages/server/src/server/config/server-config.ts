@@ -20,6 +20,7 @@ export const serverConfigSchema = z
     storage: z.enum(STORAGE_KINDS).default('sqlite'),
     postgresUrl: z.string().url().optional(),
     postgresPoolSize: positiveInt.default(10),
+    postgresQueryTimeoutMs: positiveInt.default(30_000),
     idleTimeoutMs: nonNegativeInt.default(30_000),
     saveThrottleMs: nonNegativeInt.default(10_000),
     maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
