@@ -47,6 +47,20 @@ const SHUTDOWN_GRACE_MS = 5_000;
  */
 const READINESS_TIMEOUT_MS = 2_000;
 
+/**
+ * The close code `ws` sent when it closed a connection over a protocol error
+ * (an oversized frame, invalid UTF-8, a bad opcode). `ws` keeps it on the error
+ * under a symbol described `status-code`; undefined for other errors.
+ */
+function transportCloseCode(error: Error): number | undefined {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    if (symbol.description !== 'status-code') continue;
+    const code = (error as unknown as Record<symbol, unknown>)[symbol];
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
 /** Resolves with `check`'s answer, or `false` if it takes longer than `timeoutMs` or fails. */
 async function answersWithin(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -306,6 +320,9 @@ export class CanvasStoreServer {
     ws.on('message', (data: Buffer) => conn.onMessage(data.toString('utf8')));
     ws.on('error', (error) => {
       this.logger.debug({ err: error }, 'socket error');
+      // ws has already closed the connection with its own code (1009, 1007, 1002):
+      // count that one, not the 1001 the room's cleanup would close with.
+      socket.closeCode ??= transportCloseCode(error);
       conn.onError();
     });
     ws.on('close', (code) => {

@@ -139,11 +139,15 @@ export class ServerProcess {
 
   static async start(options: StartOptions = {}): Promise<ServerProcess> {
     const loopback = options.loopbackFlags === false ? [] : ['--port', '0', '--host', '127.0.0.1'];
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...loopback, ...(options.args ?? [])], {
-      env: cleanEnv(options.env),
-      cwd: options.cwd ?? tempDir(),
-      stdio: options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : 'pipe',
-    });
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), CLI, ...loopback, ...(options.args ?? [])],
+      {
+        env: cleanEnv(options.env),
+        cwd: options.cwd ?? tempDir(),
+        stdio: options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : 'pipe',
+      },
+    );
     const server = new ServerProcess(child, track(child));
     let partial = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -362,8 +366,10 @@ export class WireClient {
 
   /** Sends a patch frame and resolves with its ack. */
   write(documentPatches: Patch[], ephemeralPatches?: Patch[]): Promise<Frame> {
+    const from = this.frames.length;
     const messageId = this.sendPatch(documentPatches, ephemeralPatches);
-    return this.waitForFrame(`ack ${messageId}`, (f) => f.type === 'ack' && f.messageId === messageId);
+    // Only frames after the send can be its ack: do not rescan the whole log on every frame.
+    return this.waitForFrame(`ack ${messageId}`, (f) => f.type === 'ack' && f.messageId === messageId, from);
   }
 
   /** Frames of `type` received so far. */
@@ -378,7 +384,14 @@ export class WireClient {
 
 /** The document patches of a frame merged into one (empty when it has none). */
 export function documentOf(frame: Frame | undefined): Patch {
-  return Object.assign({}, ...((frame?.documentPatches as Patch[] | undefined) ?? [])) as Patch;
+  const merged: Patch = {};
+  for (const patch of (frame?.documentPatches as Patch[] | undefined) ?? []) {
+    // defineProperty, not assignment: an own `__proto__` key must show up, not vanish into the prototype.
+    for (const [key, value] of Object.entries(patch)) {
+      Object.defineProperty(merged, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return merged;
 }
 
 /** Reads a room as a fresh client (reconnect from 0) and returns its reply's document state. */
