@@ -145,7 +145,8 @@ export class CanvasStoreServer {
     });
     this.http.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
     this.heartbeat = new Heartbeat(this.wss, config.heartbeatIntervalMs, () => {
-      this.logger.debug({}, 'connection reaped after missing heartbeats');
+      this.metrics.heartbeatTimeouts.inc();
+      this.logger.info({}, 'connection reaped after missing heartbeats');
     });
   }
 

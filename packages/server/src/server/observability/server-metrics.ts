@@ -18,6 +18,7 @@ export class ServerMetrics {
   readonly commitLatency: Histogram;
   readonly commitFailures: Counter;
   readonly closes: Counter<'code'>;
+  readonly heartbeatTimeouts: Counter;
   readonly connectionsRefused: Counter<'code'>;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
@@ -92,6 +93,11 @@ export class ServerMetrics {
       name: 'canvas_closes_total',
       help: 'Connections closed, by close code',
       labelNames: ['code'],
+      registers,
+    });
+    this.heartbeatTimeouts = new Counter({
+      name: 'canvas_heartbeat_timeouts_total',
+      help: 'Connections terminated because they did not answer a heartbeat ping (peers that vanished)',
       registers,
     });
     this.connectionsRefused = new Counter({

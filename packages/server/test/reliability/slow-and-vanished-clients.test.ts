@@ -1,0 +1,754 @@
+/**
+ * Slow and vanished clients (issue 6), against the real server command:
+ *
+ * - many clients in several rooms stop reading at once while writers keep
+ *   writing: every one of them is dropped as a slow consumer (close code
+ *   4433), the healthy clients of the same rooms get every ack and every
+ *   broadcast in order, and the server's memory peaks below a bound derived
+ *   from `--max-buffered-bytes` and returns to its baseline after the drop;
+ * - peers that vanish without a close frame (a SIGSTOPped process whose TCP
+ *   connections stay open, sockets destroyed with a FIN or a RST) are dropped,
+ *   the frozen ones by the heartbeat, their presence is removed and the
+ *   client count falls for the others, who keep being served;
+ * - repeated vanish rounds give everything back: the connection gauge and the
+ *   descriptors return to their baseline, rooms left empty are released after
+ *   `--idle-timeout`, and the heap after GC does not grow from round to round.
+ *
+ * Memory is read through the probe (heap after a full GC in the server);
+ * bounds are relative to the configured limits or to what a round allocates,
+ * never to time. `CANVAS_SLOW_SEED` overrides the seed of the random choices.
+ */
+import { readdirSync, readlinkSync } from 'node:fs';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  cleanup,
+  type Frame,
+  metric,
+  parseMetrics,
+  type Sample,
+  type ServerProcess,
+  tempDir,
+  type WireClient,
+  waitUntil,
+} from '../server/process/server-process.js';
+import { killPeerProcesses, PeerProcess, startPeerProcess } from './frozen-peer.js';
+import {
+  median,
+  type ProbeReading,
+  recordFigures,
+  scaled,
+  slope,
+  startProbedServer,
+} from './reliability-harness.js';
+
+afterEach(async () => {
+  await killPeerProcesses();
+  await cleanup();
+});
+
+const SEED = Number(process.env.CANVAS_SLOW_SEED ?? 0x5e1f);
+const ADMIN_SECRET = 'slow-clients-admin-secret';
+/** Waits here are for whole heartbeat rounds and idle timeouts on a loaded machine: generous. */
+const LONG_WAIT_MS = 60_000;
+
+/** Everything the suite measured, written as `slow-clients` figures once the suite ends. */
+const figures: Record<string, unknown> = { seed: SEED };
+const suiteStarted = Date.now();
+afterAll(() => {
+  const sum = (...keys: string[]) =>
+    keys.reduce((n, key) => n + (typeof figures[key] === 'number' ? (figures[key] as number) : 0), 0);
+  recordFigures('slow-clients', {
+    ...figures,
+    vanishedClientsDropped: sum('vanishPhaseDropped', 'roundVanishedClientsDropped'),
+    healthyAcks: sum('healthyAcksSlowPhase', 'healthyAcksVanishPhase', 'healthyAcksRounds'),
+    durationMs: Date.now() - suiteStarted,
+  });
+});
+
+/** mulberry32: the same seed gives the same choices. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded Fisher-Yates shuffle (a copy). */
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** What the server retains after a full GC: JS heap plus the buffers outside it (queued frames live there). */
+function retained(reading: ProbeReading): number {
+  return reading.heapUsed + reading.external;
+}
+
+/**
+ * GET over a fresh connection that the server closes after answering: no
+ * keep-alive socket stays open in the server to blur its descriptor count.
+ */
+function httpGet(server: ServerProcess, path: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        agent: false,
+        headers: { ...headers, connection: 'close' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function metricsOf(server: ServerProcess): Promise<Sample[]> {
+  return parseMetrics(await httpGet(server, '/metrics'));
+}
+
+/** A metric's value, 0 when the series does not exist (a counter never incremented). */
+async function metricNow(server: ServerProcess, name: string, labels: Record<string, string> = {}) {
+  return metric(await metricsOf(server), name, labels) ?? 0;
+}
+
+/** Open rooms and their session counts, from the admin API. */
+async function adminRooms(server: ServerProcess): Promise<Map<string, number>> {
+  const body = await httpGet(server, '/admin/rooms', { authorization: `Bearer ${ADMIN_SECRET}` });
+  const { rooms } = JSON.parse(body) as { rooms: { roomId: string; sessions: number }[] };
+  return new Map(rooms.map((room) => [room.roomId, room.sessions]));
+}
+
+/** What each descriptor of a process points at (for failure messages). */
+function fdTargets(pid: number): string[] {
+  const targets: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      targets.push(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]$/, '[…]'));
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return targets.sort();
+}
+
+/** How many of a process's descriptors are sockets (connections, listeners). */
+function socketsOf(pid: number): number {
+  return fdTargets(pid).filter((target) => target.startsWith('socket:')).length;
+}
+
+/** The underlying TCP socket of a `ws` client. */
+function tcpOf(client: WireClient): Socket {
+  return (client.ws as unknown as { _socket: Socket })._socket;
+}
+
+function lastClientCount(client: WireClient, from = 0): number | undefined {
+  return client.frames
+    .slice(from)
+    .filter((f) => f.type === 'clientCount')
+    .at(-1)?.count as number | undefined;
+}
+
+/**
+ * A room's healthy pair: a writer that writes one frame at a time (each acked
+ * before the next) and a reader that must receive each of those writes.
+ */
+class HealthyRoom {
+  /** Ack timestamps of every write, in order. */
+  readonly acks: number[] = [];
+  private stopRequested = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly roomId: string,
+    readonly writer: WireClient,
+    readonly reader: WireClient,
+  ) {}
+
+  static async open(server: ServerProcess, roomId: string): Promise<HealthyRoom> {
+    const writer = await server.connect(roomId, `${roomId}-writer`);
+    await writer.sync(0);
+    const reader = await server.connect(roomId, `${roomId}-reader`);
+    await reader.sync(0);
+    return new HealthyRoom(roomId, writer, reader);
+  }
+
+  /** One write of `doc/Blob` (always the same key: the document does not grow with the amount written). */
+  async writeOnce(text: string): Promise<void> {
+    const ack = await this.writer.write([{ 'doc/Blob': { text, n: this.acks.length } }]);
+    this.acks.push(ack.timestamp as number);
+  }
+
+  /**
+   * Writes in the background until {@link stop}, one write per `pauseMs` at
+   * most: a healthy editor, well under the default rate limit (100 frames/s).
+   */
+  start(text: () => string, pauseMs = 20): void {
+    this.stopRequested = false;
+    this.loop = (async () => {
+      while (!this.stopRequested) {
+        await this.writeOnce(text());
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    })();
+    // Reported by stop(); not an unhandled rejection meanwhile.
+    this.loop.catch(() => {});
+  }
+
+  /** Stops the background writes; rejects if one was not acked. */
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    await this.loop;
+  }
+
+  /**
+   * [A3] [O3] The reader received every acked write exactly once, in clock
+   * order, and the writer and reader are still connected.
+   */
+  async expectEveryWriteDelivered(context: string): Promise<void> {
+    const last = this.acks.at(-1);
+    if (last !== undefined) {
+      await this.reader.waitForFrame(
+        `${this.roomId}: the broadcast of the last write`,
+        (f) => f.type === 'patch' && f.timestamp === last,
+      );
+    }
+    const delivered = this.reader.frames
+      .filter((f: Frame) => f.type === 'patch' && f.clientId === `${this.roomId}-writer`)
+      .map((f) => f.timestamp);
+    expect(delivered, `${context}: ${this.roomId} reader (seed ${SEED})`).toEqual(this.acks);
+    expect(this.writer.closeInfo, `${context}: ${this.roomId} writer`).toBeUndefined();
+    expect(this.reader.closeInfo, `${context}: ${this.roomId} reader`).toBeUndefined();
+  }
+}
+
+describe('[B4] [B5] slow and vanished clients', () => {
+  it(
+    '[B4] [B5] [S1] [A3] [O3] many slow readers across rooms are dropped (4433), the healthy ones get every ack and broadcast, memory stays bounded',
+    async () => {
+      const random = seededRandom(SEED);
+      const ROOMS = scaled(3, 6);
+      const SLOW_PER_ROOM = scaled(4, 10);
+      const MAX_BUFFERED = 256 * 1024;
+      // Large frames: the kernel's socket buffers absorb a few MB per reader before
+      // anything stays queued in the server, and fewer, larger writes get there sooner.
+      const MIN_VALUE = 48 * 1024;
+      const MAX_VALUE = 80 * 1024;
+      /** Written again after the drop: memory must not depend on how much is written. */
+      const WRITES_AFTER_DROP = scaled(50, 500);
+      /** Give up (and fail) if the slow readers were never dropped. */
+      const MAX_WRITES_PER_ROOM = 5_000;
+      const slowTotal = ROOMS * SLOW_PER_ROOM;
+      const { server, probe } = await startProbedServer({
+        args: [
+          '--storage',
+          'memory',
+          '--max-buffered-bytes',
+          String(MAX_BUFFERED),
+          // The paused readers do not answer pings either: a long heartbeat makes the
+          // slow-consumer bound, not the heartbeat, the thing that drops them here.
+          '--heartbeat-interval',
+          '600000',
+          // The writers flood freely: the bound under test is the readers'.
+          '--frames-per-second',
+          '100000',
+          '--bytes-per-second',
+          '1000000000',
+        ],
+      });
+      const value = () => 'v'.repeat(MIN_VALUE + Math.floor(random() * (MAX_VALUE - MIN_VALUE)));
+
+      const rooms = await Promise.all(range(ROOMS).map((i) => HealthyRoom.open(server, `slow-${i}`)));
+      const slow = await Promise.all(
+        rooms.map(async (room) => {
+          const clients: WireClient[] = [];
+          for (const s of range(SLOW_PER_ROOM)) {
+            const client = await server.connect(room.roomId, `${room.roomId}-slow-${s}`);
+            await client.sync(0);
+            clients.push(client);
+          }
+          return clients;
+        }),
+      );
+      for (const room of rooms) {
+        await room.reader.waitFor('every session', () =>
+          lastClientCount(room.reader) === SLOW_PER_ROOM + 2 ? true : undefined,
+        );
+      }
+      // Warm up the write path (compiled code, caches) before the baseline, everyone reading.
+      await Promise.all(
+        rooms.map(async (room) =>
+          range(10).reduce((p) => p.then(() => room.writeOnce(value())), Promise.resolve()),
+        ),
+      );
+      for (const room of rooms) await room.expectEveryWriteDelivered('warm-up');
+      const baseline = await probe();
+
+      // Every slow reader stops reading at once; their TCP connections stay open.
+      const marks = rooms.map((room) => room.reader.frames.length);
+      for (const client of slow.flat()) tcpOf(client).pause();
+
+      // Each room's writer writes until its reader saw every slow reader leave.
+      // Meanwhile the server's retained memory is sampled (after full GCs).
+      let flooding = true;
+      let peak = baseline;
+      const sampler = (async () => {
+        while (flooding) {
+          const reading = await probe();
+          if (retained(reading) > retained(peak)) peak = reading;
+          // Each probe is a full GC in the server: leave it time to serve in between.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      // A failed probe is reported where the sampler is awaited, not as an unhandled rejection.
+      sampler.catch(() => {});
+      let bytesTowardsSlowReaders = 0;
+      const writesUntilDropped = await Promise.all(
+        rooms.map(async (room, i) => {
+          const mark = marks[i] as number;
+          let writes = 0;
+          const slowLeft = () => (lastClientCount(room.reader, mark) ?? SLOW_PER_ROOM + 2) - 2;
+          while (slowLeft() > 0 && writes < MAX_WRITES_PER_ROOM) {
+            const text = value();
+            await room.writeOnce(text);
+            bytesTowardsSlowReaders += text.length * slowLeft();
+            writes++;
+          }
+          return writes;
+        }),
+      );
+      flooding = false;
+      await sampler;
+      const afterDrop = await probe();
+      if (retained(afterDrop) > retained(peak)) peak = afterDrop;
+
+      // [S1] Each room's reader saw every slow reader leave, one clientCount per departure.
+      rooms.forEach((room, i) => {
+        const counts = room.reader.frames
+          .slice(marks[i])
+          .filter((f) => f.type === 'clientCount')
+          .map((f) => f.count);
+        expect(counts, `${room.roomId} (seed ${SEED})`).toEqual(
+          range(SLOW_PER_ROOM).map((s) => SLOW_PER_ROOM + 1 - s),
+        );
+      });
+      // The server counted every one of them as a slow consumer, and nothing else closed.
+      const samples = await metricsOf(server);
+      expect(metric(samples, 'canvas_closes_total', { code: '4433' })).toBe(slowTotal);
+      expect(metric(samples, 'canvas_connections')).toBe(2 * ROOMS);
+      expect(server.logs().filter((l) => l.msg === 'client dropped: it stopped reading')).toHaveLength(
+        slowTotal,
+      );
+      for (const room of rooms) await room.expectEveryWriteDelivered('after the drop');
+
+      // Writing on does not bring memory back: nobody is left to queue for.
+      await Promise.all(
+        rooms.map((room) =>
+          range(WRITES_AFTER_DROP).reduce((p) => p.then(() => room.writeOnce(value())), Promise.resolve()),
+        ),
+      );
+      for (const room of rooms) await room.expectEveryWriteDelivered('after writing on');
+      const after = await probe();
+
+      // The peak is bounded by the configured limit: each slow reader may hold
+      // --max-buffered-bytes plus the frame that crossed it (and the broadcast
+      // of the same iteration); the slack covers allocator and V8 noise. Far
+      // more than this was written towards the slow readers (see the figures):
+      // what the kernel's socket buffers did not absorb had to be dropped.
+      const limitBound = slowTotal * (MAX_BUFFERED + 2 * (MAX_VALUE + 1024));
+      const slack = 4 * 1024 * 1024;
+      const peakGrowth = retained(peak) - retained(baseline);
+      const context = `seed ${SEED}: baseline ${retained(baseline)}, peak ${retained(peak)}, after ${retained(after)}, written towards slow readers ${bytesTowardsSlowReaders}`;
+      expect(peakGrowth, context).toBeLessThan(limitBound + slack);
+      // Once they are gone the memory is back near its baseline: less than one
+      // slow reader's allowance above it (each held up to MAX_BUFFERED).
+      expect(retained(after) - retained(baseline), context).toBeLessThan(
+        Math.max(MAX_BUFFERED * slowTotal, 4 * 1024 * 1024),
+      );
+
+      // A dropped reader that reads again finds its connection cut without a close frame.
+      const oneSlow = slow[0]?.[0] as WireClient;
+      tcpOf(oneSlow).resume();
+      expect((await oneSlow.closed()).code).toBe(1006);
+
+      Object.assign(figures, {
+        slowRooms: ROOMS,
+        slowReadersDropped: metric(samples, 'canvas_closes_total', { code: '4433' }),
+        maxBufferedBytes: MAX_BUFFERED,
+        writesUntilAllDroppedPerRoom: writesUntilDropped,
+        bytesWrittenTowardsSlowReaders: bytesTowardsSlowReaders,
+        heapBaseline: retained(baseline),
+        heapPeak: retained(peak),
+        heapAfter: retained(after),
+        heapPeakBound: retained(baseline) + limitBound + slack,
+        rssBaseline: baseline.rss,
+        rssPeak: peak.rss,
+        healthyAcksSlowPhase: rooms.reduce((n, room) => n + room.acks.length, 0),
+      });
+    },
+    scaled(120_000, 400_000),
+  );
+
+  it(
+    '[S1] [E3] [B5] [A3] [O3] peers that vanish without a close frame (frozen process, FIN, RST) are dropped, the others keep being served',
+    async () => {
+      const random = seededRandom(SEED + 1);
+      const ROOMS = scaled(3, 6);
+      const FROZEN_PER_ROOM = scaled(6, 25);
+      const { server } = await startProbedServer({
+        args: [
+          '--storage',
+          'memory',
+          // Short, yet long enough that a healthy client's pong is never late on a loaded machine.
+          '--heartbeat-interval',
+          '1000',
+          '--admin-secret',
+          ADMIN_SECRET,
+          '--log-level',
+          'debug',
+        ],
+      });
+      const rooms = await Promise.all(range(ROOMS).map((i) => HealthyRoom.open(server, `vanish-${i}`)));
+
+      // The peer process: FROZEN_PER_ROOM sessions per room, each with a cursor and a note.
+      const frozenIds = rooms.flatMap((room) =>
+        range(FROZEN_PER_ROOM).map((j) => `${room.roomId}-frozen-${j}`),
+      );
+      const peers = await startPeerProcess({
+        origin: `ws://127.0.0.1:${server.port}`,
+        peers: frozenIds.map((clientId) => ({ roomId: clientId.replace(/-frozen-\d+$/, ''), clientId })),
+        cursorBytes: 256,
+        noteBytes: 256,
+      });
+      // In this process: per room, one peer whose TCP connection ends with a FIN and
+      // one with a RST, neither sending a close frame. Which goes first is seeded.
+      const cut = await Promise.all(
+        rooms.map(async (room) =>
+          Promise.all(
+            (['fin', 'rst'] as const).map(async (how) => {
+              const client = await server.connect(room.roomId, `${room.roomId}-${how}`);
+              await client.sync(0);
+              await client.write([], [{ [`${room.roomId}-${how}/Cursor`]: { x: 0, y: 0 } }]);
+              return { how, client, clientId: `${room.roomId}-${how}` };
+            }),
+          ),
+        ),
+      );
+      const perRoom = 2 + FROZEN_PER_ROOM + 2;
+      const cursorsOf = (roomId: string) =>
+        [
+          ...frozenIds.filter((id) => id.startsWith(`${roomId}-frozen-`)),
+          `${roomId}-fin`,
+          `${roomId}-rst`,
+        ].map((id) => `${id}/Cursor`);
+      const cursorKeys = (frames: Frame[], removed: boolean) =>
+        frames
+          .filter((f) => f.type === 'patch' && Array.isArray(f.ephemeralPatches))
+          .flatMap((f) =>
+            (f.ephemeralPatches as Record<string, { _exists?: unknown }>[]).flatMap(Object.entries),
+          )
+          .filter(([, value]) => (value._exists === false) === removed)
+          .map(([key]) => key);
+      // Everyone is in, and every cursor has reached the reader, before anyone vanishes.
+      for (const room of rooms) {
+        await room.reader.waitFor('every peer and cursor', () => {
+          const seen = new Set(cursorKeys(room.reader.frames, false));
+          const all = cursorsOf(room.roomId).every((key) => seen.has(key));
+          return all && lastClientCount(room.reader) === perRoom ? true : undefined;
+        });
+      }
+      expect(await metricNow(server, 'canvas_connections')).toBe(ROOMS * perRoom);
+      const marks = rooms.map((room) => room.reader.frames.length);
+      for (const room of rooms) room.start(() => `w${random()}`);
+
+      // FIN and RST: the server sees the connection end at once and removes the session.
+      const cutOrder = shuffle(cut.flat(), random);
+      for (const { how, client } of cutOrder) {
+        if (how === 'fin') tcpOf(client).destroy();
+        else tcpOf(client).resetAndDestroy();
+      }
+      // The frozen process: its connections stay open but nothing answers the pings.
+      peers.freeze();
+
+      // [S1] Every departure is seen by the others, down to the healthy pair.
+      for (const room of rooms) {
+        await room.reader.waitFor(
+          `${room.roomId}: only the healthy pair left`,
+          () => (lastClientCount(room.reader) === 2 ? true : undefined),
+          LONG_WAIT_MS,
+        );
+      }
+      const vanished = ROOMS * (FROZEN_PER_ROOM + 2);
+      await waitUntil('the connection gauge back to the healthy clients', async () =>
+        (await metricNow(server, 'canvas_connections')) === 2 * ROOMS ? true : undefined,
+      );
+      // The admin API agrees: two sessions per room.
+      expect(await adminRooms(server)).toEqual(new Map(rooms.map((room) => [room.roomId, 2])));
+      rooms.forEach((room, i) => {
+        const frames = room.reader.frames.slice(marks[i]);
+        const counts = frames.filter((f) => f.type === 'clientCount').map((f) => f.count);
+        // One clientCount per departure, each one less.
+        expect(counts, `${room.roomId} (seed ${SEED})`).toEqual(
+          range(FROZEN_PER_ROOM + 2).map((k) => perRoom - 1 - k),
+        );
+        // [E3] Each vanished peer's cursor is removed for the others, once.
+        expect(cursorKeys(frames, true).sort(), `${room.roomId}`).toEqual(cursorsOf(room.roomId).sort());
+      });
+      // The frozen ones were reaped by the heartbeat; all closed abnormally (1006), none as slow.
+      expect(
+        server.logs().filter((l) => l.msg === 'connection reaped after missing heartbeats'),
+      ).toHaveLength(ROOMS * FROZEN_PER_ROOM);
+      expect(await metricNow(server, 'canvas_heartbeat_timeouts_total')).toBe(ROOMS * FROZEN_PER_ROOM);
+      expect(await metricNow(server, 'canvas_closes_total', { code: '1006' })).toBe(vanished);
+      expect(await metricNow(server, 'canvas_closes_total', { code: '4433' })).toBe(0);
+
+      // The frozen process dies for good; nothing changes for the others.
+      await peers.kill();
+      for (const room of rooms) await room.stop();
+      for (const room of rooms) await room.expectEveryWriteDelivered('after the vanishing');
+      for (const room of rooms) await room.writeOnce('after the kill');
+      for (const room of rooms) await room.expectEveryWriteDelivered('after the kill');
+      expect(await metricNow(server, 'canvas_connections')).toBe(2 * ROOMS);
+
+      // The vanished peers' acked notes are kept (the room still holds them).
+      const reader = await server.connect(rooms[0]?.roomId as string, 'late-reader');
+      const { reply } = await reader.sync(0);
+      const keys = Object.keys(Object.assign({}, ...((reply?.documentPatches as object[]) ?? [])));
+      expect(keys).toEqual(
+        expect.arrayContaining(
+          frozenIds.filter((id) => id.startsWith('vanish-0-')).map((id) => `${id}/Note`),
+        ),
+      );
+      expect(reply?.ephemeralPatches, 'no presence of vanished peers is handed out').toBeUndefined();
+
+      Object.assign(figures, {
+        vanishRooms: ROOMS,
+        frozenPeersReaped: ROOMS * FROZEN_PER_ROOM,
+        cutPeersDropped: ROOMS * 2,
+        vanishPhaseDropped: vanished,
+        healthyAcksVanishPhase: rooms.reduce((n, room) => n + room.acks.length, 0),
+      });
+    },
+    scaled(120_000, 400_000),
+  );
+
+  it(
+    '[S1] [S3] [B5] vanish rounds give everything back: sessions and descriptors to baseline, empty rooms released, no heap growth per round',
+    async () => {
+      const random = seededRandom(SEED + 2);
+      const ROUNDS = scaled(5, 30);
+      const ROOMS_PER_ROUND = scaled(3, 4);
+      const FROZEN_PER_ROOM = scaled(8, 20);
+      const CUT_PER_ROOM = 2;
+      const perRound = ROOMS_PER_ROUND * (FROZEN_PER_ROOM + CUT_PER_ROOM);
+      const dataDir = tempDir('canvas-slow-');
+      // Durable storage, as in production: a released room's document leaves the heap.
+      const { server, probe } = await startProbedServer({
+        args: [
+          '--storage',
+          'sqlite',
+          '--data-dir',
+          dataDir,
+          '--heartbeat-interval',
+          '1000',
+          '--idle-timeout',
+          '200',
+          '--admin-secret',
+          ADMIN_SECRET,
+        ],
+      });
+      // A healthy room that lives through every round.
+      const lobby = await HealthyRoom.open(server, 'lobby');
+      await lobby.reader.waitFor('the pair', () => (lastClientCount(lobby.reader) === 2 ? true : undefined));
+      const baseline = await probe();
+      const socketsBaseline = socketsOf(server.pid);
+      // Descriptors the server keeps for good once it has stored something (the SQLite
+      // checkpoint worker and its connection) appear in the warm-up round 0; from then
+      // on, every round must end with exactly as many as round 0 did.
+      let fdsBaseline = Number.POSITIVE_INFINITY;
+      let fdsAtBaseline: string[] = [];
+
+      const loadedHeap: number[] = [];
+      const heapAfterRound: number[] = [];
+      const fdsAfterRound: number[] = [];
+      let reaped = 0;
+      const roomsOf = (round: number) => range(ROOMS_PER_ROUND).map((k) => `round${round}-room${k}`);
+      const spawnPeers = (round: number) =>
+        PeerProcess.spawn({
+          origin: `ws://127.0.0.1:${server.port}`,
+          peers: roomsOf(round).flatMap((roomId) =>
+            range(FROZEN_PER_ROOM).map((j) => ({ roomId, clientId: `${roomId}-frozen-${j}` })),
+          ),
+          // Enough per-session state that a leak of it would stand out from the
+          // noise (V8 compiling more code as rounds go by).
+          cursorBytes: 16_384,
+          noteBytes: 32_768,
+        });
+      // Each round's peer process is started during the round before (it waits idle).
+      let nextPeers = spawnPeers(0);
+      for (const round of range(ROUNDS)) {
+        const roomIds = roomsOf(round);
+        lobby.start(() => `r${round}-${random()}`);
+        const peers = nextPeers;
+        await peers.open();
+        if (round + 1 < ROUNDS) nextPeers = spawnPeers(round + 1);
+        const cut: WireClient[] = [];
+        for (const roomId of roomIds) {
+          for (const c of range(CUT_PER_ROOM)) {
+            const client = await server.connect(roomId, `${roomId}-cut-${c}`);
+            await client.sync(0);
+            await client.write(
+              [{ [`${roomId}-cut-${c}/Note`]: { text: 'n'.repeat(32_768) } }],
+              [{ [`${roomId}-cut-${c}/Cursor`]: { label: 'c'.repeat(16_384) } }],
+            );
+            cut.push(client);
+          }
+        }
+        await waitUntil('every peer connected', async () =>
+          (await metricNow(server, 'canvas_connections')) === 2 + perRound ? true : undefined,
+        );
+        loadedHeap.push(retained(await probe()));
+
+        // Half the cut peers end with a FIN, half with a RST (seeded), then the process freezes.
+        for (const client of cut) {
+          if (random() < 0.5) tcpOf(client).destroy();
+          else tcpOf(client).resetAndDestroy();
+        }
+        peers.freeze();
+        await waitUntil(
+          'the vanished peers dropped',
+          async () => ((await metricNow(server, 'canvas_connections')) === 2 ? true : undefined),
+          LONG_WAIT_MS,
+        );
+        await peers.kill();
+        // [S3] The round's rooms, empty now, are released after the idle timeout.
+        await waitUntil(
+          'the empty rooms released',
+          async () => {
+            const rooms = await adminRooms(server);
+            return rooms.size === 1 && rooms.get('lobby') === 2 ? true : undefined;
+          },
+          LONG_WAIT_MS,
+        );
+        expect(await metricNow(server, 'canvas_rooms')).toBe(1);
+        await lobby.stop();
+        await lobby.expectEveryWriteDelivered(`round ${round}`);
+        reaped = await metricNow(server, 'canvas_closes_total', { code: '1006' });
+        expect(reaped, `round ${round}`).toBe((round + 1) * perRound);
+
+        // Descriptors come back: every socket of the round is closed...
+        await waitUntil(
+          "the round's sockets closed",
+          () => (socketsOf(server.pid) <= socketsBaseline ? true : undefined),
+          LONG_WAIT_MS,
+        );
+        // ...and, after the warm-up, nothing else of the round stays open.
+        if (round === 0) {
+          fdsBaseline = (await probe()).fds;
+          fdsAtBaseline = fdTargets(server.pid);
+        }
+        const settled = await waitUntil(
+          'the descriptors back to the baseline',
+          async () => {
+            const reading = await probe();
+            return reading.fds <= fdsBaseline ? reading : undefined;
+          },
+          LONG_WAIT_MS,
+        ).catch((error: Error) => {
+          const now = fdTargets(server.pid);
+          const extra = now.filter(
+            (t) => now.filter((u) => u === t).length > fdsAtBaseline.filter((u) => u === t).length,
+          );
+          throw new Error(
+            `${error.message} (round ${round}): baseline ${fdsBaseline}, now ${now.length}; new: ${[...new Set(extra)].join(' ')}`,
+          );
+        });
+        fdsAfterRound.push(settled.fds);
+        heapAfterRound.push(retained(settled));
+      }
+
+      // The lobby pair never saw a change of company: nobody healthy was reaped.
+      expect(
+        lobby.reader.ofType('clientCount').map((f) => f.count),
+        'clientCount frames of the lobby',
+      ).toEqual([2]);
+      expect(await metricNow(server, 'canvas_closes_total', { code: '4433' })).toBe(0);
+
+      // [S3] Closing persisted the released rooms: the vanished peers' acked notes are there.
+      const reader = await server.connect('round0-room0', 'late-reader');
+      const { reply } = await reader.sync(0);
+      const notes = Object.keys(Object.assign({}, ...((reply?.documentPatches as object[]) ?? []))).sort();
+      expect(notes).toEqual(
+        [
+          ...range(FROZEN_PER_ROOM).map((j) => `round0-room0-frozen-${j}/Note`),
+          ...range(CUT_PER_ROOM).map((c) => `round0-room0-cut-${c}/Note`),
+        ].sort(),
+      );
+
+      // Heap after GC does not grow from round to round. What one round holds
+      // while its peers are connected is the scale: a leak of even a fifth of it
+      // per round would show as a slope above that. Round 0 warms up code and
+      // caches, so the trend is taken from round 1 on. (V8 keeps compiling hot
+      // code for a while, which shows as a small, flattening rise: heap
+      // snapshots of rounds 5 and 29 differed by ~670 KB of code objects and
+      // nothing of the sessions or rooms; hence a relative bound, not equality.)
+      const perRoundCost = median(
+        loadedHeap.map(
+          (loaded, r) => loaded - (r === 0 ? retained(baseline) : (heapAfterRound[r - 1] as number)),
+        ),
+      );
+      const steady = heapAfterRound.slice(1);
+      const growthPerRound = slope(
+        steady.map((_, i) => i),
+        steady,
+      );
+      const context = `seed ${SEED}: per-round cost ${perRoundCost}, heap after each round ${heapAfterRound.join(', ')}`;
+      expect(perRoundCost, context).toBeGreaterThan(0);
+      expect(growthPerRound, context).toBeLessThan(perRoundCost / 5);
+      // And the last rounds sit within one round's cost of the first steady one.
+      expect(median(steady.slice(-2)) - (steady[0] as number), context).toBeLessThan(perRoundCost);
+
+      Object.assign(figures, {
+        rounds: ROUNDS,
+        vanishedPerRound: perRound,
+        roundVanishedClientsDropped: reaped,
+        roundsHeapBaseline: retained(baseline),
+        roundsLoadedHeap: loadedHeap,
+        roundsHeapAfter: heapAfterRound,
+        roundsHeapGrowthPerRound: Math.round(growthPerRound),
+        roundsPerRoundCost: perRoundCost,
+        fdsBeforeRounds: baseline.fds,
+        fdsBaseline,
+        fdsAfter: fdsAfterRound.at(-1),
+        roomsReleased: ROUNDS * ROOMS_PER_ROUND,
+        healthyAcksRounds: lobby.acks.length,
+      });
+    },
+    scaled(120_000, 600_000),
+  );
+});
