@@ -14,18 +14,7 @@
  * invalid-frame credit).
  */
 import { HOSTILE_CASES, MIXED_CASES } from '../helpers/hostile-inputs.js';
-
-/** A seeded PRNG (mulberry32), as in packages/client/test/helpers/clients.ts. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.js';
 
 /** Small helpers over one PRNG stream. */
 export class Dice {
@@ -329,7 +318,7 @@ function valid(kind: string, frame: unknown, ackId?: string): FuzzFrame {
 
 /** Valid writes used to fill the other rooms with a known document. */
 export function fillFrames(seed: number, count: number): Record<string, unknown>[][] {
-  const d = new Dice(mulberry32(seed));
+  const d = new Dice(seededRandom(seed));
   return Array.from({ length: count }, () => validPatches(d));
 }
 
@@ -933,7 +922,7 @@ export const INVALID_CREDITS = 10;
  * must never be closed), in one of the fuzzed rooms or, now and then, a fresh one.
  */
 export function planSession(seed: number, index: number, fuzzedRooms: readonly string[]): SessionPlan {
-  const d = new Dice(mulberry32((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0));
+  const d = new Dice(seededRandom((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0));
   let next = 0;
   const id = () => `s${index}-m${next++}`;
   const roomId = d.chance(0.04) ? `fuzz-fresh-${index}` : d.pick(fuzzedRooms);

@@ -22,6 +22,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../helpers/seeded-random.js';
 import {
   cleanup,
   type Frame,
@@ -66,18 +67,6 @@ afterAll(() => {
     durationMs: Date.now() - suiteStarted,
   });
 });
-
-/** mulberry32: the same seed gives the same choices. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seeded Fisher-Yates shuffle (a copy). */
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
