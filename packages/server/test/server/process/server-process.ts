@@ -351,7 +351,9 @@ export class WireClient {
     const synced = await this.waitForFrame('synced', (f) => f.type === 'synced', from);
     const reply = this.frames
       .slice(from, this.frames.indexOf(synced))
-      .find((f) => f.type === 'patch' && f.clientId === '');
+      // A new session may first get the others' ephemeral state (E2), also from clientId '':
+      // the reconnect reply is the one carrying document patches.
+      .find((f) => f.type === 'patch' && f.clientId === '' && f.documentPatches !== undefined);
     return { reply, synced };
   }
 
