@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Patch } from '../../src/index.js';
 import { HOSTILE_CASES, MIXED_CASES, RecordingStorage, recordingLogger } from '../helpers/hostile-inputs.js';
 import { connect, createRoom, type FakeClient } from '../helpers/room-harness.js';
-
-/** Deterministic PRNG (mulberry32), so every run sends the same sequence. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../helpers/seeded-random.js';
 
 /** A reference model of the clocked document for plain writes and deletions (SPEC D1, D3-D5). */
 class DocumentModel {

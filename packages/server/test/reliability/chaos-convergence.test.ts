@@ -42,6 +42,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/index.js';
 import { AckedModel, type RoomView, readRoom } from '../crash/wire-clients.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import {
   type ClientEnvironment,
   type DocModel,
@@ -57,7 +58,6 @@ import {
   PublishedActor,
   RawWriterActor,
   type SocketConstructor,
-  seededRandom,
 } from './chaos-actors.js';
 import { freePort, LONG, recordFigures, scaled } from './reliability-harness.js';
 
