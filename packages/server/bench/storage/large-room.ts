@@ -15,6 +15,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import * as published from '@woven-ecs/canvas-store-server';
 import { Room, type Storage, silentLogger } from 'canvas-store-server';
+import { createRng } from '../lib/workload.js';
 import {
   type BackendConfig,
   emptyCounters,
@@ -96,18 +97,6 @@ function openRoom(config: BackendConfig, storages: StorageSet, counters: Storage
   };
 }
 
-/** Deterministic PRNG (mulberry32), so every backend gets the same edits. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fieldValue(field: string, rand: () => number): number | string {
   if (field === 'fill')
     return `#${Math.floor(rand() * 0xffffff)
@@ -133,7 +122,8 @@ async function main(): Promise<void> {
   const config = childConfig();
   const counters = emptyCounters();
   const storages = openStorages(config);
-  const rand = random(42);
+  // Seeded, so every backend gets the same edits.
+  const rand = createRng(42);
   const room = openRoom(config, storages, counters);
   await room.load();
   const sessionId = room.connect();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClockedDocument, type Patch } from '../../src/index.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 /** History used by the explicit cases below; the clock after each frame is in the comment. */
 function buildHistory(): ClockedDocument {
@@ -138,17 +139,6 @@ class ReferenceDocument {
   }
 }
 
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomFrame(rand: () => number): Patch[] {
   const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
   const fields = ['x', 'y', 'z', '_version'];
@@ -177,7 +167,7 @@ function randomFrame(rand: () => number): Patch[] {
 describe('ClockedDocument against a reference model of D1-D5 and D7', () => {
   for (const seed of [1, 2, 3, 42, 1234]) {
     it(`[D1][D2][D3][D4][D5][D7] random history (seed ${seed}) matches after every T`, () => {
-      const rand = prng(seed);
+      const rand = seededRandom(seed);
       const doc = new ClockedDocument();
       const model = new ReferenceDocument();
       for (let step = 0; step < 150; step++) {
