@@ -22,7 +22,7 @@ export function scaled<T>(short: T, long: T): T {
 }
 
 /** Where figures are written: `results/short` or `results/long` (gitignored; the long report is composed from it). */
-export const RESULTS_DIR = fileURLToPath(new URL(`./results/${LONG ? 'long' : 'short'}/`, import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL(`./results/${LONG ? 'long' : 'short'}/`, import.meta.url));
 
 /**
  * Records what a suite measured (load held, faults injected, frames fuzzed,
@@ -146,10 +146,4 @@ export function growsInEveryWindow(samples: readonly number[], windows: number, 
   const size = Math.floor(samples.length / windows);
   const medians = Array.from({ length: windows }, (_, w) => median(samples.slice(w * size, (w + 1) * size)));
   return medians.every((value, w) => w === 0 || value > (medians[w - 1] as number) * factor);
-}
-
-/** Splits `samples` into `windows` equal runs and returns each run's median (for reports). */
-export function windowMedians(samples: readonly number[], windows: number): number[] {
-  const size = Math.max(1, Math.floor(samples.length / windows));
-  return Array.from({ length: windows }, (_, w) => median(samples.slice(w * size, (w + 1) * size)));
 }
