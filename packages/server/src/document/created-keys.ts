@@ -11,7 +11,9 @@ export function createdBy(patches: readonly Patch[]): Set<string> | undefined {
   let keys: Set<string> | undefined;
   for (const patch of patches) {
     for (const key of Object.keys(patch)) {
-      if ((patch[key] as ComponentData)._exists === true) (keys ??= new Set()).add(key);
+      if ((patch[key] as ComponentData)._exists !== true) continue;
+      keys ??= new Set();
+      keys.add(key);
     }
   }
   return keys;
