@@ -13,6 +13,8 @@ export interface ComponentEntry {
   tombstone: boolean;
   /** The highest stamp of any field: the clock of the last write to this key. */
   lastStamp: number;
+  /** What the room's byte quota counts for this key (see `value-size.ts`), tombstone included. */
+  bytes: number;
   /** Neighbours in the recency list, older and newer. */
   older: ComponentEntry | null;
   newer: ComponentEntry | null;
@@ -42,6 +44,7 @@ export function createEntry(key: string): ComponentEntry {
     stamps: emptyRecord(),
     tombstone: false,
     lastStamp: 0,
+    bytes: 0,
     older: null,
     newer: null,
   };
