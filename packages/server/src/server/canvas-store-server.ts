@@ -330,7 +330,9 @@ export class CanvasStoreServer {
       },
       maxPendingBytes: config.maxFrameBytes * 4,
     });
-    ws.on('message', (data: Buffer) => conn.onMessage(data.toString('utf8')));
+    ws.on('message', (data: Buffer) => {
+      if (!socket.dropped) conn.onMessage(data.toString('utf8'));
+    });
     ws.on('error', (error) => {
       this.logger.debug({ err: error }, 'socket error');
       // ws has already closed the connection with its own code (1009, 1007, 1002):

@@ -22,6 +22,8 @@ export interface AttackFigures {
   peakRssGrowth: number;
   /** Slowest `/healthz` answer while the attack ran (ms; includes loopback and the test process). */
   worstHealthzMs: number;
+  /** Worst event-loop delay inside the server while the attack ran (ms; `monitorEventLoopDelay` in the probe). */
+  worstLoopDelayMs: number;
   /** True when the server process died. */
   crashed: boolean;
 }
@@ -85,7 +87,9 @@ export async function measure<T>(
   probed: Awaited<ReturnType<typeof startAbuseServer>>,
   attack: () => Promise<T>,
 ): Promise<{ figures: AttackFigures; result: T | undefined; error?: unknown }> {
+  await probed.server.get('/healthz'); // warm: the first request pays for lazy setup
   const before = await probed.probe();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the probe's own GC pause leave the loop-delay window
   const stop = startSamplers(probed.server);
   let result: T | undefined;
   let error: unknown;
@@ -102,6 +106,7 @@ export async function measure<T>(
       rssGrowthAfterGc: after ? after.rss - before.rss : Number.NaN,
       peakRssGrowth: sampled.peakRss - before.rss,
       worstHealthzMs: Math.round(sampled.worstMs),
+      worstLoopDelayMs: after ? Math.round(after.loopDelayMaxMs) : Number.NaN,
       crashed,
     },
     result,

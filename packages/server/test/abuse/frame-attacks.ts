@@ -84,20 +84,25 @@ export async function bufferBomb(
   return outcomeOf(server, attacker);
 }
 
-/**
- * Read-only amplification: seeds a document of about `docBytes`, then a client
- * that does not read sends `reconnects` reconnect-from-0 frames in one TCP write.
- */
-export async function reconnectFlood(
-  server: ServerProcess,
-  options: { docBytes: number; reconnects: number; token?: string },
-): Promise<AttackOutcome & { docBytes: number }> {
+/** Writes about `docBytes` of document into room `amplify` in 100 KiB keys (the setup of {@link reconnectFlood}). */
+export async function seedDocument(server: ServerProcess, docBytes: number): Promise<void> {
   const writer = await server.connect('amplify', 'writer');
   await writer.sync(0);
   const chunk = 100 * 1024;
-  for (let i = 0; i * chunk < options.docBytes; i++) {
+  for (let i = 0; i * chunk < docBytes; i++) {
     await writer.write([{ [`doc${i}/Blob`]: { _exists: true, s: 'x'.repeat(chunk) } }]);
   }
+  writer.close();
+}
+
+/**
+ * Read-only amplification against the document {@link seedDocument} wrote: a
+ * client that does not read sends `reconnects` reconnect-from-0 frames in one TCP write.
+ */
+export async function reconnectFlood(
+  server: ServerProcess,
+  options: { reconnects: number; token?: string },
+): Promise<AttackOutcome> {
   const attacker = await server.connect(
     'amplify',
     'reader',
@@ -115,13 +120,11 @@ export async function reconnectFlood(
   const served = await bystanderServed(server);
   socket.resume();
   await settle(attacker, () => attacker.ofType('synced').length >= options.reconnects + 1, 5_000);
-  writer.close();
   return {
     errorCodes: errorCodes(attacker),
     closeCode: attacker.closeInfo?.code,
     acked: attacker.ofType('synced').length - 1,
     bystanderServed: served,
-    docBytes: options.docBytes,
   };
 }
 

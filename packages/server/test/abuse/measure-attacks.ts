@@ -5,7 +5,7 @@
  */
 import { cleanup } from '../server/process/server-process.js';
 import { type AttackFigures, measure, startAbuseServer } from './abuse-harness.js';
-import { bufferBomb, deepNesting, keyFlood, MiB, reconnectFlood } from './frame-attacks.js';
+import { bufferBomb, deepNesting, keyFlood, MiB, reconnectFlood, seedDocument } from './frame-attacks.js';
 
 const attacks: Record<string, (server: Parameters<typeof bufferBomb>[0]) => Promise<unknown>> = {
   'buffer bomb, 2 KB frame (20 deltas x 100,000)': (s) =>
@@ -14,8 +14,7 @@ const attacks: Record<string, (server: Parameters<typeof bufferBomb>[0]) => Prom
     bufferBomb(s, { deltas: 20, len: 100_000, list: 'ephemeralPatches', frames: 5 }),
   'buffer bomb, 125 KB frame (3,000 deltas x 100,000)': (s) =>
     bufferBomb(s, { deltas: 3_000, len: 100_000, list: 'documentPatches' }),
-  'reconnect flood (200 x 2.5 MiB, not reading)': (s) =>
-    reconnectFlood(s, { docBytes: 2.5 * MiB, reconnects: 200 }),
+  'reconnect flood (200 x 2.5 MiB, not reading)': (s) => reconnectFlood(s, { reconnects: 200 }),
   'presence flood (150,000 keys, one client)': (s) =>
     keyFlood(s, { total: 150_000, perFrame: 5_000, list: 'ephemeralPatches', roomId: 'presence' }),
   'document key flood (150,000 keys)': (s) =>
@@ -28,6 +27,7 @@ for (const [name, attack] of Object.entries(attacks)) {
   if (only && !name.includes(only)) continue;
   // Default limits: the attacks of issue 11 fit in them.
   const probed = await startAbuseServer();
+  if (name.startsWith('reconnect')) await seedDocument(probed.server, 2.5 * MiB);
   const { figures, result, error } = await measure(probed, () => attack(probed.server));
   const line: { name: string; figures: AttackFigures; result: unknown; error?: string } = {
     name,

@@ -19,7 +19,7 @@ export interface ServerSocketEvents {
  * memory (SPEC B4, B6).
  */
 export class ServerSocket implements WebSocketLike {
-  private dropped = false;
+  private droppedFlag = false;
   /** True from sending a `synced` until ws reports it written out. */
   private syncedUnsent = false;
   /** The close code the server chose for this connection, if it closed it. */
@@ -34,7 +34,7 @@ export class ServerSocket implements WebSocketLike {
   ) {}
 
   send(data: string): void {
-    if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
     const frame = this.encoder.encode(data);
     // B6: everything unsent counts, including what this iteration queued (corked) before:
     // a burst of requests in one TCP read must not queue unbounded replies. A single
@@ -65,13 +65,22 @@ export class ServerSocket implements WebSocketLike {
     this.events.frameSent(frame.type, frame.bytes.length);
   }
 
+  /**
+   * True once the connection was cut as a slow consumer. Frames that were
+   * already read from it must then be ignored: handling them would build
+   * replies nobody can receive (a burst of reconnects is exactly that attack).
+   */
+  get dropped(): boolean {
+    return this.droppedFlag;
+  }
+
   /** Unsent bytes of this connection (the server's side of the client's backlog). */
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
 
   private dropSlow(limit: 'maxBufferedBytes' | 'reconnectReplies'): void {
-    this.dropped = true;
+    this.droppedFlag = true;
     this.closeCode = CloseCode.SlowConsumer;
     this.events.slowConsumer(limit);
     // It is not reading, so a close frame would never arrive: cut it off.
