@@ -28,7 +28,7 @@ export interface RoomLimits extends FrameLimits {
   maxRoomBytes: number;
   /** Ephemeral keys one client may hold in a room (SPEC B7). Default 1,000. */
   maxEphemeralKeysPerClient: number;
-  /** Ephemeral bytes one client may hold in a room (SPEC B7). Default 256 KiB. */
+  /** Ephemeral bytes one client may hold in a room (SPEC B7). Default 64 KiB. */
   maxEphemeralBytesPerClient: number;
 }
 
@@ -46,7 +46,7 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
   maxRoomKeys: 100_000,
   maxRoomBytes: 32 * 1024 * 1024,
   maxEphemeralKeysPerClient: 1_000,
-  maxEphemeralBytesPerClient: 256 * 1024,
+  maxEphemeralBytesPerClient: 64 * 1024,
 });
 
 /** Fills unspecified limits with defaults and rejects nonsensical values. */

@@ -136,7 +136,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--max-ephemeral-bytes <n>',
     env: 'CANVAS_MAX_EPHEMERAL_BYTES',
     description: 'ephemeral (presence) bytes per client in a room',
-    defaultText: '262144',
+    defaultText: '65536',
   },
   {
     key: 'maxHeldBytes',

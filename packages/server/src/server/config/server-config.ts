@@ -31,7 +31,7 @@ export const serverConfigSchema = z
     maxRoomKeys: positiveInt.default(100_000),
     maxRoomBytes: positiveInt.default(32 * 1024 * 1024),
     maxEphemeralKeys: positiveInt.default(1_000),
-    maxEphemeralBytes: positiveInt.default(256 * 1024),
+    maxEphemeralBytes: positiveInt.default(64 * 1024),
     maxHeldBytes: positiveInt.default(8 * 1024 * 1024),
     framesPerSecond: positiveInt.default(100),
     bytesPerSecond: positiveInt.default(4 * 1024 * 1024),
