@@ -22,6 +22,8 @@ export class ServerSocket implements WebSocketLike {
   private droppedFlag = false;
   /** True from sending a `synced` until ws reports it written out. */
   private syncedUnsent = false;
+  /** Size of the one frame allowed past the bound, until ws reports it written out; else 0. */
+  private oversizedBytes = 0;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -36,11 +38,14 @@ export class ServerSocket implements WebSocketLike {
   send(data: string): void {
     if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
     const frame = this.encoder.encode(data);
+    const length = frame.bytes.length;
     // B6: everything unsent counts, including what this iteration queued (corked) before:
-    // a burst of requests in one TCP read must not queue unbounded replies. A single
-    // frame on an empty buffer always goes (the bound is on backlog, not frame size).
-    const queued = this.ws.bufferedAmount;
-    if (queued > 0 && queued + frame.bytes.length > this.maxBufferedBytes) {
+    // a burst of requests in one TCP read must not queue unbounded replies. One frame
+    // larger than the bound (a big reconnect reply) may go when nothing else is queued
+    // beyond it; until it is written out, it does not count against what follows.
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes;
+    const oversized = backlog + length > this.maxBufferedBytes;
+    if (oversized && (backlog > 0 || this.oversizedBytes > 0)) {
       this.dropSlow('maxBufferedBytes');
       return;
     }
@@ -54,15 +59,17 @@ export class ServerSocket implements WebSocketLike {
     // `_socket` is ws's underlying TCP socket; corking it batches this iteration's frames.
     const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
     if (tcp) this.batcher.hold(tcp);
-    if (synced) {
-      this.syncedUnsent = true;
+    if (synced) this.syncedUnsent = true;
+    if (oversized) this.oversizedBytes = length;
+    if (synced || oversized) {
       this.ws.send(frame.bytes, { binary: false }, () => {
-        this.syncedUnsent = false;
+        if (synced) this.syncedUnsent = false;
+        if (oversized) this.oversizedBytes = 0;
       });
     } else {
       this.ws.send(frame.bytes, { binary: false });
     }
-    this.events.frameSent(frame.type, frame.bytes.length);
+    this.events.frameSent(frame.type, length);
   }
 
   /**
