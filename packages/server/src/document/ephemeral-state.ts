@@ -66,12 +66,13 @@ export class EphemeralState {
     const state = this.byClient.get(clientId);
     let newKeys = 0;
     let bytesDelta = 0;
-    const seen = new Set<string>();
+    // Keys of one patch object are distinct: only a list of several can repeat one.
+    const seen = patches.length > 1 ? new Set<string>() : null;
     for (const patch of patches) {
       for (const key of Object.keys(patch)) {
         const data = patch[key] as ComponentData;
-        const again = seen.has(key);
-        seen.add(key);
+        const again = seen?.has(key) ?? false;
+        seen?.add(key);
         const fields = again ? undefined : state?.keys.get(key);
         if (data._exists === false) {
           bytesDelta -= fields ? (state?.keyBytes.get(key) ?? 0) : 0;

@@ -26,12 +26,13 @@ export function projectWrite(
 ): WriteProjection {
   let newKeys = 0;
   let bytesDelta = 0;
-  const seen = new Set<string>();
+  // Keys of one patch object are distinct: only a list of several can repeat one.
+  const seen = patches.length > 1 ? new Set<string>() : null;
   for (const patch of patches) {
     for (const key of Object.keys(patch)) {
       const data = patch[key] as ComponentData;
-      const again = seen.has(key);
-      seen.add(key);
+      const again = seen?.has(key) ?? false;
+      seen?.add(key);
       const entry = again ? undefined : lookup(key);
       if (!again && !entry && (data._exists === true || data._exists === false)) newKeys++;
       if (data._exists === false) {
