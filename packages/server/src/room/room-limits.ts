@@ -26,7 +26,7 @@ export interface RoomLimits extends FrameLimits {
   maxRoomKeys: number;
   /** Stored bytes of a room's document, tombstones included (SPEC B7). Default 32 MiB. */
   maxRoomBytes: number;
-  /** Ephemeral keys one client may hold in a room (SPEC B7). Default 1,000. */
+  /** Ephemeral keys one client may hold in a room (SPEC B7). Default 256. */
   maxEphemeralKeysPerClient: number;
   /** Ephemeral bytes one client may hold in a room (SPEC B7). Default 64 KiB. */
   maxEphemeralBytesPerClient: number;
@@ -45,7 +45,7 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
   maxQueuedBytes: 8 * 1024 * 1024,
   maxRoomKeys: 100_000,
   maxRoomBytes: 32 * 1024 * 1024,
-  maxEphemeralKeysPerClient: 1_000,
+  maxEphemeralKeysPerClient: 256,
   maxEphemeralBytesPerClient: 64 * 1024,
 });
 

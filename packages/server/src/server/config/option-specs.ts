@@ -129,7 +129,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--max-ephemeral-keys <n>',
     env: 'CANVAS_MAX_EPHEMERAL_KEYS',
     description: 'ephemeral (presence) keys per client in a room',
-    defaultText: '1000',
+    defaultText: '256',
   },
   {
     key: 'maxEphemeralBytes',

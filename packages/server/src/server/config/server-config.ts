@@ -30,7 +30,7 @@ export const serverConfigSchema = z
     maxBufferEntriesPerFrame: positiveInt.default(1_000_000),
     maxRoomKeys: positiveInt.default(100_000),
     maxRoomBytes: positiveInt.default(32 * 1024 * 1024),
-    maxEphemeralKeys: positiveInt.default(1_000),
+    maxEphemeralKeys: positiveInt.default(256),
     maxEphemeralBytes: positiveInt.default(64 * 1024),
     maxHeldBytes: positiveInt.default(8 * 1024 * 1024),
     framesPerSecond: positiveInt.default(100),
