@@ -12,6 +12,7 @@ import { scaled } from '../reliability/reliability-harness.js';
 import { cleanup, metric } from '../server/process/server-process.js';
 import { MiB, measure, recordAttack, startAbuseServer } from './abuse-harness.js';
 import { bufferBomb, deepNesting, reconnectFlood, seedDocument } from './frame-attacks.js';
+import { sessionWorstCase } from './memory-model.js';
 
 afterEach(cleanup);
 
@@ -72,6 +73,8 @@ describe('[B6] read-only reconnect amplification', () => {
     expect(figures.crashed).toBe(false);
     // What one session may queue: its backlog bound, plus one reply beyond it and the one that tripped it.
     expect(figures.peakRssGrowth).toBeLessThan(MAX_BUFFERED_BYTES + 2 * docBytes + SLACK);
+    // ...and so within what docs/limits.md promises for one session at the defaults.
+    expect(figures.peakRssGrowth).toBeLessThan(sessionWorstCase(MAX_BUFFERED_BYTES));
     expect(result?.acked).toBeLessThan(2);
     expect(result?.bystanderServed).toBe(true);
     const samples = await probed.server.metrics();

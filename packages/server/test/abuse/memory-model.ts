@@ -17,11 +17,16 @@ export function roomDocumentWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS):
   return limits.maxRoomKeys * KEY_OVERHEAD_BYTES + limits.maxRoomBytes * BYTE_FACTOR;
 }
 
-/** The worst case of one room's presence: every session a distinct client at its ephemeral quota. */
+/** The worst case of one client's presence in a room: its ephemeral quotas. */
+export function clientPresenceWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS): number {
+  return (
+    limits.maxEphemeralKeysPerClient * KEY_OVERHEAD_BYTES + limits.maxEphemeralBytesPerClient * BYTE_FACTOR
+  );
+}
+
+/** The worst case of one room's presence: every session a distinct client at its ephemeral quotas. */
 export function roomPresenceWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS): number {
-  const perClient =
-    limits.maxEphemeralKeysPerClient * KEY_OVERHEAD_BYTES + limits.maxEphemeralBytesPerClient * BYTE_FACTOR;
-  return limits.maxSessionsPerRoom * perClient;
+  return limits.maxSessionsPerRoom * clientPresenceWorstCase(limits);
 }
 
 /**
@@ -38,7 +43,6 @@ export function sessionWorstCase(maxBufferedBytes: number, limits: RoomLimits = 
     limits.maxFrameBytes +
     maxBufferedBytes +
     reply +
-    limits.maxEphemeralKeysPerClient * KEY_OVERHEAD_BYTES +
-    limits.maxEphemeralBytesPerClient * BYTE_FACTOR
+    clientPresenceWorstCase(limits)
   );
 }
