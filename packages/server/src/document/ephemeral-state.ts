@@ -2,6 +2,7 @@ import { isBufferDelta } from '../protocol/buffer-delta-shape.js';
 import type { ComponentData, Patch } from '../protocol/messages.js';
 import { applyBufferDelta } from './apply-buffer-delta.js';
 import { emptyRecord } from './component-entry.js';
+import { eachWrite } from './each-write.js';
 import { nameBytes, valueBytes, writtenBytes } from './value-size.js';
 import type { WriteProjection } from './write-projection.js';
 
@@ -66,28 +67,21 @@ export class EphemeralState {
     const state = this.byClient.get(clientId);
     let newKeys = 0;
     let bytesDelta = 0;
-    // Keys of one patch object are distinct: only a list of several can repeat one.
-    const seen = patches.length > 1 ? new Set<string>() : null;
-    for (const patch of patches) {
-      for (const key of Object.keys(patch)) {
-        const data = patch[key] as ComponentData;
-        const again = seen?.has(key) ?? false;
-        seen?.add(key);
-        const fields = again ? undefined : state?.keys.get(key);
-        if (data._exists === false) {
-          bytesDelta -= fields ? (state?.keyBytes.get(key) ?? 0) : 0;
-          continue;
-        }
-        if (!fields) {
-          if (!again) newKeys++;
-          bytesDelta += nameBytes(key) + 2;
-        }
-        for (const field in data) {
-          bytesDelta += nameBytes(field) + writtenBytes(data[field]);
-          if (fields && field in fields) bytesDelta -= nameBytes(field) + valueBytes(fields[field]);
-        }
+    eachWrite(patches, (key, data, again) => {
+      const fields = again ? undefined : state?.keys.get(key);
+      if (data._exists === false) {
+        bytesDelta -= fields ? (state?.keyBytes.get(key) ?? 0) : 0;
+        return;
       }
-    }
+      if (!fields) {
+        if (!again) newKeys++;
+        bytesDelta += nameBytes(key) + 2;
+      }
+      for (const field in data) {
+        bytesDelta += nameBytes(field) + writtenBytes(data[field]);
+        if (fields && field in fields) bytesDelta -= nameBytes(field) + valueBytes(fields[field]);
+      }
+    });
     return { newKeys, bytesDelta };
   }
 

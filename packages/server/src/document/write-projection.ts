@@ -1,5 +1,6 @@
-import type { ComponentData, Patch } from '../protocol/messages.js';
+import type { Patch } from '../protocol/messages.js';
 import type { ComponentEntry } from './component-entry.js';
+import { eachWrite } from './each-write.js';
 import { nameBytes, valueBytes, writtenBytes } from './value-size.js';
 
 /** What a write would add to a document's key count and stored bytes (SPEC B7). */
@@ -26,29 +27,22 @@ export function projectWrite(
 ): WriteProjection {
   let newKeys = 0;
   let bytesDelta = 0;
-  // Keys of one patch object are distinct: only a list of several can repeat one.
-  const seen = patches.length > 1 ? new Set<string>() : null;
-  for (const patch of patches) {
-    for (const key of Object.keys(patch)) {
-      const data = patch[key] as ComponentData;
-      const again = seen?.has(key) ?? false;
-      seen?.add(key);
-      const entry = again ? undefined : lookup(key);
-      if (!again && !entry && (data._exists === true || data._exists === false)) newKeys++;
-      if (data._exists === false) {
-        bytesDelta += nameBytes(key) + 2 + TOMBSTONE_FIELDS - (entry?.bytes ?? 0);
-        continue;
-      }
-      if (!entry || entry.tombstone) {
-        bytesDelta += nameBytes(key) + 2 - (entry?.bytes ?? 0);
-        for (const field in data) bytesDelta += nameBytes(field) + writtenBytes(data[field]);
-        continue;
-      }
-      for (const field in data) {
-        bytesDelta += nameBytes(field) + writtenBytes(data[field]);
-        if (field in entry.fields) bytesDelta -= nameBytes(field) + valueBytes(entry.fields[field]);
-      }
+  eachWrite(patches, (key, data, again) => {
+    const entry = again ? undefined : lookup(key);
+    if (!again && !entry && (data._exists === true || data._exists === false)) newKeys++;
+    if (data._exists === false) {
+      bytesDelta += nameBytes(key) + 2 + TOMBSTONE_FIELDS - (entry?.bytes ?? 0);
+      return;
     }
-  }
+    if (!entry || entry.tombstone) {
+      bytesDelta += nameBytes(key) + 2 - (entry?.bytes ?? 0);
+      for (const field in data) bytesDelta += nameBytes(field) + writtenBytes(data[field]);
+      return;
+    }
+    for (const field in data) {
+      bytesDelta += nameBytes(field) + writtenBytes(data[field]);
+      if (field in entry.fields) bytesDelta -= nameBytes(field) + valueBytes(entry.fields[field]);
+    }
+  });
   return { newKeys, bytesDelta };
 }

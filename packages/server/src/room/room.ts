@@ -438,14 +438,7 @@ export class Room {
       this.send(session, { type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
       return;
     }
-    const refusal = quotaRefusal(
-      this.document,
-      this.ephemeral,
-      session.clientId,
-      documentPatches,
-      ephemeralPatches,
-      this.limits,
-    );
+    const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
     if (refusal) {
       this.refuseWrite(session, refusal, frame.messageId);
       return;
@@ -475,14 +468,7 @@ export class Room {
       // D8: the client saw writes this server no longer has; ask for them back first.
       if (rolledBack) this.send(session, { type: 'resync', since: clockBefore });
       const ephemeralPatches = nonEmpty(frame.ephemeralPatches);
-      const refusal = quotaRefusal(
-        this.document,
-        this.ephemeral,
-        session.clientId,
-        documentPatches,
-        ephemeralPatches,
-        this.limits,
-      );
+      const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
       if (refusal) {
         // B7: the offline edits are refused whole; the reconnect itself is still answered.
         this.refuseWrite(session, refusal, undefined);
@@ -646,6 +632,22 @@ export class Room {
         'socket close failed',
       );
     }
+  }
+
+  /** The quota a readwrite session's write would pass (SPEC B7), or null. */
+  private quotaRefusal(
+    session: Session,
+    documentPatches: Patch[],
+    ephemeralPatches: Patch[],
+  ): QuotaRefusal | null {
+    return quotaRefusal(
+      this.document,
+      this.ephemeral,
+      session.clientId,
+      documentPatches,
+      ephemeralPatches,
+      this.limits,
+    );
   }
 
   /** Refuses a write that would pass a quota (SPEC B7): an `error` frame, nothing applied, no ack. */
