@@ -8,6 +8,8 @@ import { type ComponentEntry, createEntry, emptyRecord } from './component-entry
 import type { RoomSnapshot } from './room-snapshot.js';
 import { SnapshotFormatError } from './snapshot-format-error.js';
 import type { StoredComponent } from './stored-component.js';
+import { componentBytes, nameBytes, valueBytes } from './value-size.js';
+import { projectWrite, type WriteProjection } from './write-projection.js';
 
 /**
  * The durable, clocked document of one room (SPEC D1-D10). Pure: no IO, no timers.
@@ -26,6 +28,7 @@ export class ClockedDocument {
   private readonly changes = new ChangeList();
   private clockValue = 0;
   private liveCount = 0;
+  private bytesValue = 0;
 
   /** The room clock: 0 for a new room, +1 for every frame that writes at least one key. */
   get clock(): number {
@@ -37,9 +40,22 @@ export class ClockedDocument {
     return this.liveCount;
   }
 
-  /** Number of keys including tombstones. */
+  /** Number of keys including tombstones: what the room's key quota counts (SPEC B7). */
   get keyCount(): number {
     return this.entries.size;
+  }
+
+  /** Stored size of every key, tombstones included: what the room's byte quota counts (SPEC B7). */
+  get storedBytes(): number {
+    return this.bytesValue;
+  }
+
+  /**
+   * What applying `patches` would add to {@link keyCount} and {@link storedBytes},
+   * without applying them: an upper bound, so a quota checked against it is never passed.
+   */
+  projectWrite(patches: readonly Patch[]): WriteProjection {
+    return projectWrite(patches, (key) => this.entries.get(key));
   }
 
   /**
@@ -136,6 +152,8 @@ export class ClockedDocument {
     // it as written at the snapshot's clock so reconnecting clients still
     // learn that it exists (and that it replaced anything older, SPEC D5/D9).
     entry.lastStamp = !entry.tombstone && fieldCount === 0 ? clock : lastStamp;
+    entry.bytes = componentBytes(key, entry.fields);
+    this.bytesValue += entry.bytes;
     this.entries.set(key, entry);
     return entry;
   }
@@ -160,7 +178,7 @@ export class ClockedDocument {
     for (const patch of patches) {
       for (const key of Object.keys(patch)) {
         if (stamp === null) stamp = ++this.clockValue;
-        this.applyComponent(key, patch[key] as ComponentData, stamp);
+        this.applyMeasured(key, patch[key] as ComponentData, stamp);
         onKeyWritten?.(key);
       }
     }
@@ -267,6 +285,37 @@ export class ClockedDocument {
     // re-created a key keep the seed's exact shape.
     if (deletions) snapshot.deletions = deletions;
     return snapshot;
+  }
+
+  /**
+   * Applies one component and keeps its byte count (SPEC B7) exact: when the
+   * write kept the entry's fields, only the written fields are re-measured;
+   * when it replaced them (a deletion or a fresh component) the new, small
+   * field set is measured whole.
+   */
+  private applyMeasured(key: string, data: ComponentData, stamp: number): void {
+    const before = this.entries.get(key);
+    const oldBytes = before?.bytes ?? 0;
+    const oldFields = before?.fields;
+    let oldWritten = 0;
+    if (before && !before.tombstone) {
+      for (const field in data) {
+        if (field in before.fields) oldWritten += nameBytes(field) + valueBytes(before.fields[field]);
+      }
+    }
+    this.applyComponent(key, data, stamp);
+    const after = this.entries.get(key);
+    if (!after) return;
+    if (after.fields === oldFields && !after.tombstone) {
+      let newWritten = 0;
+      for (const field in data) {
+        if (field in after.fields) newWritten += nameBytes(field) + valueBytes(after.fields[field]);
+      }
+      after.bytes = oldBytes - oldWritten + newWritten;
+    } else {
+      after.bytes = componentBytes(key, after.fields);
+    }
+    this.bytesValue += after.bytes - oldBytes;
   }
 
   private applyComponent(key: string, data: ComponentData, stamp: number): void {

@@ -19,6 +19,8 @@ export interface ComponentEntry {
    * not say). A reconnect reply uses it to send a leading tombstone (SPEC D7).
    */
   deletedAt: number;
+  /** What the room's byte quota counts for this key (see `value-size.ts`), tombstone included. */
+  bytes: number;
   /** Neighbours in the recency list, older and newer. */
   older: ComponentEntry | null;
   newer: ComponentEntry | null;
@@ -49,6 +51,7 @@ export function createEntry(key: string): ComponentEntry {
     tombstone: false,
     lastStamp: 0,
     deletedAt: 0,
+    bytes: 0,
     older: null,
     newer: null,
   };

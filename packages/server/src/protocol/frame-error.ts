@@ -17,6 +17,11 @@ export type FrameErrorCode =
   | 'too-deep'
   | 'invalid-buffer-delta'
   | 'buffer-too-long'
+  | 'buffer-budget-exceeded'
+  | 'room-key-quota'
+  | 'room-bytes-quota'
+  | 'ephemeral-key-quota'
+  | 'ephemeral-bytes-quota'
   | 'rate-limited'
   | 'auth-refresh-unsupported';
 

@@ -15,6 +15,11 @@ export interface FrameLimits {
   maxDepth: number;
   /** Largest `len` of a buffer delta. Default 100,000 entries. */
   maxBufferLength: number;
+  /**
+   * Most buffer entries one frame may materialise: the sum of the `len` of all
+   * its buffer deltas, document and ephemeral alike (SPEC B6). Default 1,000,000.
+   */
+  maxBufferEntriesPerFrame: number;
   /** Longest `messageId`, in characters. Default 256. */
   maxMessageIdLength: number;
   /** Longest `auth-refresh` token, in characters. Default 16,384. */
@@ -29,6 +34,7 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
   maxKeyLength: 512,
   maxDepth: 32,
   maxBufferLength: 100_000,
+  maxBufferEntriesPerFrame: 1_000_000,
   maxMessageIdLength: 256,
   maxTokenLength: 16_384,
 });

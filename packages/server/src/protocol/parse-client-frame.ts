@@ -5,6 +5,7 @@ import type { FrameError, FrameErrorCode } from './frame-error.js';
 import type { FrameLimits } from './frame-limits.js';
 import type { ClientMessage, Patch } from './messages.js';
 import { isPlainObject } from './plain-object.js';
+import { withinDepth } from './scan-depth.js';
 
 /** The outcome of {@link parseClientFrame}: a typed frame or a precise error. */
 export type ParseResult = { ok: true; frame: ClientMessage } | { ok: false; error: FrameError };
@@ -63,12 +64,25 @@ function reject(code: FrameErrorCode, message: string): never {
   throw new FrameRejection({ code, message });
 }
 
-/** Walks the patches of one frame, sharing one key budget across all of them. */
+/**
+ * Levels of a frame above its field values: the frame object, a patch list, a
+ * patch and a component. A buffer delta needs four levels of its own.
+ */
+const ENVELOPE_DEPTH = 4;
+
+/** The deepest nesting a whole frame may have, for the scan before parsing. */
+export function frameDepthLimit(limits: FrameLimits): number {
+  return ENVELOPE_DEPTH + Math.max(limits.maxDepth, ENVELOPE_DEPTH);
+}
+
+/** Walks the patches of one frame, sharing one key budget and one buffer budget across all of them. */
 class PatchChecker {
   private keysLeft: number;
+  private bufferEntriesLeft: number;
 
   constructor(private readonly limits: FrameLimits) {
     this.keysLeft = limits.maxKeysPerFrame;
+    this.bufferEntriesLeft = limits.maxBufferEntriesPerFrame;
   }
 
   checkList(list: readonly unknown[] | undefined, where: string): Patch[] | undefined {
@@ -105,6 +119,14 @@ class PatchChecker {
         if (problem !== null) {
           const code = problem.includes('maximum buffer length') ? 'buffer-too-long' : 'invalid-buffer-delta';
           reject(code, `${where}.${field}: ${problem}`);
+        }
+        // B6: each delta is capped alone; their sum is what the frame makes the server allocate.
+        this.bufferEntriesLeft -= (value as { len: number }).len;
+        if (this.bufferEntriesLeft < 0) {
+          reject(
+            'buffer-budget-exceeded',
+            `frame's buffer deltas materialise more than ${this.limits.maxBufferEntriesPerFrame} entries`,
+          );
         }
       } else {
         this.checkValue(value, `${where}.${field}`);
@@ -180,6 +202,16 @@ export function parseClientFrame(data: string, limits: FrameLimits): ParseResult
   if (data.length > limits.maxFrameBytes || Buffer.byteLength(data, 'utf8') > limits.maxFrameBytes) {
     return fail('frame-too-large', `frame exceeds ${limits.maxFrameBytes} bytes`);
   }
+  // B6: JSON.parse of a deeply nested text costs far more than its size; refuse it unparsed.
+  if (!withinDepth(data, frameDepthLimit(limits))) {
+    const result = fail(
+      'too-deep',
+      `frame is nested deeper than ${limits.maxDepth} levels inside a field value`,
+    );
+    const messageId = unparsedMessageId(data, limits);
+    if (messageId !== undefined) result.error.messageId = messageId;
+    return result;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
@@ -221,6 +253,24 @@ export function parseClientFrame(data: string, limits: FrameLimits): ParseResult
     if (err instanceof FrameRejection)
       return withMessageId({ ok: false, error: err.frameError }, parsed, limits);
     throw err;
+  }
+}
+
+// An unambiguous pattern (a string body is a run of plain or escaped characters): linear time.
+const MESSAGE_ID = /"messageId"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+
+/**
+ * The `messageId` of a frame refused before parsing, read from its text: the
+ * first `"messageId": "..."` pair, so a client learns which write was refused.
+ */
+function unparsedMessageId(data: string, limits: FrameLimits): string | undefined {
+  const match = MESSAGE_ID.exec(data);
+  if (!match || (match[1] as string).length > limits.maxMessageIdLength * 6) return undefined;
+  try {
+    const id: unknown = JSON.parse(`"${match[1]}"`);
+    return typeof id === 'string' && id.length <= limits.maxMessageIdLength ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 

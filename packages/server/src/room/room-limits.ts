@@ -20,6 +20,16 @@ export interface RoomLimits extends FrameLimits {
   maxInvalidFramesPerMinute: number;
   /** Frames held for a session while an `auth-refresh` is checked. Default 256. */
   maxQueuedFrames: number;
+  /** Characters (about bytes) of the frames held while an `auth-refresh` is checked (SPEC B6). Default 8 MiB. */
+  maxQueuedBytes: number;
+  /** Document keys a room may hold, tombstones included until compacted (SPEC B7). Default 100,000. */
+  maxRoomKeys: number;
+  /** Stored bytes of a room's document, tombstones included (SPEC B7). Default 32 MiB. */
+  maxRoomBytes: number;
+  /** Ephemeral keys one client may hold in a room (SPEC B7). Default 256. */
+  maxEphemeralKeysPerClient: number;
+  /** Ephemeral bytes one client may hold in a room (SPEC B7). Default 64 KiB. */
+  maxEphemeralBytesPerClient: number;
 }
 
 /** Defaults of {@link RoomLimits}. */
@@ -32,6 +42,11 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
   maxSessionsPerRoom: 1_000,
   maxInvalidFramesPerMinute: 10,
   maxQueuedFrames: 256,
+  maxQueuedBytes: 8 * 1024 * 1024,
+  maxRoomKeys: 100_000,
+  maxRoomBytes: 32 * 1024 * 1024,
+  maxEphemeralKeysPerClient: 256,
+  maxEphemeralBytesPerClient: 64 * 1024,
 });
 
 /** Fills unspecified limits with defaults and rejects nonsensical values. */

@@ -10,6 +10,11 @@ export interface RoomObserver {
   frameAccepted?(type: ClientMessage['type'], bytes: number): void;
   /** A frame was rejected (invalid, too large or over a rate). */
   frameRejected?(code: FrameErrorCode): void;
+  /**
+   * A session hit a limit or quota (SPEC B6, B7), named as in `RoomLimits`
+   * (for example `maxRoomKeys`); the frame was refused or the session closed.
+   */
+  limitHit?(limit: string): void;
   /** A write was acked: ms from receiving its frame to sending its ack (commit wait included). */
   writeAcked?(latencyMs: number): void;
   /** A storage commit finished. */

@@ -21,10 +21,12 @@ import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import type { RoomObserver } from './room-observer.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
+import { type QuotaRefusal, quotaRefusal } from './room-quotas.js';
 import {
   isSessionPermission,
   Session,
@@ -93,6 +95,7 @@ export class Room {
   private readonly persistence: RoomPersistence | undefined;
   private readonly limits: RoomLimits;
   private readonly logger: Logger;
+  private readonly limitLog: RateLimitedLog;
   private readonly logContext: { roomId?: string };
   private readonly sessionCountListeners = new Set<SessionCountListener>();
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
@@ -103,6 +106,7 @@ export class Room {
   constructor(private readonly options: RoomOptions = {}) {
     this.limits = resolveRoomLimits(options.limits);
     this.logger = options.logger ?? consoleLogger;
+    this.limitLog = new RateLimitedLog(this.logger);
     this.logContext = options.roomId === undefined ? {} : { roomId: options.roomId };
     this.document = options.initialSnapshot
       ? ClockedDocument.fromSnapshot(options.initialSnapshot)
@@ -219,10 +223,22 @@ export class Room {
       const text = decodeMessage(data);
       if (session.busy) {
         if (session.inbox.length >= this.limits.maxQueuedFrames) {
+          this.limitHit(
+            session,
+            'maxQueuedFrames',
+            'session closed: too many frames held during auth-refresh',
+          );
           this.dropSession(session, CloseCode.TooManyPendingFrames, 'too many frames while busy');
           return;
         }
+        // B6: held frames are bounded by size too, or a few large ones would hold megabytes each.
+        if (session.inboxChars + text.length > this.limits.maxQueuedBytes) {
+          this.limitHit(session, 'maxQueuedBytes', 'session closed: too many bytes held during auth-refresh');
+          this.dropSession(session, CloseCode.TooManyPendingFrames, 'too many bytes while busy');
+          return;
+        }
         session.inbox.push(text);
+        session.inboxChars += text.length;
         return;
       }
       this.processFrame(session, text);
@@ -383,6 +399,8 @@ export class Room {
       this.counters.framesRejected++;
       const code = result.error.code;
       this.observe((o) => o.frameRejected?.(code));
+      if (code === 'buffer-budget-exceeded')
+        this.limitHit(session, 'maxBufferEntriesPerFrame', 'frame refused: buffer budget');
       this.sendError(session, result.error);
       if (!session.countInvalidFrame()) {
         this.dropSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
@@ -421,6 +439,11 @@ export class Room {
       this.send(session, { type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
       return;
     }
+    const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
+    if (refusal) {
+      this.refuseWrite(session, refusal, frame.messageId);
+      return;
+    }
     const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
     const ack = JSON.stringify({ type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
     this.deliver(session, ack, () => this.observe((o) => o.writeAcked?.(performance.now() - receivedAt)));
@@ -433,14 +456,28 @@ export class Room {
       this.send(session, { type: 'version-mismatch', serverProtocolVersion: PROTOCOL_VERSION });
       return;
     }
+    if (session.replyHeld) {
+      // B6: one reconnect reply may wait per session; asking again before it left is amplification.
+      this.limitHit(session, 'reconnectReplies', 'session closed: reconnect while its last reply is queued');
+      this.dropSession(session, CloseCode.SlowConsumer, 'reconnect reply still queued');
+      return;
+    }
     const clockBefore = this.document.clock;
     const rolledBack = frame.lastTimestamp > clockBefore;
-    const documentPatches = session.permissions === 'readwrite' ? nonEmpty(frame.documentPatches) : [];
+    let documentPatches = session.permissions === 'readwrite' ? nonEmpty(frame.documentPatches) : [];
     if (session.permissions === 'readwrite') {
       // D8: the client saw writes this server no longer has; ask for them back first.
       if (rolledBack) this.send(session, { type: 'resync', since: clockBefore });
-      const broadcast = this.applyWrite(session, documentPatches, nonEmpty(frame.ephemeralPatches));
-      if (broadcast) this.broadcast(session, broadcast);
+      const ephemeralPatches = nonEmpty(frame.ephemeralPatches);
+      const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
+      if (refusal) {
+        // B7: the offline edits are refused whole; the reconnect itself is still answered.
+        this.refuseWrite(session, refusal, undefined);
+        documentPatches = [];
+      } else {
+        const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
+        if (broadcast) this.broadcast(session, broadcast);
+      }
     }
     // After a rollback the client's clock belongs to a history this server lost,
     // so nothing can be assumed known: reply with the whole document.
@@ -454,7 +491,10 @@ export class Room {
         reply.timestamp = this.document.clock;
       }
       if (others) reply.ephemeralPatches = [others];
-      this.send(session, reply);
+      session.replyHeld = true;
+      this.deliver(session, JSON.stringify(reply), () => {
+        session.replyHeld = false;
+      });
     }
     this.send(session, { type: 'synced', timestamp: this.document.clock });
     this.notifyDocumentChanged(documentPatches);
@@ -512,6 +552,7 @@ export class Room {
     session.busy = false;
     while (!session.busy && !session.closed && session.inbox.length > 0) {
       const next = session.inbox.shift() as string;
+      session.inboxChars -= next.length;
       try {
         this.processFrame(session, next);
       } catch (error) {
@@ -592,6 +633,42 @@ export class Room {
         'socket close failed',
       );
     }
+  }
+
+  /** The quota a readwrite session's write would pass (SPEC B7), or null. */
+  private quotaRefusal(
+    session: Session,
+    documentPatches: Patch[],
+    ephemeralPatches: Patch[],
+  ): QuotaRefusal | null {
+    return quotaRefusal(
+      this.document,
+      this.ephemeral,
+      session.clientId,
+      documentPatches,
+      ephemeralPatches,
+      this.limits,
+    );
+  }
+
+  /** Refuses a write that would pass a quota (SPEC B7): an `error` frame, nothing applied, no ack. */
+  private refuseWrite(session: Session, refusal: QuotaRefusal, messageId: string | undefined): void {
+    this.counters.framesRejected++;
+    this.observe((o) => o.frameRejected?.(refusal.code));
+    this.limitHit(session, refusal.limit, `write refused: ${refusal.code}`);
+    const error: FrameError = { code: refusal.code, message: refusal.message };
+    if (messageId !== undefined) error.messageId = messageId;
+    this.sendError(session, error);
+  }
+
+  /** Counts a limit or quota a session hit and logs it at a bounded rate. */
+  private limitHit(session: Session, limit: string, message: string): void {
+    this.observe((o) => o.limitHit?.(limit));
+    this.limitLog.warn(
+      limit,
+      { ...this.logContext, sessionId: session.sessionId, clientId: session.clientId },
+      message,
+    );
   }
 
   private sendError(session: Session, error: FrameError): void {

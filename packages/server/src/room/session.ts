@@ -36,9 +36,13 @@ export function isSessionPermission(value: unknown): value is SessionPermission 
 export class Session {
   /** Frames that arrived while an earlier frame (an `auth-refresh`) was still being handled. */
   readonly inbox: string[] = [];
+  /** Characters held in {@link inbox}, bounded by `maxQueuedBytes` (SPEC B6). */
+  inboxChars = 0;
   /** True while an asynchronous step holds later frames back. */
   busy = false;
   closed = false;
+  /** True while this session's reconnect reply waits in the room for earlier writes to be durable (SPEC B6). */
+  replyHeld = false;
   private readonly frames: TokenBucket;
   private readonly bytes: TokenBucket;
   private invalidFrames = 0;

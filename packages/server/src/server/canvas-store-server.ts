@@ -9,6 +9,7 @@ import {
 } from '../connection/accept-connection.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
+import { RateLimitedLog } from '../room/rate-limited-log.js';
 import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
@@ -95,6 +96,7 @@ export class CanvasStoreServer {
   private readonly heartbeat: Heartbeat;
   private readonly batcher = new WriteBatcher();
   private readonly encoder = new FrameEncoder();
+  private readonly limitLog: RateLimitedLog;
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private shuttingDown = false;
@@ -103,6 +105,7 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
+    this.limitLog = new RateLimitedLog(this.logger);
     this.storage = openStorageBackend(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
@@ -119,6 +122,12 @@ export class CanvasStoreServer {
           maxKeysPerFrame: config.maxKeysPerFrame,
           maxDepth: config.maxDepth,
           maxBufferLength: config.maxBufferLength,
+          maxBufferEntriesPerFrame: config.maxBufferEntriesPerFrame,
+          maxRoomKeys: config.maxRoomKeys,
+          maxRoomBytes: config.maxRoomBytes,
+          maxEphemeralKeysPerClient: config.maxEphemeralKeys,
+          maxEphemeralBytesPerClient: config.maxEphemeralBytes,
+          maxQueuedBytes: config.maxHeldBytes,
           framesPerSecond: config.framesPerSecond,
           frameBurst: config.framesPerSecond * 3,
           bytesPerSecond: config.bytesPerSecond,
@@ -294,7 +303,10 @@ export class CanvasStoreServer {
     let expiryTimer: NodeJS.Timeout | undefined;
     const socket = new ServerSocket(ws, this.batcher, this.encoder, config.maxBufferedBytes, {
       frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
-      slowConsumer: () => this.logger.warn({}, 'client dropped: it stopped reading'),
+      slowConsumer: (limit) => {
+        this.metrics.limitHits.inc({ limit });
+        this.limitLog.warn(limit, { limit }, 'client dropped: it stopped reading');
+      },
     });
     // Live sessions end when their token does (SPEC C5 refreshes push the deadline).
     const scheduleExpiry = (expiresAt: unknown) => {
@@ -318,7 +330,9 @@ export class CanvasStoreServer {
       },
       maxPendingBytes: config.maxFrameBytes * 4,
     });
-    ws.on('message', (data: Buffer) => conn.onMessage(data.toString('utf8')));
+    ws.on('message', (data: Buffer) => {
+      if (!socket.dropped) conn.onMessage(data.toString('utf8'));
+    });
     ws.on('error', (error) => {
       this.logger.debug({ err: error }, 'socket error');
       // ws has already closed the connection with its own code (1009, 1007, 1002):

@@ -167,13 +167,23 @@ describe('odd message payloads', () => {
     expect(room.getTimestamp()).toBe(0);
   });
 
-  it('[B1][B2] unknown envelope properties, even nested 100,000 deep, are ignored, not walked', async () => {
+  it('[B1][B6] unknown envelope properties nested 100,000 deep are refused before parsing (too-deep)', async () => {
     const ctx = await hostileRoom();
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     ctx.hostile.sendRaw(
       `{"type":"patch","messageId":"x1","extra":${deep},"documentPatches":[{"e7/P":{"v":1}}]}`,
     );
-    expect(ctx.hostile.socket.messages).toEqual([{ type: 'ack', messageId: 'x1', timestamp: 3 }]);
+    expect(ctx.hostile.socket.messages).toEqual([
+      expect.objectContaining({ type: 'error', code: 'too-deep', messageId: 'x1' }),
+    ]);
     expect(ctx.logger.errors).toEqual([]);
+  });
+
+  it('[B1][B6] unknown envelope properties nested within the depth limit are ignored, not walked', async () => {
+    const ctx = await hostileRoom();
+    ctx.hostile.sendRaw(
+      `{"type":"patch","messageId":"x1","extra":[[[[1]]]],"documentPatches":[{"e7/P":{"v":1}}]}`,
+    );
+    expect(ctx.hostile.socket.messages).toEqual([{ type: 'ack', messageId: 'x1', timestamp: 3 }]);
   });
 });

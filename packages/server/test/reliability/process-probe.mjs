@@ -6,11 +6,16 @@
  * a test can watch the real command's memory without changing it.
  */
 import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const gc = globalThis.gc;
 if (typeof process.send === 'function' && typeof gc === 'function') {
+  // The worst event-loop delay since the previous probe, read before this probe's own GC.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   process.on('message', (message) => {
     if (message === null || typeof message !== 'object' || message.type !== 'probe') return;
+    const loopDelayMaxMs = loop.max / 1e6;
     // Two passes: the first may only queue finalizers whose objects the second frees.
     gc();
     gc();
@@ -23,7 +28,10 @@ if (typeof process.send === 'function' && typeof gc === 'function') {
       arrayBuffers: memory.arrayBuffers,
       rss: memory.rss,
       fds: readdirSync('/proc/self/fd').length,
+      loopDelayMaxMs,
     });
+    // The GC above delays the loop too: reset once that delay has been recorded.
+    setTimeout(() => loop.reset(), 25);
   });
   // The listener must not keep the server alive: graceful shutdown exits on its own.
   process.channel?.unref();

@@ -44,6 +44,8 @@ export interface ProbeReading {
   arrayBuffers: number;
   rss: number;
   fds: number;
+  /** Worst event-loop delay in the server since the previous probe (ms; `perf_hooks.monitorEventLoopDelay`). */
+  loopDelayMaxMs: number;
 }
 
 /** A server process started with the heap probe. */

@@ -20,6 +20,7 @@ export class ServerMetrics {
   readonly closes: Counter<'code'>;
   readonly heartbeatTimeouts: Counter;
   readonly connectionsRefused: Counter<'code'>;
+  readonly limitHits: Counter<'limit'>;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -106,12 +107,19 @@ export class ServerMetrics {
       labelNames: ['code'],
       registers,
     });
+    this.limitHits = new Counter({
+      name: 'canvas_limit_hits_total',
+      help: 'Frames refused or sessions closed by a limit or quota (SPEC B6, B7), by limit name',
+      labelNames: ['limit'],
+      registers,
+    });
     this.roomObserver = {
       frameAccepted: (type, bytes) => {
         this.framesIn.inc({ type });
         this.bytesIn.inc(bytes);
       },
       frameRejected: (reason) => this.framesRejected.inc({ reason }),
+      limitHit: (limit) => this.limitHits.inc({ limit }),
       writeAcked: (latencyMs) => this.ackLatency.observe(latencyMs / 1000),
       commitFinished: (durationMs, _components, ok) => {
         this.commitLatency.observe(durationMs / 1000);

@@ -8,19 +8,22 @@ import type { WriteBatcher } from './write-batcher.js';
 /** What a {@link ServerSocket} reports, for metrics. */
 export interface ServerSocketEvents {
   frameSent(type: string, bytes: number): void;
-  /** The client stopped reading and its unsent bytes passed the bound. */
-  slowConsumer(): void;
+  /** The client stopped reading: its unsent bytes passed the bound, or it asked for a second reconnect reply before reading the first. */
+  slowConsumer(limit: 'maxBufferedBytes' | 'reconnectReplies'): void;
 }
 
 /**
  * The {@link WebSocketLike} the rooms write to: batches writes per event-loop
- * iteration and drops a client whose unsent bytes pass `maxBufferedBytes`
- * instead of letting its backlog grow memory (SPEC B4).
+ * iteration and drops a client whose unsent bytes pass `maxBufferedBytes`, or
+ * that has two reconnect replies queued, instead of letting its backlog grow
+ * memory (SPEC B4, B6).
  */
 export class ServerSocket implements WebSocketLike {
-  private dropped = false;
-  private generation = -1;
-  private bytesThisIteration = 0;
+  private droppedFlag = false;
+  /** True from sending a `synced` until ws reports it written out. */
+  private syncedUnsent = false;
+  /** Size of the one frame allowed past the bound, until ws reports it written out; else 0. */
+  private oversizedBytes = 0;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -33,27 +36,62 @@ export class ServerSocket implements WebSocketLike {
   ) {}
 
   send(data: string): void {
-    if (this.dropped || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.batcher.generation !== this.generation) {
-      this.generation = this.batcher.generation;
-      this.bytesThisIteration = 0;
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
+    const frame = this.encoder.encode(data);
+    const length = frame.bytes.length;
+    // B6: everything unsent counts, including what this iteration queued (corked) before:
+    // a burst of requests in one TCP read must not queue unbounded replies. One frame
+    // larger than the bound (a big reconnect reply) may go when nothing else is queued
+    // beyond it; until it is written out, it does not count against what follows.
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes;
+    const oversized = backlog + length > this.maxBufferedBytes;
+    if (oversized && (backlog > 0 || this.oversizedBytes > 0)) {
+      this.dropSlow('maxBufferedBytes');
+      return;
     }
-    // Bytes corked in this iteration are not a backlog yet: only count what the client left unread.
-    if (this.ws.bufferedAmount - this.bytesThisIteration > this.maxBufferedBytes) {
-      this.dropped = true;
-      this.closeCode = CloseCode.SlowConsumer;
-      this.events.slowConsumer();
-      // It is not reading, so a close frame would never arrive: cut it off.
-      this.ws.terminate();
+    // B6: a `synced` ends each reconnect reply; a second one while the first is unsent
+    // means the client asks for the document faster than it reads it.
+    const synced = frame.type === 'synced';
+    if (synced && this.syncedUnsent) {
+      this.dropSlow('reconnectReplies');
       return;
     }
     // `_socket` is ws's underlying TCP socket; corking it batches this iteration's frames.
     const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
     if (tcp) this.batcher.hold(tcp);
-    const frame = this.encoder.encode(data);
-    this.ws.send(frame.bytes, { binary: false });
-    this.bytesThisIteration += frame.bytes.length;
-    this.events.frameSent(frame.type, frame.bytes.length);
+    if (synced) this.syncedUnsent = true;
+    if (oversized) this.oversizedBytes = length;
+    if (synced || oversized) {
+      this.ws.send(frame.bytes, { binary: false }, () => {
+        if (synced) this.syncedUnsent = false;
+        if (oversized) this.oversizedBytes = 0;
+      });
+    } else {
+      this.ws.send(frame.bytes, { binary: false });
+    }
+    this.events.frameSent(frame.type, length);
+  }
+
+  /**
+   * True once the connection was cut as a slow consumer. Frames that were
+   * already read from it must then be ignored: handling them would build
+   * replies nobody can receive (a burst of reconnects is exactly that attack).
+   */
+  get dropped(): boolean {
+    return this.droppedFlag;
+  }
+
+  /** Unsent bytes of this connection (the server's side of the client's backlog). */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  private dropSlow(limit: 'maxBufferedBytes' | 'reconnectReplies'): void {
+    this.droppedFlag = true;
+    this.closeCode = CloseCode.SlowConsumer;
+    this.events.slowConsumer(limit);
+    // It is not reading, so a close frame would never arrive: cut it off.
+    this.ws.terminate();
   }
 
   close(code?: number, reason?: string): void {

@@ -9,8 +9,6 @@ import type { Socket } from 'node:net';
 export class WriteBatcher {
   private readonly corked = new Set<Socket>();
   private scheduled = false;
-  /** Increases at every release: tells sockets when "this iteration" began. */
-  generation = 0;
 
   /** Corks `socket` until the end of this iteration. */
   hold(socket: Socket): void {
@@ -26,7 +24,6 @@ export class WriteBatcher {
   /** Uncorks every held socket. */
   release(): void {
     this.scheduled = false;
-    this.generation++;
     for (const socket of this.corked) socket.uncork();
     this.corked.clear();
   }

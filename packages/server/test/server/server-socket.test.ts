@@ -1,0 +1,101 @@
+/**
+ * The transport's slow-consumer bounds (SPEC B4, B6) with a fake `ws` socket
+ * that never flushes: bytes queued earlier in the same event-loop iteration
+ * count, one frame larger than the bound may pass on an empty backlog, and a
+ * second reconnect reply (`synced`) while the first is unsent cuts the client.
+ */
+
+import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { FrameEncoder } from '../../src/server/transport/frame-encoder.js';
+import { ServerSocket } from '../../src/server/transport/server-socket.js';
+import { WriteBatcher } from '../../src/server/transport/write-batcher.js';
+
+/** A `ws` stand-in that keeps every sent byte unsent until `flush` runs the write callbacks. */
+class StuckWs {
+  readyState = 1; // OPEN
+  bufferedAmount = 0;
+  terminated = false;
+  readonly sent: string[] = [];
+  private readonly callbacks: Array<() => void> = [];
+
+  send(data: Buffer, _options: unknown, cb?: () => void): void {
+    this.bufferedAmount += data.length;
+    this.sent.push(data.toString('utf8'));
+    if (cb) this.callbacks.push(cb);
+  }
+
+  /** The client read everything. */
+  flush(): void {
+    this.bufferedAmount = 0;
+    for (const cb of this.callbacks.splice(0)) cb();
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+function socketWith(maxBufferedBytes: number) {
+  const ws = new StuckWs();
+  const drops: string[] = [];
+  const socket = new ServerSocket(
+    ws as unknown as WebSocket,
+    new WriteBatcher(),
+    new FrameEncoder(),
+    maxBufferedBytes,
+    { frameSent: () => {}, slowConsumer: (limit) => drops.push(limit) },
+  );
+  return { ws, socket, drops };
+}
+
+const frame = (size: number) => JSON.stringify({ type: 'patch', pad: 'x'.repeat(Math.max(0, size - 27)) });
+
+describe('[B6] ServerSocket bounds', () => {
+  it('[B6] bytes queued earlier in the same iteration count against the bound', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    socket.send(frame(600));
+    expect(drops).toEqual([]);
+    socket.send(frame(600));
+    expect(drops).toEqual(['maxBufferedBytes']);
+    expect(ws.terminated).toBe(true);
+    expect(socket.dropped).toBe(true);
+    expect(socket.closeCode).toBe(4433);
+    socket.send(frame(40));
+    expect(ws.sent).toHaveLength(1);
+  });
+
+  it('[B6] one frame larger than the bound passes on an empty backlog; a second large one does not', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    socket.send(frame(5_000));
+    socket.send(JSON.stringify({ type: 'synced', timestamp: 1 }));
+    expect(drops).toEqual([]);
+    socket.send(frame(5_000));
+    expect(drops).toEqual(['maxBufferedBytes']);
+    expect(ws.sent).toHaveLength(2);
+  });
+
+  it('[B6] once the large frame is written out, another may pass', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    socket.send(frame(5_000));
+    ws.flush();
+    socket.send(frame(5_000));
+    expect(drops).toEqual([]);
+  });
+
+  it('[B6] a second synced while the first is unsent cuts the client (reconnectReplies)', () => {
+    const { ws, socket, drops } = socketWith(1_000_000);
+    const synced = JSON.stringify({ type: 'synced', timestamp: 1 });
+    socket.send(synced);
+    ws.flush();
+    socket.send(synced);
+    expect(drops).toEqual([]);
+    socket.send(synced);
+    expect(drops).toEqual(['reconnectReplies']);
+  });
+});
