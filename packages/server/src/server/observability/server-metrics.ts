@@ -20,6 +20,7 @@ export class ServerMetrics {
   readonly closes: Counter<'code'>;
   readonly heartbeatTimeouts: Counter;
   readonly connectionsRefused: Counter<'code'>;
+  readonly principalRefusals: Counter<'limit'>;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -104,6 +105,12 @@ export class ServerMetrics {
       name: 'canvas_connections_refused_total',
       help: 'Connections refused before a session existed, by close code',
       labelNames: ['code'],
+      registers,
+    });
+    this.principalRefusals = new Counter({
+      name: 'canvas_principal_refusals_total',
+      help: 'Connections and requests refused by a per-principal limit or the handshake timeout, by limit',
+      labelNames: ['limit'],
       registers,
     });
     this.roomObserver = {
