@@ -108,14 +108,7 @@ export class ConnectionGuard {
       else this.perAddress.delete(address);
       this.clearDeadline(socket);
     });
-    const deadline = {
-      timer: setTimeout(() => {
-        this.refused('handshake-timeout', { address });
-        deadline.expire();
-      }, this.limits.handshakeTimeoutMs).unref(),
-      expire: () => socket.destroy(),
-    };
-    this.deadlines.set(socket, deadline);
+    this.startDeadline(socket, address, () => socket.destroy());
   }
 
   /** A plain HTTP request arrived: from now on Node's own request timeouts apply. */
@@ -187,12 +180,25 @@ export class ConnectionGuard {
 
   /**
    * Sets what missing the deadline does once the connection is upgraded
-   * (closing it with 4408 rather than cutting the socket). The deadline itself
-   * stays where it was: it counts from the TCP connection.
+   * (closing it with 4408 rather than cutting the socket). A deadline already
+   * running stays where it was: it counts from the TCP connection. A
+   * connection that served plain requests before upgrading gets a new one.
    */
   onUpgradedDeadline(socket: Socket, expire: () => void): void {
-    const deadline = this.deadlines.get(socket);
-    if (deadline) deadline.expire = expire;
+    const running = this.deadlines.get(socket);
+    if (running) running.expire = expire;
+    else this.startDeadline(socket, addressPrincipal(socket.remoteAddress), expire);
+  }
+
+  private startDeadline(socket: Socket, address: string, expire: () => void): void {
+    const deadline = {
+      timer: setTimeout(() => {
+        this.refused('handshake-timeout', { address });
+        deadline.expire();
+      }, this.limits.handshakeTimeoutMs).unref(),
+      expire,
+    };
+    this.deadlines.set(socket, deadline);
   }
 
   private clearDeadline(socket: Socket): void {
