@@ -89,6 +89,7 @@ export class CanvasStoreServer {
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private readonly guard: ConnectionGuard;
+  private readonly refusedLog: RefusalLog;
   private shuttingDown = false;
   private stopping: Promise<void> | null = null;
 
@@ -126,13 +127,8 @@ export class CanvasStoreServer {
           onThrottled: (address) => this.guard.refusedAdmin(address),
         })
       : undefined;
-    this.guard = new ConnectionGuard(
-      config,
-      ConnectionGuard.reporter(
-        (limit) => this.metrics.principalRefusals.inc({ limit }),
-        new RefusalLog(this.logger),
-      ),
-    );
+    this.refusedLog = RefusalLog.forConnections(this.logger);
+    this.guard = ConnectionGuard.create(config, this.metrics.principalRefusals, this.logger);
     this.http = createServer(
       { connectionsCheckingInterval: Math.min(30_000, config.handshakeTimeoutMs) },
       (req, res) => {
@@ -288,7 +284,7 @@ export class CanvasStoreServer {
       return;
     }
     if (!originAllowed(req, this.options.config)) {
-      this.logger.warn({ origin: req.headers.origin }, 'connection refused: origin not allowed');
+      this.refusedLog.refused('403', { origin: req.headers.origin, reason: 'origin not allowed' });
       this.metrics.connectionsRefused.inc({ code: 403 });
       rejectUpgrade(socket, 403, 'Forbidden');
       return;
@@ -377,7 +373,8 @@ export class CanvasStoreServer {
       (error: unknown) => {
         this.guard.handshakeDone(req.socket);
         this.metrics.connectionsRefused.inc({ code: socket.closeCode ?? 0 });
-        this.logger.info({ reason: (error as Error).message, code: socket.closeCode }, 'connection refused');
+        const code = socket.closeCode ?? 0;
+        this.refusedLog.refused(String(code), { reason: (error as Error).message, code });
       },
     );
   }

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Counter } from 'prom-client';
 import type { AuthorizeInfo } from '../../connection/accept-connection.js';
 import { ConnectionRefusedError } from '../../connection/errors.js';
 import { parseConnectUrl } from '../../connection/parse-connect-url.js';
 import { CloseCode } from '../../protocol/close-codes.js';
+import type { ServerLogger } from '../observability/create-logger.js';
 import { PrincipalLedger } from './principal-ledger.js';
-import type { RefusalLog } from './refusal-log.js';
+import { RefusalLog } from './refusal-log.js';
 import { addressPrincipal } from './remote-address.js';
 
 /** The limits a {@link ConnectionGuard} enforces (SPEC B8). */
@@ -69,15 +71,17 @@ export class ConnectionGuard {
     });
   }
 
-  /** Builds the `refused` callback from a metric and a rate-limited log. */
-  static reporter(
-    count: (limit: GuardLimit) => void,
-    log: RefusalLog,
-  ): (limit: GuardLimit, fields: Record<string, unknown>) => void {
-    return (limit, fields) => {
-      count(limit);
+  /** A guard that counts each refusal in `counter` (by limit) and logs it at a bounded rate. */
+  static create(
+    limits: ConnectionGuardLimits,
+    counter: Counter<'limit'>,
+    logger: ServerLogger,
+  ): ConnectionGuard {
+    const log = new RefusalLog(logger);
+    return new ConnectionGuard(limits, (limit, fields) => {
+      counter.inc({ limit });
       log.refused(limit, fields);
-    };
+    });
   }
 
   /**

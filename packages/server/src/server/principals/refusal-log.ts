@@ -1,12 +1,32 @@
 import type { ServerLogger } from '../observability/create-logger.js';
 
-/** How often one kind of refusal is logged at most. */
-const DEFAULT_INTERVAL_MS = 10_000;
+/** Options of {@link RefusalLog}. */
+export interface RefusalLogOptions {
+  /** The log line's message. Default `refused: limit reached`. */
+  msg?: string;
+  /** Default `warn`. */
+  level?: 'warn' | 'info';
+  /** Lines per kind and interval. Default 1. */
+  burst?: number;
+  /** The field naming the kind in each line. Default `limit`. */
+  kindField?: string;
+  /** Default 10 s. */
+  intervalMs?: number;
+  now?: () => number;
+}
+
+interface Window {
+  start: number;
+  logged: number;
+  suppressed: number;
+}
 
 /**
- * Logs refusals at a bounded rate (SPEC B8): the first refusal of each kind
- * is logged at once, later ones at most once per interval with the number
- * left out since. A flood of refused connections cannot flood the logs.
+ * Logs refusals at a bounded rate (SPEC B8): at most `burst` lines of each
+ * kind per interval; the rest are counted and the count is reported, as
+ * `suppressed`, on the next line of that kind. A flood of refused connections
+ * cannot flood the logs. Memory: one entry per kind (kinds are a fixed set:
+ * limit names or close codes).
  *
  * @example
  * ```ts
@@ -15,24 +35,46 @@ const DEFAULT_INTERVAL_MS = 10_000;
  * ```
  */
 export class RefusalLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  private readonly windows = new Map<string, Window>();
+  private readonly msg: string;
+  private readonly level: 'warn' | 'info';
+  private readonly burst: number;
+  private readonly kindField: string;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly logger: ServerLogger,
-    private readonly intervalMs = DEFAULT_INTERVAL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: RefusalLogOptions = {},
+  ) {
+    this.msg = options.msg ?? 'refused: limit reached';
+    this.level = options.level ?? 'warn';
+    this.burst = options.burst ?? 1;
+    this.kindField = options.kindField ?? 'limit';
+    this.intervalMs = options.intervalMs ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The log of refused connections: per close code, at most 10 info lines per 10 s. */
+  static forConnections(logger: ServerLogger): RefusalLog {
+    return new RefusalLog(logger, { msg: 'connection refused', level: 'info', burst: 10, kindField: 'kind' });
+  }
 
   /** Logs (or counts for later) one refusal of kind `limit`. */
   refused(limit: string, fields: Record<string, unknown>): void {
     const now = this.now();
-    const entry = this.last.get(limit);
-    if (entry && now - entry.at < this.intervalMs) {
-      entry.suppressed++;
+    let window = this.windows.get(limit);
+    if (!window || now - window.start >= this.intervalMs) {
+      window = { start: now, logged: 0, suppressed: window?.suppressed ?? 0 };
+      this.windows.set(limit, window);
+    }
+    if (window.logged >= this.burst) {
+      window.suppressed++;
       return;
     }
-    const suppressed = entry?.suppressed ?? 0;
-    this.last.set(limit, { at: now, suppressed: 0 });
-    this.logger.warn({ ...fields, limit, suppressed }, 'refused: limit reached');
+    window.logged++;
+    const suppressed = window.suppressed;
+    window.suppressed = 0;
+    this.logger[this.level]({ ...fields, [this.kindField]: limit, suppressed }, this.msg);
   }
 }

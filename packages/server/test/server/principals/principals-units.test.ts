@@ -100,7 +100,7 @@ describe('[B8] RefusalLog', () => {
     let now = 0;
     const lines: Array<Record<string, unknown>> = [];
     const logger = { warn: (fields: Record<string, unknown>) => lines.push(fields) };
-    const log = new RefusalLog(logger as never, 10_000, () => now);
+    const log = new RefusalLog(logger as never, { now: () => now });
     for (let i = 0; i < 1_000; i++) log.refused('rooms-per-address', { address: 'a' });
     log.refused('handshake-timeout', { address: 'a' });
     expect(lines).toHaveLength(2);
@@ -108,5 +108,26 @@ describe('[B8] RefusalLog', () => {
     log.refused('rooms-per-address', { address: 'a' });
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatchObject({ limit: 'rooms-per-address', suppressed: 999 });
+  });
+});
+
+describe('[B8] RefusalLog bursts', () => {
+  it('[B8] with a burst, that many lines per interval and kind, at the given level and message', () => {
+    let now = 0;
+    const lines: Array<[Record<string, unknown>, string]> = [];
+    const logger = { info: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]) };
+    const log = new RefusalLog(logger as never, {
+      msg: 'connection refused',
+      level: 'info',
+      burst: 3,
+      kindField: 'kind',
+      now: () => now,
+    });
+    for (let i = 0; i < 50; i++) log.refused('4401', { code: 4401 });
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toEqual([{ code: 4401, kind: '4401', suppressed: 0 }, 'connection refused']);
+    now = 20_000;
+    log.refused('4401', { code: 4401 });
+    expect(lines[3]?.[0]).toMatchObject({ suppressed: 47 });
   });
 });
