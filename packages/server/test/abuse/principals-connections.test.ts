@@ -192,6 +192,30 @@ describe('[B8] one principal cannot fill the server', () => {
     });
   });
 
+  it('[B8] past --max-connections every new TCP connection gets 429, whatever its address; closing one makes room', async () => {
+    const CAP = 6;
+    const { server } = await startProbedServer({
+      args: ['--storage', 'memory', '--max-connections', String(CAP)],
+    });
+    // The server's own /metrics and /healthz calls need connections too: hold CAP - 1 and keep one free.
+    const held = [];
+    for (let i = 0; i < CAP - 1; i++) held.push(await halfOpenSocket(server.port, `127.0.3.${i + 1}`));
+    const last = await halfOpenSocket(server.port, '127.0.3.100');
+    const refused = await halfOpenSocket(server.port, '127.0.3.101');
+    await waitUntil('the 429 answer', () => refused.answer.startsWith('HTTP/1.1 429') || undefined);
+    expect(last.answer).toBe('');
+    last.socket.destroy();
+    for (const { socket } of held) socket.destroy();
+    await waitUntil('a connection accepted again', async () => {
+      const outcome = await attempt(server, 'room', 'c', { from: '127.0.3.102' });
+      return 'open' in outcome ? outcome : undefined;
+    });
+    const samples = await server.metrics();
+    expect(
+      metric(samples, 'canvas_principal_refusals_total', { limit: 'connections' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   it('[B8] an upgraded connection whose authorization never finishes is closed with 4408', async () => {
     // A JWKS endpoint that accepts connections and never answers: authorization hangs.
     const { createServer } = await import('node:net');
