@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStorage, type RoomSnapshot } from '../../src/index.js';
+import { FileStorage } from '../../src/index.js';
 import { legacyRoomFileName, roomFileName } from '../../src/storage/room-file-name.js';
+import { numberedSnapshot } from '../helpers/numbered-snapshot.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 const RESERVED = ['CON', 'con', 'Con', 'PRN', 'aux', 'NUL', 'nul', 'COM1', 'com9', 'LPT1', 'lpt0'];
@@ -30,14 +31,6 @@ const TRICKY = [
   'i̇',
   ...RESERVED,
 ];
-
-function snapshotFor(index: number): RoomSnapshot {
-  return {
-    timestamp: index + 1,
-    state: { 'e/P': { _exists: true, id: index } },
-    timestamps: { 'e/P': { _exists: index + 1, id: index + 1 } },
-  };
-}
 
 let dir: string;
 beforeEach(() => {
@@ -91,18 +84,18 @@ describe('room file names (SPEC B9)', () => {
 
   it('[B9] Board and board are two rooms with two files that each load back their own data', async () => {
     const ids = TRICKY;
-    for (const [i, roomId] of ids.entries()) await new FileStorage({ dir, roomId }).save(snapshotFor(i));
+    for (const [i, roomId] of ids.entries()) await new FileStorage({ dir, roomId }).save(numberedSnapshot(i));
     const names = fs.readdirSync(dir);
     expect(new Set(names.map(folded)).size).toBe(ids.length);
     for (const [i, roomId] of ids.entries()) {
-      expect(await new FileStorage({ dir, roomId }).load(), roomId).toEqual(snapshotFor(i));
+      expect(await new FileStorage({ dir, roomId }).load(), roomId).toEqual(numberedSnapshot(i));
     }
   });
 
   it('[B9] files written under the old naming are renamed on load, journal included, and deleteRoom removes both', async () => {
     const roomId = 'Team Board';
     const old = (ext: string) => path.join(dir, legacyRoomFileName(roomId, ext));
-    fs.writeFileSync(old('.json'), JSON.stringify(snapshotFor(0)));
+    fs.writeFileSync(old('.json'), JSON.stringify(numberedSnapshot(0)));
     const writer = new FileStorage({ dir, roomId: 'writer' });
     await writer.commit({ timestamp: 2, components: [{ key: 'e/Q', data: { x: 1 }, stamps: { x: 2 } }] });
     await writer.close();
@@ -123,7 +116,7 @@ describe('room file names (SPEC B9)', () => {
 
   it('[B9] a room whose old and new names agree is not touched', async () => {
     expect(legacyRoomFileName('plain-room-1', '.json')).toBe(roomFileName('plain-room-1', '.json'));
-    await new FileStorage({ dir, roomId: 'plain-room-1' }).save(snapshotFor(3));
+    await new FileStorage({ dir, roomId: 'plain-room-1' }).save(numberedSnapshot(3));
     expect(fs.readdirSync(dir)).toEqual(['plain-room-1.json']);
   });
 });
