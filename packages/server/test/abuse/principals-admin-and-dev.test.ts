@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IN_CI, postgresProblem, TEST_PG_URL } from '../helpers/postgres.js';
-import { startProbedServer } from '../reliability/reliability-harness.js';
+import { scaled, startProbedServer } from '../reliability/reliability-harness.js';
 import { SECRET } from '../server/auth/token-helpers.js';
 import { cleanup, metric, ServerProcess, tempDir } from '../server/process/server-process.js';
 import { attempt, HealthzSampler, httpFrom, recordAbuseFigures } from './abuse-harness.js';
@@ -30,7 +30,7 @@ if (!pgProblem || IN_CI)
 describe('[B8] admin secret guessing', () => {
   it('[B8] after --admin-failures-per-minute wrong secrets an address gets 429 with Retry-After; other addresses keep the API', async () => {
     const ALLOWED = 5;
-    const GUESSES = 300;
+    const GUESSES = scaled(300, 5_000);
     const { server } = await startProbedServer({
       args: [
         '--storage',

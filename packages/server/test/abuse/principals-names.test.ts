@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/protocol/close-codes.js';
-import { startProbedServer } from '../reliability/reliability-harness.js';
+import { scaled, startProbedServer } from '../reliability/reliability-harness.js';
 import { claims, hsToken, SECRET } from '../server/auth/token-helpers.js';
 import { cleanup, documentOf, ServerProcess, tempDir } from '../server/process/server-process.js';
 import { attempt, HealthzSampler, recordAbuseFigures } from './abuse-harness.js';
@@ -22,7 +22,7 @@ describe('[B9] names and patterns from outside', () => {
     // A backtracking regex needs minutes for this claim against 512 characters of `a`.
     const claim = `${'*a'.repeat(30)}*b`;
     const token = await hsToken(claims(claim, { sub: 'mallory' }));
-    const ATTEMPTS = 20;
+    const ATTEMPTS = scaled(20, 500);
     for (let i = 0; i < ATTEMPTS; i++) {
       expect(await attempt(server, 'a'.repeat(512), `m${i}`, { token })).toEqual({
         code: CloseCode.Forbidden,
