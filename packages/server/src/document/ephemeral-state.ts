@@ -37,7 +37,7 @@ export class EphemeralState {
           continue;
         }
         let fields = state?.keys.get(key);
-        if (!fields) {
+        if (!state || !fields) {
           // D5 as for the document: only `_exists: true` creates an absent key.
           if (data._exists !== true) continue;
           if (!state) {

@@ -20,6 +20,8 @@ export const CloseCode = {
   Forbidden: 4403,
   /** The session's token expired. */
   TokenExpired: 4405,
+  /** The connection did not finish its upgrade and authorization within the handshake timeout. */
+  HandshakeTimeout: 4408,
   /** The session kept sending invalid frames. */
   InvalidFrames: 4406,
   /** The session sent frames or bytes faster than its rate limit. */
@@ -28,6 +30,8 @@ export const CloseCode = {
   RoomFull: 4430,
   /** The process already holds its maximum number of rooms. */
   TooManyRooms: 4431,
+  /** The token's subject already holds its quota of connections or distinct rooms. */
+  TooManyForPrincipal: 4439,
   /** The session sent too much before its connection was ready. */
   TooManyPendingFrames: 4432,
   /** The client stopped reading and its unsent bytes passed the bound. */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
@@ -14,8 +14,12 @@ import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
 import { sendJson } from './http/http-helpers.js';
+import { originAllowed } from './http/origin-policy.js';
+import { answersWithin } from './observability/answers-within.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
+import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
+import { RefusalLog } from './principals/refusal-log.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
@@ -62,19 +66,6 @@ function transportCloseCode(error: Error): number | undefined {
   return undefined;
 }
 
-/** Resolves with `check`'s answer, or `false` if it takes longer than `timeoutMs` or fails. */
-async function answersWithin(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  try {
-    return await Promise.race([check().catch(() => false), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The runnable server: HTTP + WebSocket on `ws`, durable storage, auth,
  * limits, heartbeats, health, metrics, structured logs and graceful shutdown.
@@ -99,6 +90,8 @@ export class CanvasStoreServer {
   private readonly limitLog: RateLimitedLog;
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
+  private readonly guard: ConnectionGuard;
+  private readonly refusedLog: RefusalLog;
   private shuttingDown = false;
   private stopping: Promise<void> | null = null;
 
@@ -138,21 +131,33 @@ export class CanvasStoreServer {
     });
     this.authorize = this.createAuthorize();
     this.admin = config.adminSecret
-      ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger)
+      ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
+          failuresPerMinute: config.adminFailuresPerMinute,
+          onThrottled: (address) => this.guard.refusedAdmin(address),
+        })
       : undefined;
-    this.http = createServer((req, res) => {
-      this.handleRequest(req, res).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-        else res.destroy();
-      });
-    });
+    this.refusedLog = RefusalLog.forConnections(this.logger);
+    this.guard = ConnectionGuard.create(config, this.metrics.principalRefusals, this.logger);
+    this.http = createServer(
+      { connectionsCheckingInterval: Math.min(30_000, config.handshakeTimeoutMs) },
+      (req, res) => {
+        this.guard.onRequest(req);
+        this.handleRequest(req, res).catch((error: unknown) => {
+          this.logger.error({ err: error }, 'request failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+          else res.destroy();
+        });
+      },
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
       perMessageDeflate: false,
     });
-    this.http.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket, head));
+    // Slow request headers on a kept-alive connection get the same deadline as a new connection's.
+    this.http.headersTimeout = config.handshakeTimeoutMs;
+    this.http.on('connection', (socket: Socket) => this.guard.onTcpConnection(socket));
+    this.http.on('upgrade', (req, socket, head) => this.handleUpgrade(req, socket as Socket, head));
     this.heartbeat = new Heartbeat(this.wss, config.heartbeatIntervalMs, () => {
       this.metrics.heartbeatTimeouts.inc();
       this.logger.info({}, 'connection reaped after missing heartbeats');
@@ -164,8 +169,10 @@ export class CanvasStoreServer {
     const { config } = this.options;
     if (config.auth === 'none') {
       this.logger.warn(
-        {},
-        'auth is disabled (development mode): every token is accepted with write access; configure JWT auth for production',
+        { host: config.host, allowAnyOrigin: config.allowAnyOrigin },
+        config.allowAnyOrigin
+          ? 'auth is disabled (development mode): every token is accepted with write access, from pages of any origin (--allow-any-origin); configure JWT auth for production'
+          : 'auth is disabled (development mode): every token is accepted with write access, from same-origin pages only; configure JWT auth for production',
       );
     }
     return new Promise((resolve, reject) => {
@@ -280,25 +287,31 @@ export class CanvasStoreServer {
     sendJson(res, 404, { error: 'not found' });
   }
 
-  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     if (this.shuttingDown) {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
-    const allowed = this.options.config.allowedOrigins;
-    const origin = req.headers.origin;
-    if (allowed.length > 0 && (origin === undefined || !allowed.includes(origin))) {
-      this.logger.warn({ origin }, 'connection refused: origin not allowed');
+    if (!originAllowed(req, this.options.config)) {
+      this.refusedLog.refused('403', { origin: req.headers.origin, reason: 'origin not allowed' });
       this.metrics.connectionsRefused.inc({ code: 403 });
       rejectUpgrade(socket, 403, 'Forbidden');
       return;
     }
+    const admitted = this.guard.admitUpgrade(req);
+    if (typeof admitted !== 'function') {
+      refuseSocket(socket, admitted);
+      return;
+    }
+    socket.once('close', admitted);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
   }
 
   private handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const { config } = this.options;
     this.metrics.connections.inc();
+    let closed = false;
+    let releasePrincipal: (() => void) | undefined;
     this.heartbeat.track(ws);
     let expiryTimer: NodeJS.Timeout | undefined;
     const socket = new ServerSocket(ws, this.batcher, this.encoder, config.maxBufferedBytes, {
@@ -307,6 +320,12 @@ export class CanvasStoreServer {
         this.metrics.limitHits.inc({ limit });
         this.limitLog.warn(limit, { limit }, 'client dropped: it stopped reading');
       },
+    });
+    this.guard.onUpgradedDeadline(req.socket, () => {
+      socket.closeCode = CloseCode.HandshakeTimeout;
+      ws.close(CloseCode.HandshakeTimeout, 'handshake timeout');
+      // A peer that does not answer the close frame is not waited for.
+      setTimeout(() => ws.terminate(), 1_000).unref();
     });
     // Live sessions end when their token does (SPEC C5 refreshes push the deadline).
     const scheduleExpiry = (expiresAt: unknown) => {
@@ -325,6 +344,11 @@ export class CanvasStoreServer {
       manager: this.manager,
       authorize: async (info) => {
         const result = await this.authorize(info);
+        const release = this.guard.admitPrincipal(info, result.metadata, config.bindClientId);
+        if (info.request !== undefined) {
+          releasePrincipal = release;
+          if (closed) release();
+        }
         scheduleExpiry(result.metadata?.expiresAt);
         return result;
       },
@@ -341,6 +365,8 @@ export class CanvasStoreServer {
       conn.onError();
     });
     ws.on('close', (code) => {
+      closed = true;
+      releasePrincipal?.();
       if (expiryTimer) clearTimeout(expiryTimer);
       this.metrics.connections.dec();
       this.metrics.closes.inc({ code: socket.closeCode ?? code });
@@ -348,6 +374,7 @@ export class CanvasStoreServer {
     });
     conn.ready.then(
       ({ room, sessionId }) => {
+        this.guard.handshakeDone(req.socket);
         const session = room.getSessions().find((s) => s.sessionId === sessionId);
         this.logger.info(
           { roomId: room.roomId, sessionId, clientId: session?.clientId, permissions: session?.permissions },
@@ -358,8 +385,10 @@ export class CanvasStoreServer {
         );
       },
       (error: unknown) => {
+        this.guard.handshakeDone(req.socket);
         this.metrics.connectionsRefused.inc({ code: socket.closeCode ?? 0 });
-        this.logger.info({ reason: (error as Error).message, code: socket.closeCode }, 'connection refused');
+        const code = socket.closeCode ?? 0;
+        this.refusedLog.refused(String(code), { reason: (error as Error).message, code });
       },
     );
   }

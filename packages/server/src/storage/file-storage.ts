@@ -12,7 +12,7 @@ import {
   syncDirectory,
   writeFileAtomically,
 } from './journal-segments.js';
-import { roomFileName } from './room-file-name.js';
+import { legacyRoomFileName, roomFileName } from './room-file-name.js';
 
 /** Options of {@link FileStorage}. */
 export interface FileStorageOptions {
@@ -53,6 +53,8 @@ const FOLD_RETRY_MAX_DELAY_MS = 60_000;
  */
 export class FileStorage implements IncrementalStorage {
   private readonly files: RoomFiles;
+  /** The same files under the naming used before SPEC B9, migrated on load. */
+  private readonly legacyFiles: RoomFiles;
   private readonly compactAfterBytes: number;
   /** Journal operations (appends, rotation, closing), one at a time in call order. */
   private journalQueue: Promise<unknown> = Promise.resolve();
@@ -81,13 +83,8 @@ export class FileStorage implements IncrementalStorage {
       throw new RangeError('compactAfterBytes must be a non-negative number');
     }
     this.compactAfterBytes = compactAfterBytes;
-    const journal = join(options.dir, roomFileName(options.roomId, '.journal'));
-    this.files = {
-      dir: options.dir,
-      snapshot: join(options.dir, roomFileName(options.roomId, '.json')),
-      segment: `${journal}.folding`,
-      journal,
-    };
+    this.files = roomFiles(options.dir, options.roomId, roomFileName);
+    this.legacyFiles = roomFiles(options.dir, options.roomId, legacyRoomFileName);
   }
 
   /**
@@ -96,13 +93,16 @@ export class FileStorage implements IncrementalStorage {
    * without the snapshot they apply to. Close the room first.
    */
   static async deleteRoom(dir: string, roomId: string): Promise<void> {
-    const files = new FileStorage({ dir, roomId }).files;
-    for (const path of [files.journal, files.segment, files.snapshot]) await rm(path, { force: true });
+    const { files, legacyFiles } = new FileStorage({ dir, roomId });
+    for (const { journal, segment, snapshot } of [legacyFiles, files]) {
+      for (const path of [journal, segment, snapshot]) await rm(path, { force: true });
+    }
   }
 
   async load(): Promise<RoomSnapshot | null> {
     this.closing = false;
     this.foldOnClose = false;
+    await this.migrateLegacyFiles();
     const { snapshot: snapshotPath, segment, journal } = this.files;
     let snapshot = parseSnapshot(await readIfExists(snapshotPath), snapshotPath);
     // A segment is left over when the process died mid-fold; its batches come before the journal's.
@@ -163,6 +163,25 @@ export class FileStorage implements IncrementalStorage {
     } finally {
       await this.enqueueJournal(() => this.closeJournal());
     }
+  }
+
+  /**
+   * Renames files written under the old naming (SPEC B9) to the new names, one
+   * file at a time and only where the new one does not exist yet, so that a
+   * crash mid-migration is finished by the next load. Ids whose old and new
+   * names agree (lower-case letters, digits, `-`) cost nothing.
+   */
+  private async migrateLegacyFiles(): Promise<void> {
+    const keys = ['snapshot', 'segment', 'journal'] as const;
+    let moved = false;
+    for (const key of keys) {
+      const from = this.legacyFiles[key];
+      const to = this.files[key];
+      if (from === to || (await fileExists(to)) || !(await fileExists(from))) continue;
+      await rename(from, to);
+      moved = true;
+    }
+    if (moved) await syncDirectory(this.files.dir);
   }
 
   private foldIfLarge(): void {
@@ -247,4 +266,14 @@ export class FileStorage implements IncrementalStorage {
     this.snapshotQueue = next;
     return next;
   }
+}
+
+/** The paths of a room's files under one naming. */
+function roomFiles(
+  dir: string,
+  roomId: string,
+  name: (roomId: string, extension: string) => string,
+): RoomFiles {
+  const journal = join(dir, name(roomId, '.journal'));
+  return { dir, snapshot: join(dir, name(roomId, '.json')), segment: `${journal}.folding`, journal };
 }

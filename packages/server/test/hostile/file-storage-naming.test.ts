@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStorage, type RoomSnapshot } from '../../src/index.js';
+import { FileStorage } from '../../src/index.js';
+import { numberedSnapshot } from '../helpers/numbered-snapshot.js';
 import { connect, createRoom } from '../helpers/room-harness.js';
 
 const HOSTILE_ROOM_IDS = [
@@ -25,14 +26,6 @@ const HOSTILE_ROOM_IDS = [
   'plain-room',
 ];
 
-function snapshotFor(index: number): RoomSnapshot {
-  return {
-    timestamp: index + 1,
-    state: { 'e/P': { _exists: true, id: index } },
-    timestamps: { 'e/P': { _exists: index + 1, id: index + 1 } },
-  };
-}
-
 let base: string;
 let dir: string;
 
@@ -49,7 +42,7 @@ afterEach(() => {
 describe('FileStorage file naming', () => {
   it('[B1][B5] hostile room ids write only regular files directly inside the given dir', async () => {
     for (const [i, roomId] of HOSTILE_ROOM_IDS.entries()) {
-      await new FileStorage({ dir, roomId }).save(snapshotFor(i));
+      await new FileStorage({ dir, roomId }).save(numberedSnapshot(i));
     }
     // Nothing escaped: the base holds only the store dir, and the store only plain files.
     expect(fs.readdirSync(base)).toEqual(['store']);
@@ -67,20 +60,20 @@ describe('FileStorage file naming', () => {
 
   it('[B5] distinct hostile room ids never share a file: each loads back its own snapshot', async () => {
     for (const [i, roomId] of HOSTILE_ROOM_IDS.entries()) {
-      await new FileStorage({ dir, roomId }).save(snapshotFor(i));
+      await new FileStorage({ dir, roomId }).save(numberedSnapshot(i));
     }
     for (const [i, roomId] of HOSTILE_ROOM_IDS.entries()) {
-      expect(await new FileStorage({ dir, roomId }).load(), roomId).toEqual(snapshotFor(i));
+      expect(await new FileStorage({ dir, roomId }).load(), roomId).toEqual(numberedSnapshot(i));
     }
   });
 
   it('[B5] a room id naming a path outside the dir never reads that path', async () => {
     const outside = path.join(base, 'secret.json');
-    fs.writeFileSync(outside, JSON.stringify(snapshotFor(99)));
+    fs.writeFileSync(outside, JSON.stringify(numberedSnapshot(99)));
     const storage = new FileStorage({ dir, roomId: '../secret' });
     expect(await storage.load()).toBeNull();
-    await storage.save(snapshotFor(1));
-    expect(JSON.parse(fs.readFileSync(outside, 'utf8'))).toEqual(snapshotFor(99));
+    await storage.save(numberedSnapshot(1));
+    expect(JSON.parse(fs.readFileSync(outside, 'utf8'))).toEqual(numberedSnapshot(99));
   });
 
   it('[B5][D9] rooms persisting through FileStorage under hostile ids keep every file inside the dir', async () => {

@@ -38,6 +38,22 @@ function readKey(value: string): string {
   }
 }
 
+/**
+ * Moves a secret given as a file path into its option (SPEC B10: secrets need
+ * not appear on the command line, where `ps` shows them).
+ */
+function readSecretFile(input: Record<string, unknown>, fileKey: string, key: string): void {
+  const path = input[fileKey];
+  if (typeof path !== 'string') return;
+  if (input[key] !== undefined) throw new ConfigError(`${fileKey}: give the secret or its file, not both`);
+  try {
+    input[key] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`${fileKey}: cannot read ${path}: ${(error as Error).message}`);
+  }
+  delete input[fileKey];
+}
+
 /** The text of `--help`. */
 export function helpText(): string {
   return buildCommand().helpInformation();
@@ -63,6 +79,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     // commander names a flag's value after the flag (`--idle-timeout` -> idleTimeout), not after our key.
     const fromFlag = flags[new Option(spec.flag).attributeName()];
     const fromEnv = env[spec.env];
+    if (spec.kind === 'switch') {
+      if (fromFlag === true) input[spec.key] = true;
+      else if (fromEnv !== undefined && fromEnv !== '') input[spec.key] = parseBooleanEnv(spec.env, fromEnv);
+      continue;
+    }
     if (spec.kind === 'negatable') {
       // commander sets a negatable flag to true unless --no-… was given.
       if (fromFlag === false) input[spec.key] = false;
@@ -80,5 +101,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
         : value;
   }
   if (typeof input.jwtPublicKey === 'string') input.jwtPublicKey = readKey(input.jwtPublicKey);
+  readSecretFile(input, 'jwtSecretFile', 'jwtSecret');
+  readSecretFile(input, 'adminSecretFile', 'adminSecret');
   return parseServerConfig(input as ServerConfigInput);
 }

@@ -8,7 +8,8 @@ export interface OptionSpec {
   description: string;
   /** Shown in help; the real default lives in the schema. */
   defaultText?: string;
-  kind?: 'value' | 'list' | 'negatable';
+  /** `switch`: a flag without a value that turns something on (its variable takes true/false). */
+  kind?: 'value' | 'list' | 'negatable' | 'switch';
 }
 
 /** Every option of the runnable server, in the order the README documents them. */
@@ -25,7 +26,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--host <host>',
     env: 'HOST',
     description: 'interface to bind',
-    defaultText: '0.0.0.0',
+    defaultText: '0.0.0.0; 127.0.0.1 with auth none',
   },
   {
     key: 'dataDir',
@@ -198,8 +199,65 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'allowedOrigins',
     flag: '--allowed-origins <origins>',
     env: 'CANVAS_ALLOWED_ORIGINS',
-    description: 'comma-separated Origin values allowed to connect (empty: any)',
+    description:
+      'comma-separated Origin values allowed to connect (empty: any with JWT auth, same-origin only with auth none)',
     kind: 'list',
+  },
+  {
+    key: 'allowAnyOrigin',
+    flag: '--allow-any-origin',
+    env: 'CANVAS_ALLOW_ANY_ORIGIN',
+    description: 'with auth none, let pages of any origin connect (default: same-origin browsers only)',
+    kind: 'switch',
+  },
+  {
+    key: 'maxConnections',
+    flag: '--max-connections <n>',
+    env: 'CANVAS_MAX_CONNECTIONS',
+    description: 'TCP connections open at once in this process (more get HTTP 429)',
+    defaultText: '20000',
+  },
+  {
+    key: 'maxConnectionsPerAddress',
+    flag: '--max-connections-per-address <n>',
+    env: 'CANVAS_MAX_CONNECTIONS_PER_ADDRESS',
+    description: 'TCP connections open at once from one remote address (more get HTTP 429)',
+    defaultText: '200',
+  },
+  {
+    key: 'maxRoomsPerAddress',
+    flag: '--max-rooms-per-address <n>',
+    env: 'CANVAS_MAX_ROOMS_PER_ADDRESS',
+    description: 'distinct rooms one remote address has sessions in (more get HTTP 429)',
+    defaultText: '100',
+  },
+  {
+    key: 'maxConnectionsPerSubject',
+    flag: '--max-connections-per-subject <n>',
+    env: 'CANVAS_MAX_CONNECTIONS_PER_SUBJECT',
+    description: 'sessions open at once for one token subject (`sub`); more are closed with 4439',
+    defaultText: '50',
+  },
+  {
+    key: 'maxRoomsPerSubject',
+    flag: '--max-rooms-per-subject <n>',
+    env: 'CANVAS_MAX_ROOMS_PER_SUBJECT',
+    description: 'distinct rooms one token subject has sessions in; more are closed with 4439',
+    defaultText: '25',
+  },
+  {
+    key: 'handshakeTimeoutMs',
+    flag: '--handshake-timeout <ms>',
+    env: 'CANVAS_HANDSHAKE_TIMEOUT_MS',
+    description: 'drop a connection that has not finished its upgrade and authorization in this time (4408)',
+    defaultText: '5000',
+  },
+  {
+    key: 'bindClientId',
+    flag: '--bind-client-id',
+    env: 'CANVAS_BIND_CLIENT_ID',
+    description: 'a clientId must be the token subject or start with `<sub>:` (else 4403)',
+    kind: 'switch',
   },
   {
     key: 'auth',
@@ -212,7 +270,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'jwtSecret',
     flag: '--jwt-secret <secret>',
     env: 'CANVAS_JWT_SECRET',
-    description: 'HS256 shared secret (32+ characters)',
+    description: 'HS256 shared secret (32+ characters); prefer the variable or the file over the flag',
+  },
+  {
+    key: 'jwtSecretFile',
+    flag: '--jwt-secret-file <path>',
+    env: 'CANVAS_JWT_SECRET_FILE',
+    description: 'read the HS256 secret from this file (one trailing newline ignored)',
   },
   {
     key: 'jwtPublicKey',
@@ -243,6 +307,19 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     flag: '--admin-secret <secret>',
     env: 'CANVAS_ADMIN_SECRET',
     description: 'bearer secret of the admin API and inspector (16+ characters; unset: disabled)',
+  },
+  {
+    key: 'adminSecretFile',
+    flag: '--admin-secret-file <path>',
+    env: 'CANVAS_ADMIN_SECRET_FILE',
+    description: 'read the admin secret from this file (one trailing newline ignored)',
+  },
+  {
+    key: 'adminFailuresPerMinute',
+    flag: '--admin-failures-per-minute <n>',
+    env: 'CANVAS_ADMIN_FAILURES_PER_MINUTE',
+    description: 'wrong admin secrets one address may send per minute; then HTTP 429 with Retry-After',
+    defaultText: '10',
   },
   {
     key: 'serveClient',

@@ -15,7 +15,8 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 export const serverConfigSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65_535).default(8080),
-    host: z.string().min(1).default('0.0.0.0'),
+    /** Defaults to 127.0.0.1 with auth none (SPEC B10), 0.0.0.0 otherwise. */
+    host: z.string().min(1).optional(),
     dataDir: z.string().min(1).default('./data'),
     storage: z.enum(STORAGE_KINDS).default('sqlite'),
     postgresUrl: z.string().url().optional(),
@@ -41,13 +42,26 @@ export const serverConfigSchema = z
     heartbeatIntervalMs: positiveInt.default(30_000),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     allowedOrigins: z.array(z.string().min(1)).default([]),
+    allowAnyOrigin: z.boolean().default(false),
+    maxConnections: positiveInt.default(20_000),
+    maxConnectionsPerAddress: positiveInt.default(200),
+    maxRoomsPerAddress: positiveInt.default(100),
+    maxConnectionsPerSubject: positiveInt.default(50),
+    maxRoomsPerSubject: positiveInt.default(25),
+    handshakeTimeoutMs: positiveInt.default(5_000),
+    bindClientId: z.boolean().default(false),
     auth: z.enum(['none', 'jwt']).optional(),
     jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Read by `loadConfig` into `jwtSecret`. */
+    jwtSecretFile: z.string().min(1).optional(),
     jwtPublicKey: z.string().min(1).optional(),
     jwtJwksUrl: z.string().url().optional(),
     jwtIssuer: z.string().min(1).optional(),
     jwtAudience: z.string().min(1).optional(),
     adminSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Read by `loadConfig` into `adminSecret`. */
+    adminSecretFile: z.string().min(1).optional(),
+    adminFailuresPerMinute: positiveInt.default(10),
     serveClient: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
@@ -75,13 +89,14 @@ export const serverConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['auth'], message: 'auth is none but a JWT key was given' });
     }
   })
-  .transform((config) => ({
-    ...config,
+  .transform((config) => {
     // A configured key means JWT mode unless told otherwise.
-    auth:
+    const auth =
       config.auth ??
-      (config.jwtSecret || config.jwtPublicKey || config.jwtJwksUrl ? ('jwt' as const) : ('none' as const)),
-  }));
+      (config.jwtSecret || config.jwtPublicKey || config.jwtJwksUrl ? ('jwt' as const) : ('none' as const));
+    // Development mode accepts every token: only this machine may reach it unless told otherwise.
+    return { ...config, auth, host: config.host ?? (auth === 'none' ? '127.0.0.1' : '0.0.0.0') };
+  });
 
 /** The server's configuration after defaults and validation. */
 export type ServerConfig = z.output<typeof serverConfigSchema>;

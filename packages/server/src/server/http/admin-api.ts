@@ -1,13 +1,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_ID_LENGTH } from '../../connection/parse-connect-url.js';
 import type { RoomManager } from '../../manager/room-manager.js';
 import { CloseCode } from '../../protocol/close-codes.js';
+import { isStorableName } from '../../protocol/forbidden-names.js';
 import type { Room } from '../../room/room.js';
 import type { ServerLogger } from '../observability/create-logger.js';
+import { addressPrincipal } from '../principals/remote-address.js';
 import type { StorageBackend } from '../storage-backend.js';
+import { AdminThrottle } from './admin-throttle.js';
 import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 
 const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@link AdminApi} beyond its secret and collaborators. */
+export interface AdminApiOptions {
+  /** Wrong secrets one address may send per minute before it is answered 429. Default 10. */
+  failuresPerMinute?: number;
+  /** Told of each request refused by the throttle (for metrics and a rate-limited log). */
+  onThrottled?: (address: string) => void;
+}
+
+/** Room and session ids the admin API accepts: the rules of the connect URL (SPEC C1, B9). */
+function validId(value: string): boolean {
+  return value !== '' && value.length <= MAX_ID_LENGTH && isStorableName(value);
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -27,14 +44,17 @@ function digest(value: string): Buffer {
  */
 export class AdminApi {
   private readonly secretDigest: Buffer;
+  private readonly throttle: AdminThrottle;
 
   constructor(
     secret: string,
     private readonly manager: RoomManager,
     private readonly storage: StorageBackend,
     private readonly logger: ServerLogger,
+    private readonly options: AdminApiOptions = {},
   ) {
     this.secretDigest = digest(secret);
+    this.throttle = new AdminThrottle(options.failuresPerMinute ?? 10);
   }
 
   /** True when the request carries the admin secret (compared in constant time). */
@@ -45,7 +65,16 @@ export class AdminApi {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const address = addressPrincipal(req.socket.remoteAddress);
+    const wait = this.throttle.retryAfterSeconds(address);
+    if (wait > 0) {
+      this.options.onThrottled?.(address);
+      res.setHeader('retry-after', String(wait));
+      sendJson(res, 429, { error: 'too many wrong admin secrets; retry later' });
+      return;
+    }
     if (!this.isAuthorized(req)) {
+      this.throttle.failed(address);
       res.setHeader('www-authenticate', 'Bearer');
       sendJson(res, 401, { error: 'admin secret required' });
       return;
@@ -77,6 +106,17 @@ export class AdminApi {
     if (admin !== 'admin' || rooms !== 'rooms' || segments.length > 5) {
       sendJson(res, 404, { error: 'not found' });
       return;
+    }
+    for (const [name, id] of [
+      ['roomId', roomId],
+      ['sessionId', sessionId],
+    ] as const) {
+      if (id !== undefined && !validId(id)) {
+        sendJson(res, 400, {
+          error: `${name} must be 1-${MAX_ID_LENGTH} characters without NUL or unpaired surrogates`,
+        });
+        return;
+      }
     }
     if (roomId === undefined) {
       if (method !== 'GET') return this.methodNotAllowed(res);

@@ -19,6 +19,24 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Pages served at fixed paths; everything else must be a file under the directory. */
 const PAGES: Record<string, string> = { '/': 'index.html', '/inspect': 'inspect.html' };
 
+/**
+ * The Content-Security-Policy of the pages: scripts, styles and images from
+ * this server only, WebSockets to this server or the one `?server=` names, and
+ * no framing by other sites (`frame-ancestors 'none'`), so that a page
+ * elsewhere cannot overlay the whiteboard or the inspector (clickjacking).
+ */
+export const PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Where the built whiteboard lives inside the server package (`packages/server/public`). */
 export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 
@@ -42,7 +60,10 @@ export function createStaticFiles(dir: string = PUBLIC_DIR): FallbackHandler {
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) {
       if (path !== '/') return false;
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-security-policy': PAGE_CSP,
+      });
       res.end('canvas-store-server is running. The whiteboard page is not built: run `npm run build`.\n');
       return true;
     }
@@ -52,6 +73,9 @@ export function createStaticFiles(dir: string = PUBLIC_DIR): FallbackHandler {
       // Vite fingerprints assets; pages must be revalidated so new builds show up.
       'cache-control': relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
+      ...(extname(file) === '.html'
+        ? { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' }
+        : {}),
     });
     if (req.method === 'HEAD') {
       res.end();

@@ -21,6 +21,7 @@ export class ServerMetrics {
   readonly heartbeatTimeouts: Counter;
   readonly connectionsRefused: Counter<'code'>;
   readonly limitHits: Counter<'limit'>;
+  readonly principalRefusals: Counter<'limit'>;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -110,6 +111,12 @@ export class ServerMetrics {
     this.limitHits = new Counter({
       name: 'canvas_limit_hits_total',
       help: 'Frames refused or sessions closed by a limit or quota (SPEC B6, B7), by limit name',
+      labelNames: ['limit'],
+      registers,
+    });
+    this.principalRefusals = new Counter({
+      name: 'canvas_principal_refusals_total',
+      help: 'Connections and requests refused by a per-principal limit or the handshake timeout, by limit',
       labelNames: ['limit'],
       registers,
     });
