@@ -4,7 +4,7 @@ import type { Shape } from '../shape-model.js';
 import type { ShapeWriter } from '../shape-writer.js';
 
 /** The tools of the toolbar. */
-export type ToolName = 'select' | 'rect' | 'pen';
+export type ToolName = 'select' | 'hand' | 'rect' | 'pen' | 'text';
 
 /** A point in board coordinates. */
 export interface BoardPoint {
@@ -21,6 +21,8 @@ export interface ToolContext {
   shapes(): Shape[];
   /** The colour picked in the palette. */
   color(): string;
+  /** Opens the text editor on `shape` (a text), or on a new text at `at` when null. */
+  editText(shape: Shape | null, at: BoardPoint): void;
 }
 
 /**
