@@ -335,8 +335,10 @@ export class WhiteboardApp {
   }
 
   private onDoubleClick(event: MouseEvent): void {
-    if (this.tool.name !== 'select' || !(event.target instanceof Element)) return;
-    const id = event.target.closest<SVGElement>('[data-shape-id]')?.dataset.shapeId;
+    if (this.tool.name !== 'select') return;
+    // The press captured the pointer, so the event's target is the board: hit-test instead.
+    const hit = document.elementFromPoint(event.clientX, event.clientY);
+    const id = hit?.closest<SVGElement>('[data-shape-id]')?.dataset.shapeId;
     const shape = this.shapes().find((candidate) => candidate.id === id);
     if (shape?.kind === 'text') this.editText(shape, { x: shape.x, y: shape.y });
   }

@@ -85,7 +85,7 @@ export class Toolbar {
     this.offlineButton.addEventListener('click', () => actions.toggleOffline());
     this.element = h(
       'header',
-      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Whiteboard tools' },
+      { class: 'toolbar', 'data-testid': 'toolbar', role: 'toolbar', 'aria-label': 'Whiteboard tools' },
       h('div', { class: 'group' }, ...tools),
       h('div', { class: 'group palette' }, ...colors),
       h('div', { class: 'group' }, this.deleteButton),

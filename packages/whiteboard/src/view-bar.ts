@@ -43,7 +43,7 @@ export class ViewBar {
     this.zoomLabel.addEventListener('click', () => actions.zoomReset());
     this.element = h(
       'div',
-      { class: 'view-bar', role: 'toolbar', 'aria-label': 'History and zoom' },
+      { class: 'view-bar', 'data-testid': 'view-bar', role: 'toolbar', 'aria-label': 'History and zoom' },
       h('div', { class: 'group' }, this.undoButton, this.redoButton),
       h(
         'div',
