@@ -64,7 +64,7 @@ export function attachBoardInput(board: SVGSVGElement, camera: Camera, target: B
     board.setPointerCapture(event.pointerId);
     if (gesture?.kind === 'tool' && event.pointerType === 'touch' && down.size === 2) {
       // A second finger turns a drawing gesture into a pinch: the first touch was not meant to draw.
-      gesture.tool.cancel();
+      gesture.tool.abort();
       startPinch();
       return;
     }

@@ -1,5 +1,5 @@
 import type { CanvasStoreClient } from 'canvas-store-client';
-import type { ShapeChange } from './shape-change.js';
+import { applyShapeChange, type ShapeChange } from './shape-change.js';
 import { type Fields, parseShape, type Shape, shapeFields, shapeKey } from './shape-model.js';
 import { type Throttled, throttle } from './throttle.js';
 
@@ -72,10 +72,23 @@ export class ShapeWriter {
     if (changes.length > 0) this.onCommit(changes);
   }
 
-  /** Forgets the drafts and any write not yet made. */
-  discard(): void {
+  /**
+   * Takes the gesture back: drops writes not yet made and writes every
+   * drafted shape back to how it was before (a shape the gesture created is
+   * deleted). Nothing is recorded for undo.
+   */
+  revert(): void {
     this.scheduleWrite.cancel();
     this.pending.clear();
+    const reverts: ShapeChange[] = [];
+    for (const [id, before] of this.before) {
+      const stored = this.client.get(shapeKey(id));
+      const now = (stored && parseShape(id, stored)) ?? null;
+      if (now !== null) reverts.push({ id, before: now, after: before });
+    }
+    this.client.transact(() => {
+      for (const change of reverts) applyShapeChange(this.client, change);
+    });
     this.draftShapes.clear();
     this.before.clear();
     this.onDraftChange();

@@ -12,4 +12,6 @@ export class HandTool implements Tool {
   move(): void {}
   up(): void {}
   cancel(): void {}
+
+  abort(): void {}
 }

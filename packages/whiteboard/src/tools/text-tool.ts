@@ -23,4 +23,6 @@ export class TextTool implements Tool {
   up(): void {}
 
   cancel(): void {}
+
+  abort(): void {}
 }

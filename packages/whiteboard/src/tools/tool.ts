@@ -28,7 +28,8 @@ export interface ToolContext {
 /**
  * A pointer tool. The board captures the pointer on `down`, so `move` and
  * `up` follow until the button is released; `cancel` ends a gesture early
- * (the tool was switched or the pointer was lost).
+ * (the tool was switched or the pointer was lost), keeping what it did;
+ * `abort` takes it back (a second finger made the touch a pinch).
  */
 export interface Tool {
   readonly name: ToolName;
@@ -39,6 +40,7 @@ export interface Tool {
   move(point: BoardPoint): void;
   up(point: BoardPoint): void;
   cancel(): void;
+  abort(): void;
 }
 
 /** The shape id of the rendered element `target` belongs to, if any. */

@@ -52,10 +52,11 @@ export function chromiumInstalled(suite: string): boolean {
   return false;
 }
 
-/** A window size. */
+/** A window size, and whether the page gets touch input (phones). */
 export interface Viewport {
   width: number;
   height: number;
+  hasTouch?: boolean;
 }
 
 /** One chromium process with its own fresh profile (own IndexedDB, localStorage, cookies). */
@@ -73,7 +74,8 @@ export class BrowserSession {
         executablePath: CHROMIUM_PATH,
         headless: true,
         args: CHROMIUM_ARGS,
-        viewport,
+        viewport: { width: viewport.width, height: viewport.height },
+        hasTouch: viewport.hasTouch ?? false,
       });
       context.setDefaultTimeout(WAIT_MS);
       for (const page of context.pages()) await page.close();

@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { BoardPage, BrowserSession, type RenderedShape, type Viewport } from './browser.js';
 import { type ServerProcess, startServer } from './server-process.js';
 
-/** The two window sizes every product test runs at: a laptop and a phone (iPhone SE). */
+/** The two window sizes every product test runs at: a laptop and a touch phone (iPhone SE). */
 export const VIEWPORTS: readonly (Viewport & { name: string })[] = [
   { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 375, height: 667 },
+  { name: 'phone', width: 375, height: 667, hasTouch: true },
 ];
 
 /** Per-test time limit of the browser suites, ms (a generous bound, not a performance claim). */
@@ -26,6 +26,8 @@ export function byId(shapes: readonly RenderedShape[], id: string): RenderedShap
 export interface TwoBrowsers {
   /** Opens the board of `roomId` as `name` in browser A or B (separate profiles). */
   open(which: 'A' | 'B', roomId: string, name: string): Promise<BoardPage>;
+  /** Opens `path` (e.g. `/?room=x`) of the server, showing room `roomId`, in browser A or B. */
+  openUrl(which: 'A' | 'B', path: string, roomId: string, label: string): Promise<BoardPage>;
   /** The server's `http://127.0.0.1:<port>`. */
   baseUrl(): string;
 }
@@ -61,7 +63,13 @@ export function useTwoBrowsers(viewport: Viewport): TwoBrowsers {
   return {
     async open(which, roomId, name) {
       if (!server || !browsers) throw new Error('the suite did not start');
-      const board = await BoardPage.open(browsers[which], server.baseUrl, roomId, name, `${name}`);
+      const board = await BoardPage.open(browsers[which], server.baseUrl, roomId, name);
+      pages.push(board);
+      return board;
+    },
+    async openUrl(which, path, roomId, label) {
+      if (!server || !browsers) throw new Error('the suite did not start');
+      const board = await BoardPage.openUrl(browsers[which], `${server.baseUrl}${path}`, roomId, label);
       pages.push(board);
       return board;
     },
