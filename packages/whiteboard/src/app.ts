@@ -105,8 +105,8 @@ export class WhiteboardApp {
       toggleOffline: () => this.toggleOffline(),
     });
     this.viewBar = new ViewBar({
-      undo: () => this.history.undo(),
-      redo: () => this.history.redo(),
+      undo: () => this.undo(),
+      redo: () => this.redo(),
       zoomIn: () => this.zoomBy(ZOOM_STEP),
       zoomOut: () => this.zoomBy(1 / ZOOM_STEP),
       zoomReset: () => this.camera.reset(),
@@ -188,8 +188,8 @@ export class WhiteboardApp {
     });
     this.board.element.addEventListener('dblclick', (event) => this.onDoubleClick(event));
     attachKeyboard({
-      undo: () => this.history.undo(),
-      redo: () => this.history.redo(),
+      undo: () => this.undo(),
+      redo: () => this.redo(),
       deleteSelection: () => this.deleteSelection(),
       clearSelection: () => this.selection.set(null),
       selectTool: (name) => this.selectTool(name),
@@ -297,6 +297,17 @@ export class WhiteboardApp {
     if (!shape) return;
     this.selection.set(null);
     this.change([{ id: shape.id, before: shape, after: null }]);
+  }
+
+  /** Undoes the last step; a gesture still in progress is finished (and so undone) first. */
+  private undo(): void {
+    this.tool.cancel();
+    this.history.undo();
+  }
+
+  private redo(): void {
+    this.tool.cancel();
+    this.history.redo();
   }
 
   private zoomBy(factor: number): void {

@@ -1,5 +1,5 @@
 import type { CanvasStoreClient } from 'canvas-store-client';
-import { applyShapeChange, invertChange, type ShapeChange } from './shape-change.js';
+import { applyShapeChange, changesNothing, invertChange, type ShapeChange } from './shape-change.js';
 
 /** Most undo steps kept; older ones are forgotten. */
 const MAX_STEPS = 200;
@@ -27,9 +27,9 @@ export class EditHistory {
     return this.redoStack.length > 0;
   }
 
-  /** Records a step that was just written. Changes with nothing to change are left out. */
+  /** Records a step that was just written. Changes that change nothing are left out. */
   record(changes: readonly ShapeChange[]): void {
-    const step = changes.filter((change) => change.before !== null || change.after !== null);
+    const step = changes.filter((change) => !changesNothing(change));
     if (step.length === 0) return;
     this.undoStack.push(step);
     if (this.undoStack.length > MAX_STEPS) this.undoStack.shift();

@@ -56,6 +56,17 @@ export function applyShapeChange(client: CanvasStoreClient, change: ShapeChange)
   return wrote;
 }
 
+/** True when `change` leaves the shape as it was (e.g. a drag that came back to its start). */
+export function changesNothing(change: ShapeChange): boolean {
+  const { before, after } = change;
+  if (before === null || after === null) return before === after;
+  const from = shapeFields(before);
+  const to = shapeFields(after);
+  const names = new Set([...Object.keys(from), ...Object.keys(to)]);
+  for (const name of names) if (from[name] !== to[name]) return false;
+  return samePoints(before.points, after.points);
+}
+
 /** The change that undoes `change`. */
 export function invertChange(change: ShapeChange): ShapeChange {
   return { id: change.id, before: change.after, after: change.before };
