@@ -20,7 +20,15 @@ export function shapeSignature(shape: Shape): string {
 export function createShapeElement(shape: Shape): SVGGElement {
   const group = svg('g', { 'data-testid': `shape-${shape.id}`, 'data-shape-id': shape.id, class: 'shape' });
   if (shape.kind === 'rect') {
-    group.append(svg('rect', { class: 'shape-body', 'stroke-width': LINE_WIDTH, rx: 2 }));
+    group.append(
+      svg('rect', {
+        class: 'shape-body',
+        'stroke-width': LINE_WIDTH,
+        rx: 2,
+        // Like strokes, outlines keep their screen width at any zoom.
+        'vector-effect': 'non-scaling-stroke',
+      }),
+    );
   } else if (shape.kind === 'text') {
     group.append(
       svg('rect', { class: 'shape-hit', fill: 'transparent' }),

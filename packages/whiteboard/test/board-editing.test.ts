@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BoardPage, centerOf, chromiumInstalled, eventually } from './helpers/browser.js';
+import { type Box, boxes, overlap } from './helpers/layout.js';
 import { byId, newRoom, TEST_TIMEOUT_MS, useTwoBrowsers, VIEWPORTS } from './helpers/two-browsers.js';
 
 /**
@@ -194,6 +195,10 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
         await a.drag({ x: 200, y: 340 }, { x: 280, y: 400 });
         await eventually(() => a.text('save-state')).toBe('Offline — 2 unsaved edits');
         expect(await a.attr('save-state', 'data-state')).toBe('offline-unsaved');
+        // The longest label still leaves the toolbar uncovered.
+        const { toolbar, 'save-state': label } = await boxes(a, ['toolbar', 'save-state']);
+        expect(overlap(toolbar as Box, label as Box)).toBe(false);
+        expect((label as Box).x).toBeGreaterThanOrEqual(0);
         await shot(a, 'saved-1-offline-unsaved-A');
         expect(await b.shapes()).toHaveLength(1);
 

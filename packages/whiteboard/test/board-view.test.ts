@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type BoardPage, chromiumInstalled, eventually, type Point } from './helpers/browser.js';
+import { type Box, boxes, overlap } from './helpers/layout.js';
 import { byId, newRoom, TEST_TIMEOUT_MS, useTwoBrowsers, VIEWPORTS } from './helpers/two-browsers.js';
 
 /**
@@ -8,35 +9,10 @@ import { byId, newRoom, TEST_TIMEOUT_MS, useTwoBrowsers, VIEWPORTS } from './hel
  * the palette and the `roomId=` URL. Screenshots go to test/artifacts/.
  */
 
-interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  visible: boolean;
-}
-
 interface CameraState {
   x: number;
   y: number;
   zoom: number;
-}
-
-/** The screen boxes of the elements with these test ids. */
-async function boxes(board: BoardPage, ids: readonly string[]): Promise<Record<string, Box>> {
-  return board.page.evaluate((testIds) => {
-    const out: Record<string, Box> = {};
-    for (const id of testIds) {
-      const element = document.querySelector(`[data-testid="${id}"]`) as HTMLElement;
-      const rect = element.getBoundingClientRect();
-      out[id] = { x: rect.x, y: rect.y, w: rect.width, h: rect.height, visible: element.checkVisibility() };
-    }
-    return out;
-  }, ids);
-}
-
-function overlap(a: Box, b: Box): boolean {
-  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 /** The page's camera (`window.__whiteboard.app.camera`). */
