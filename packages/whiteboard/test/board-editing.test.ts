@@ -125,6 +125,7 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
         await eventually(async () => (await a.probe('text-editor'))?.visible).toBe(true);
         await a.page.keyboard.type('Hello');
         await shot(a, 'text-1-typing-A');
+        const sentBefore = a.sentFrames.length;
         await a.page.keyboard.press('Enter');
         await eventually(async () => (await a.probe('text-editor'))?.visible).toBe(false);
         // 24 px text: one line is 30 px tall (line height 1.25).
@@ -137,6 +138,17 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
           text: 'Hello',
         });
         expect(text.w).toBeGreaterThan(30);
+        // It was created by one write carrying `_exists: true` and all its fields (SPEC D5).
+        await eventually(() =>
+          sentPatches(a, sentBefore).find((patch) => patch[`${text.id}/Shape`]),
+        ).toBeDefined();
+        const created = sentPatches(a, sentBefore).find((patch) => patch[`${text.id}/Shape`]);
+        expect(created?.[`${text.id}/Shape`]).toMatchObject({
+          _exists: true,
+          kind: 'text',
+          text: 'Hello',
+          x: 60,
+        });
         await eventually(() => b.shapes()).toEqual([text]);
         await shot(b, 'text-2-received-B');
 
