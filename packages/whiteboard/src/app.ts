@@ -7,17 +7,16 @@ import { EditHistory } from './edit-history.js';
 import { attachKeyboard } from './keyboard.js';
 import { SHAPE_COLORS } from './palette.js';
 import { type PresenceState, PresenceView } from './presence-view.js';
-import { randomId } from './random-id.js';
 import { SaveIndicator } from './save-indicator.js';
 import { Selection } from './selection.js';
 import { type SessionConfig, saveName, saveOfflineChoice, type UserIdentity } from './session-config.js';
 import { applyShapeChange, type ShapeChange } from './shape-change.js';
-import { nextZ, readShapes, type Shape, sortShapes } from './shape-model.js';
+import { readShapes, type Shape, sortShapes } from './shape-model.js';
 import { ShapeWriter } from './shape-writer.js';
 import { createSidebar, createSidebarToggle } from './sidebar.js';
 import { StatusView } from './status-view.js';
+import { textEditChange, textEditTarget } from './text-change.js';
 import { TextEditor } from './text-editor.js';
-import { DEFAULT_TEXT_SIZE, measureText, textFontSize } from './text-layout.js';
 import { throttle } from './throttle.js';
 import { Toolbar } from './toolbar.js';
 import { HandTool } from './tools/hand-tool.js';
@@ -319,29 +318,12 @@ export class WhiteboardApp {
   private editText(shape: Shape | null, at: BoardPoint): void {
     // The press that closed an open editor only finishes that edit.
     if (this.textEditor.justClosed) return;
-    const fontSize = shape ? textFontSize(shape.text ?? '', shape.h) : DEFAULT_TEXT_SIZE;
-    const origin = shape ? { x: shape.x, y: shape.y } : { x: Math.round(at.x), y: Math.round(at.y) };
-    const color = shape?.color ?? this.color;
-    this.textEditor.open(
-      { at: origin, fontSize, color, text: shape?.text ?? '', shapeId: shape?.id ?? null },
-      (text) => {
-        this.scheduleRender();
-        if (text === null) return;
-        if (shape) {
-          if (text.trim() === '') this.change([{ id: shape.id, before: shape, after: null }]);
-          else if (text !== shape.text) {
-            const size = measureText(text, fontSize);
-            this.change([{ id: shape.id, before: shape, after: { ...shape, text, w: size.w, h: size.h } }]);
-          }
-          return;
-        }
-        if (text.trim() === '') return;
-        const size = measureText(text, fontSize);
-        const id = randomId();
-        const created: Shape = { id, kind: 'text', ...origin, ...size, color, text, z: nextZ(this.shapes()) };
-        this.change([{ id, before: null, after: created }]);
-      },
-    );
+    const target = textEditTarget(shape, at, this.color);
+    this.textEditor.open(target, (text) => {
+      this.scheduleRender();
+      const change = text === null ? null : textEditChange(shape, target, text, this.shapes());
+      if (change) this.change([change]);
+    });
     this.scheduleRender();
   }
 
