@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BoardPage, centerOf, chromiumInstalled, eventually } from './helpers/browser.js';
 import { type Box, boxes, overlap } from './helpers/layout.js';
-import { byId, newRoom, TEST_TIMEOUT_MS, useTwoBrowsers, VIEWPORTS } from './helpers/two-browsers.js';
+import { byId, TEST_TIMEOUT_MS, useTwoBrowsers, VIEWPORTS } from './helpers/two-browsers.js';
 
 /**
  * Editing features of the whiteboard, in two chromium processes, at a laptop
@@ -47,9 +47,7 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
     it(
       "[D4][D5][whiteboard] undo and redo are edits: B sees the rectangle go and come back, and a move undone keeps B's recolour",
       async () => {
-        const room = newRoom('undo');
-        const a = await boards.open('A', room, 'Alice');
-        const b = await boards.open('B', room, 'Bob');
+        const { a, b } = await boards.pair('undo');
         expect(await a.attr('undo', 'disabled'), 'nothing to undo yet').toBe('');
 
         await a.tool('rect');
@@ -115,9 +113,7 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
     it(
       '[D5][whiteboard] the text tool creates and edits text; B sees both; undo restores the old text',
       async () => {
-        const room = newRoom('text');
-        const a = await boards.open('A', room, 'Alice');
-        const b = await boards.open('B', room, 'Bob');
+        const { a, b } = await boards.pair('text');
 
         await a.tool('text');
         await a.color('#1971c2');
@@ -183,9 +179,7 @@ describe.runIf(chromiumInstalled('board-editing.test.ts')).each(VIEWPORTS)(
     it(
       '[A1][D7][whiteboard] the save indicator follows acks: Saving… then Saved; offline it counts unsaved edits',
       async () => {
-        const room = newRoom('saved');
-        const a = await boards.open('A', room, 'Alice');
-        const b = await boards.open('B', room, 'Bob');
+        const { a, b } = await boards.pair('saved');
         await eventually(() => a.text('save-state')).toBe('Saved');
         await recordSaveLabels(a);
 

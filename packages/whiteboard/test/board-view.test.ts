@@ -114,9 +114,7 @@ describe.runIf(chromiumInstalled('board-view.test.ts')).each(VIEWPORTS)(
     it(
       '[whiteboard] pan and zoom (buttons, Ctrl+wheel, wheel, hand tool, Space, pinch) move the view, not the shapes',
       async () => {
-        const room = newRoom('zoom');
-        const a = await boards.open('A', room, 'Alice');
-        const b = await boards.open('B', room, 'Bob');
+        const { a, b } = await boards.pair('zoom');
         await a.tool('rect');
         await a.drag({ x: 100, y: 220 }, { x: 200, y: 300 });
         const rect = await a.waitForShape({ kind: 'rect', x: 100, y: 220, w: 100, h: 80 });
@@ -240,9 +238,7 @@ describe.runIf(chromiumInstalled('board-view.test.ts')).each(VIEWPORTS)(
     it(
       '[E1][whiteboard] present users get distinct cursor colours, the same on every page, even with equal stored colours',
       async () => {
-        const room = newRoom('colors');
-        const a = await boards.open('A', room, 'Alice');
-        const b = await boards.open('B', room, 'Bob');
+        const { room, a, b } = await boards.pair('colors');
         // Before, each browser's stored (random) colour was shown: make them all the same.
         for (const board of [a, b]) {
           await board.page.evaluate(() => localStorage.setItem('whiteboard.color', '#e03131'));

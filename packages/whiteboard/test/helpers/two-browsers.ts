@@ -26,6 +26,8 @@ export function byId(shapes: readonly RenderedShape[], id: string): RenderedShap
 export interface TwoBrowsers {
   /** Opens the board of `roomId` as `name` in browser A or B (separate profiles). */
   open(which: 'A' | 'B', roomId: string, name: string): Promise<BoardPage>;
+  /** A fresh room (named after `name`) opened by Alice in browser A and Bob in browser B. */
+  pair(name: string): Promise<{ room: string; a: BoardPage; b: BoardPage }>;
   /** Opens `path` (e.g. `/?room=x`) of the server, showing room `roomId`, in browser A or B. */
   openUrl(which: 'A' | 'B', path: string, roomId: string, label: string): Promise<BoardPage>;
   /** The server's `http://127.0.0.1:<port>`. */
@@ -66,6 +68,12 @@ export function useTwoBrowsers(viewport: Viewport): TwoBrowsers {
       const board = await BoardPage.open(browsers[which], server.baseUrl, roomId, name);
       pages.push(board);
       return board;
+    },
+    async pair(name) {
+      const room = newRoom(name);
+      const a = await this.open('A', room, 'Alice');
+      const b = await this.open('B', room, 'Bob');
+      return { room, a, b };
     },
     async openUrl(which, path, roomId, label) {
       if (!server || !browsers) throw new Error('the suite did not start');
