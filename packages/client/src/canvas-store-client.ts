@@ -54,6 +54,8 @@ export class CanvasStoreClient {
   private readonly loaded: Promise<void>;
   private readonly sendIntervalMs: number;
   private clientCountValue = 0;
+  /** The pending count last reported with a `saved` event. */
+  private reportedPending = 0;
   private messageCounter = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private lastSendAt = Number.NEGATIVE_INFINITY;
@@ -253,7 +255,16 @@ export class CanvasStoreClient {
 
   /** Edits not yet confirmed by the server (sent or not), by key. */
   get pendingCount(): number {
-    return this.local.unconfirmed().size;
+    return this.local.unconfirmedKeyCount();
+  }
+
+  /**
+   * True when the server has acknowledged every local edit (nothing buffered
+   * offline, nothing in flight). A `saved` event reports each change of this
+   * flag or of {@link pendingCount}.
+   */
+  get saved(): boolean {
+    return this.pendingCount === 0;
   }
 
   /** Listens to an event; returns a function that removes the listener. */
@@ -285,6 +296,7 @@ export class CanvasStoreClient {
       onMessage: (data) => {
         this.session.handle(data);
         this.persistence?.schedule();
+        this.reportSaved();
       },
       onClose: ({ code, reason }) => this.onSocketClosed(code, reason),
       onStatus: (status) => this.events.emit('status', { status }),
@@ -297,7 +309,16 @@ export class CanvasStoreClient {
     const changed = this.local.edit(new Map([[key, edit]]));
     this.persistence?.schedule();
     this.emitChange(changed, 'local');
+    this.reportSaved();
     this.scheduleFlush();
+  }
+
+  /** Emits `saved` when the number of unconfirmed keys changed since the last report. */
+  private reportSaved(): void {
+    const pending = this.pendingCount;
+    if (pending === this.reportedPending) return;
+    this.reportedPending = pending;
+    this.events.emit('saved', { saved: pending === 0, pending });
   }
 
   private emitChange(keys: string[], origin: 'local' | 'remote'): void {
@@ -360,6 +381,8 @@ export class CanvasStoreClient {
     try {
       const changed = await this.persistence.load(name, this.roomId);
       this.emitChange(changed, 'remote');
+      // Edits reloaded from IndexedDB are unsaved until the server acks them.
+      this.reportSaved();
     } catch (error) {
       this.emitError('persistence-failed', error instanceof Error ? error.message : String(error));
     }

@@ -17,6 +17,11 @@ export interface ClientEvents {
   status: { status: ConnectionStatus };
   /** The client caught up with the server after (re)connecting. */
   synced: { timestamp: number };
+  /**
+   * Whether the server has confirmed (acked) every local edit changed, or the
+   * number of keys still waiting did. `saved` is `pending === 0`.
+   */
+  saved: { saved: boolean; pending: number };
   /** The number of sessions in the room changed (0 while offline). */
   clientCount: { count: number };
   /** The server rejected a frame (an `error` frame). */

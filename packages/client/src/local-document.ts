@@ -93,6 +93,16 @@ export class LocalDocument {
     return toWirePatches(patch);
   }
 
+  /**
+   * Number of keys with an edit the server has not confirmed (sent or not).
+   * Cheaper than `unconfirmed().size`: it only unions the layers' keys.
+   */
+  unconfirmedKeyCount(): number {
+    const keys = new Set<string>();
+    for (const layer of this.layers()) for (const key of layer.keys()) keys.add(key);
+    return keys.size;
+  }
+
   /** Every unconfirmed edit (sent or not) merged into one, oldest first. */
   unconfirmed(): PendingPatch {
     return mergePendingPatches(...this.layers());

@@ -1,45 +1,65 @@
 import type { CanvasStoreClient } from 'canvas-store-client';
 import { attachBoardInput } from './board-input.js';
 import { BoardView } from './board-view.js';
-import { h, isTyping } from './dom.js';
+import { Camera } from './camera.js';
+import { h } from './dom.js';
+import { EditHistory } from './edit-history.js';
+import { attachKeyboard } from './keyboard.js';
 import { SHAPE_COLORS } from './palette.js';
 import { type PresenceState, PresenceView } from './presence-view.js';
+import { SaveIndicator } from './save-indicator.js';
 import { Selection } from './selection.js';
 import { type SessionConfig, saveName, saveOfflineChoice, type UserIdentity } from './session-config.js';
-import { readShapes, type Shape, shapeKey, sortShapes } from './shape-model.js';
+import { applyShapeChange, type ShapeChange } from './shape-change.js';
+import { readShapes, type Shape, sortShapes } from './shape-model.js';
 import { ShapeWriter } from './shape-writer.js';
-import { createSidebar } from './sidebar.js';
+import { createSidebar, createSidebarToggle } from './sidebar.js';
 import { StatusView } from './status-view.js';
+import { textEditChange, textEditTarget } from './text-change.js';
+import { TextEditor } from './text-editor.js';
 import { throttle } from './throttle.js';
 import { Toolbar } from './toolbar.js';
+import { HandTool } from './tools/hand-tool.js';
 import { PenTool } from './tools/pen-tool.js';
 import { RectTool } from './tools/rect-tool.js';
 import { SelectTool } from './tools/select-tool.js';
-import type { Tool, ToolContext, ToolName } from './tools/tool.js';
+import { TextTool } from './tools/text-tool.js';
+import type { BoardPoint, Tool, ToolContext, ToolName } from './tools/tool.js';
+import { ViewBar } from './view-bar.js';
 
 /** Most presence (cursor) updates sent per second. */
 const PRESENCE_PER_SECOND = 20;
-
-const SHORTCUTS: Record<string, ToolName> = { v: 'select', r: 'rect', p: 'pen' };
+/** Zoom factor of one press of a zoom button or key. */
+const ZOOM_STEP = 1.25;
 
 /**
  * The whiteboard page: wires the client to the board, the tools, the
- * toolbar, the presence and status views, and the keyboard.
+ * toolbars, the camera, the history, the presence and status views, and the
+ * keyboard.
  */
 export class WhiteboardApp {
   /** The page's root element (mount it once). */
   readonly element: HTMLElement;
+  /** This tab's view onto the board (pan and zoom). */
+  readonly camera = new Camera();
+  /** This user's undo/redo history. */
+  readonly history: EditHistory;
   private readonly user: UserIdentity;
-  private readonly board = new BoardView();
+  private readonly board = new BoardView(this.camera);
   private readonly selection = new Selection();
   private readonly writer: ShapeWriter;
   private readonly toolbar: Toolbar;
+  private readonly viewBar: ViewBar;
   private readonly status: StatusView;
+  private readonly saveIndicator: SaveIndicator;
   private readonly presence: PresenceView;
+  private readonly textEditor = new TextEditor(this.camera);
   private readonly tools: Record<ToolName, Tool>;
   private tool: Tool;
   private color: string = SHAPE_COLORS[0];
   private offlineByUser: boolean;
+  private spaceHeld = false;
+  private panning = false;
   private readonly roomId: string;
   private renderQueued = false;
   private readonly publishCursor = throttle(
@@ -55,15 +75,27 @@ export class WhiteboardApp {
     this.user = { ...config.user };
     this.roomId = config.roomId;
     this.offlineByUser = config.startOffline;
-    this.writer = new ShapeWriter(client, () => this.scheduleRender());
+    this.history = new EditHistory(client);
+    this.writer = new ShapeWriter(
+      client,
+      () => this.scheduleRender(),
+      (changes) => this.history.record(changes),
+    );
     const ctx: ToolContext = {
       client,
       writer: this.writer,
       selection: this.selection,
       shapes: () => this.shapes(),
       color: () => this.color,
+      editText: (shape, at) => this.editText(shape, at),
     };
-    this.tools = { select: new SelectTool(ctx), rect: new RectTool(ctx), pen: new PenTool(ctx) };
+    this.tools = {
+      select: new SelectTool(ctx),
+      hand: new HandTool(),
+      rect: new RectTool(ctx),
+      pen: new PenTool(ctx),
+      text: new TextTool(ctx),
+    };
     this.tool = this.tools.pen;
     this.toolbar = new Toolbar({
       selectTool: (name) => this.selectTool(name),
@@ -71,8 +103,16 @@ export class WhiteboardApp {
       deleteSelection: () => this.deleteSelection(),
       toggleOffline: () => this.toggleOffline(),
     });
+    this.viewBar = new ViewBar({
+      undo: () => this.undo(),
+      redo: () => this.redo(),
+      zoomIn: () => this.zoomBy(ZOOM_STEP),
+      zoomOut: () => this.zoomBy(1 / ZOOM_STEP),
+      zoomReset: () => this.camera.reset(),
+    });
     this.status = new StatusView(client);
-    this.presence = new PresenceView(client, () => this.user);
+    this.saveIndicator = new SaveIndicator(client);
+    this.presence = new PresenceView(client, () => this.user, this.camera);
     const sidebar = createSidebar({
       roomId: config.roomId,
       status: this.status.element,
@@ -80,13 +120,16 @@ export class WhiteboardApp {
       name: this.user.name,
       onRename: (name) => this.rename(name),
     });
+    const corner = h('div', { class: 'corner' }, this.saveIndicator.element, createSidebarToggle(sidebar));
     this.element = h(
       'div',
       { class: 'whiteboard' },
       this.board.element,
+      this.textEditor.element,
       this.status.banner,
-      this.toolbar.element,
-      sidebar,
+      // The panels share one grid, so on no screen size does one cover another.
+      h('div', { class: 'chrome' }, this.toolbar.element, corner, sidebar),
+      this.viewBar.element,
       // Last, so others' cursors show over the panels too (it lets the pointer through).
       this.presence.cursorLayer,
     );
@@ -96,10 +139,17 @@ export class WhiteboardApp {
   start(): void {
     const { client } = this;
     client.on('change', () => this.scheduleRender());
-    client.on('presence', () => this.presence.render());
-    for (const event of ['status', 'clientCount'] as const) client.on(event, () => this.status.render());
+    client.on('presence', () => this.renderPresence());
+    client.on('saved', () => this.saveIndicator.render());
+    for (const event of ['status', 'clientCount'] as const) {
+      client.on(event, () => {
+        this.status.render();
+        this.saveIndicator.render();
+      });
+    }
     client.on('synced', () => {
       this.status.render();
+      this.saveIndicator.render();
       this.status.showError(null);
     });
     client.on('error', ({ code, message }) => this.status.showError(`${message} (${code})`));
@@ -112,8 +162,21 @@ export class WhiteboardApp {
       this.toolbar.setCanDelete(this.selection.id !== null);
       this.scheduleRender();
     });
-    attachBoardInput(this.board.element, {
+    this.history.onChange(() => this.viewBar.setHistory(this.history.canUndo, this.history.canRedo));
+    this.camera.onChange(() => {
+      this.board.applyCamera();
+      this.viewBar.setZoom(this.camera.zoom);
+      this.textEditor.layout();
+      this.presence.render();
+      this.scheduleRender();
+    });
+    attachBoardInput(this.board.element, this.camera, {
       tool: () => this.tool,
+      panMode: () => this.spaceHeld || this.tool.name === 'hand',
+      panning: (active) => {
+        this.panning = active;
+        this.updateCursor();
+      },
       hover: (point) => {
         if (point) this.publishCursor(Math.round(point.x), Math.round(point.y));
         else {
@@ -122,14 +185,30 @@ export class WhiteboardApp {
         }
       },
     });
-    window.addEventListener('keydown', (event) => this.onKey(event));
+    this.board.element.addEventListener('dblclick', (event) => this.onDoubleClick(event));
+    attachKeyboard({
+      undo: () => this.undo(),
+      redo: () => this.redo(),
+      deleteSelection: () => this.deleteSelection(),
+      clearSelection: () => this.selection.set(null),
+      selectTool: (name) => this.selectTool(name),
+      zoomIn: () => this.zoomBy(ZOOM_STEP),
+      zoomOut: () => this.zoomBy(1 / ZOOM_STEP),
+      zoomReset: () => this.camera.reset(),
+      space: (held) => {
+        this.spaceHeld = held;
+        this.updateCursor();
+      },
+    });
     this.selectTool(this.tool.name);
-    this.toolbar.setColor(this.color);
     this.toolbar.setCanDelete(false);
     this.toolbar.setOffline(this.offlineByUser);
+    this.viewBar.setHistory(false, false);
+    this.viewBar.setZoom(this.camera.zoom);
+    this.renderPresence();
     this.publishPresence(null, null);
     this.status.render();
-    this.presence.render();
+    this.saveIndicator.render();
     this.render();
   }
 
@@ -145,7 +224,9 @@ export class WhiteboardApp {
     const shapes = this.shapes();
     const selected = shapes.find((shape) => shape.id === this.selection.id);
     if (this.selection.id !== null && !selected) this.selection.set(null);
-    this.board.render(shapes, selected);
+    this.board.render(shapes, selected, this.textEditor.editingId);
+    // The palette shows the selected shape's colour; with nothing selected, the one new shapes get.
+    this.toolbar.setColor(selected?.color ?? this.color);
   }
 
   /** Coalesces redraws into one per animation frame (with a timer for hidden tabs). */
@@ -159,6 +240,17 @@ export class WhiteboardApp {
     setTimeout(run, 100);
   }
 
+  /** Redraws presence; republishes when the colour assigned to this user changed. */
+  private renderPresence(): void {
+    this.presence.render();
+    const color = this.presence.colorOf(this.client.clientId);
+    if (color !== undefined && color !== this.user.color) {
+      this.user.color = color;
+      this.publishPresence(this.cursor.x, this.cursor.y);
+      this.presence.render();
+    }
+  }
+
   private publishPresence(x: number | null, y: number | null): void {
     this.cursor = { x, y };
     const state: PresenceState = { x, y, name: this.user.name, color: this.user.color };
@@ -169,22 +261,79 @@ export class WhiteboardApp {
     if (name !== this.tool.name) this.tool.cancel();
     this.tool = this.tools[name];
     if (name !== 'select') this.selection.set(null);
-    this.board.element.style.cursor = this.tool.cursor;
+    this.updateCursor();
     this.toolbar.setTool(name);
+  }
+
+  private updateCursor(): void {
+    const pan = this.panning ? 'grabbing' : this.spaceHeld ? 'grab' : undefined;
+    this.board.element.style.cursor = pan ?? this.tool.cursor;
+  }
+
+  /** Writes `changes` as one edit and one undo step. */
+  private change(changes: ShapeChange[]): void {
+    this.client.transact(() => {
+      for (const change of changes) applyShapeChange(this.client, change);
+    });
+    this.history.record(changes);
+  }
+
+  private selectedShape(): Shape | undefined {
+    const id = this.selection.id;
+    return id === null ? undefined : this.shapes().find((shape) => shape.id === id);
   }
 
   private pickColor(color: string): void {
     this.color = color;
-    this.toolbar.setColor(color);
-    const id = this.selection.id;
-    if (id !== null) this.client.set(shapeKey(id), { color });
+    const shape = this.selectedShape();
+    if (shape && shape.color !== color)
+      this.change([{ id: shape.id, before: shape, after: { ...shape, color } }]);
+    this.scheduleRender();
   }
 
   private deleteSelection(): void {
-    const id = this.selection.id;
-    if (id === null) return;
+    const shape = this.selectedShape();
+    if (!shape) return;
     this.selection.set(null);
-    this.client.delete(shapeKey(id));
+    this.change([{ id: shape.id, before: shape, after: null }]);
+  }
+
+  /** Undoes the last step; a gesture still in progress is finished (and so undone) first. */
+  private undo(): void {
+    this.tool.cancel();
+    this.history.undo();
+  }
+
+  private redo(): void {
+    this.tool.cancel();
+    this.history.redo();
+  }
+
+  private zoomBy(factor: number): void {
+    const rect = this.board.element.getBoundingClientRect();
+    this.camera.zoomBy(factor, { x: rect.width / 2, y: rect.height / 2 });
+  }
+
+  /** Opens the text editor on a text shape, or on a new text at `at`. */
+  private editText(shape: Shape | null, at: BoardPoint): void {
+    // The press that closed an open editor only finishes that edit.
+    if (this.textEditor.justClosed) return;
+    const target = textEditTarget(shape, at, this.color);
+    this.textEditor.open(target, (text) => {
+      this.scheduleRender();
+      const change = text === null ? null : textEditChange(shape, target, text, this.shapes());
+      if (change) this.change([change]);
+    });
+    this.scheduleRender();
+  }
+
+  private onDoubleClick(event: MouseEvent): void {
+    if (this.tool.name !== 'select') return;
+    // The press captured the pointer, so the event's target is the board: hit-test instead.
+    const hit = document.elementFromPoint(event.clientX, event.clientY);
+    const id = hit?.closest<SVGElement>('[data-shape-id]')?.dataset.shapeId;
+    const shape = this.shapes().find((candidate) => candidate.id === id);
+    if (shape?.kind === 'text') this.editText(shape, { x: shape.x, y: shape.y });
   }
 
   private toggleOffline(): void {
@@ -194,6 +343,7 @@ export class WhiteboardApp {
     else this.client.connect();
     this.toolbar.setOffline(this.offlineByUser);
     this.status.render();
+    this.saveIndicator.render();
   }
 
   private rename(name: string): void {
@@ -201,18 +351,5 @@ export class WhiteboardApp {
     saveName(name);
     this.publishPresence(this.cursor.x, this.cursor.y);
     this.presence.render();
-  }
-
-  private onKey(event: KeyboardEvent): void {
-    if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === 'Delete' || event.key === 'Backspace') {
-      event.preventDefault();
-      this.deleteSelection();
-    } else if (event.key === 'Escape') {
-      this.selection.set(null);
-    } else {
-      const tool = SHORTCUTS[event.key.toLowerCase()];
-      if (tool) this.selectTool(tool);
-    }
   }
 }

@@ -1,4 +1,6 @@
 import type { CanvasStoreClient } from 'canvas-store-client';
+import type { Camera } from './camera.js';
+import { assignUserColors } from './cursor-colors.js';
 import { h } from './dom.js';
 import type { UserIdentity } from './session-config.js';
 
@@ -25,8 +27,11 @@ export function parsePresence(state: Readonly<Record<string, unknown>> | undefin
 
 /**
  * Shows the others in the room: their live cursors over the board
- * (`cursor-<clientId>`, labelled with the name) and the who-is-here list
- * (`people`, one `person-<clientId>` each, the local user first).
+ * (`cursor-<clientId>`, labelled with the name, placed through this tab's
+ * camera) and the who-is-here list (`people`, one `person-<clientId>` each,
+ * the local user first). Colours come from {@link assignUserColors} over the
+ * present clients (`data-color` on cursors and people), not from what each
+ * client publishes, so two present users never share one.
  */
 export class PresenceView {
   /** Overlay for the cursors; lies over the board and lets the pointer through. */
@@ -35,11 +40,18 @@ export class PresenceView {
   readonly peopleList = h('ul', { class: 'people', 'data-testid': 'people' });
   private readonly cursors = new Map<string, HTMLElement>();
   private peopleSignature = '';
+  private colors = new Map<string, string>();
 
   constructor(
     private readonly client: CanvasStoreClient,
     private readonly self: () => UserIdentity,
+    private readonly camera: Camera,
   ) {}
+
+  /** The colour assigned to `clientId` at the last render (this client's own included). */
+  colorOf(clientId: string): string | undefined {
+    return this.colors.get(clientId);
+  }
 
   /** Redraws cursors and the list from `client.presence`. */
   render(): void {
@@ -47,6 +59,8 @@ export class PresenceView {
     for (const [clientId, state] of this.client.presence) {
       if (clientId !== this.client.clientId) others.set(clientId, parsePresence(state));
     }
+    this.colors = assignUserColors([this.client.clientId, ...others.keys()]);
+    for (const [clientId, state] of others) state.color = this.colors.get(clientId) ?? state.color;
     this.renderCursors(others);
     this.renderPeople(others);
   }
@@ -68,8 +82,10 @@ export class PresenceView {
         this.cursorLayer.append(element);
         this.cursors.set(clientId, element);
       }
-      element.style.transform = `translate(${state.x}px, ${state.y}px)`;
+      const at = this.camera.toScreen({ x: state.x, y: state.y });
+      element.style.transform = `translate(${round(at.x)}px, ${round(at.y)}px)`;
       element.style.color = state.color;
+      element.dataset.color = state.color;
       const label = element.querySelector('.cursor-name') as HTMLElement;
       label.textContent = state.name;
       label.style.background = state.color;
@@ -77,7 +93,8 @@ export class PresenceView {
   }
 
   private renderPeople(others: Map<string, PresenceState>): void {
-    const me = this.self();
+    const me = { ...this.self() };
+    me.color = this.colors.get(this.client.clientId) ?? me.color;
     const entries: [string, UserIdentity, boolean][] = [[this.client.clientId, me, true]];
     const sorted = [...others].sort(([, a], [, b]) => a.name.localeCompare(b.name));
     for (const [clientId, state] of sorted) entries.push([clientId, state, false]);
@@ -87,7 +104,7 @@ export class PresenceView {
     this.peopleSignature = signature;
     this.peopleList.replaceChildren(
       ...entries.map(([clientId, person, isSelf]) => {
-        const dot = h('span', { class: 'person-dot' });
+        const dot = h('span', { class: 'person-dot', 'data-color': person.color });
         dot.style.background = person.color;
         return h(
           'li',
@@ -99,4 +116,9 @@ export class PresenceView {
       }),
     );
   }
+}
+
+/** Screen positions to 0.1 px: enough for the eye, short in the DOM. */
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
 }

@@ -24,17 +24,19 @@ const NAME_KEY = 'whiteboard.name';
 const COLOR_KEY = 'whiteboard.color';
 
 /**
- * Reads the session from the URL: `?room=` (generated and written back into
- * the address bar when absent, so the link can be shared), `?token=` (default
- * `dev`, which a development server accepts), `?server=` (WebSocket URL) and
- * `?name=` (overrides the stored name for this tab).
+ * Reads the session from the URL: `?roomId=` (the socket's parameter name;
+ * `?room=` is accepted as an alias; generated when both are absent), `?token=`
+ * (default `dev`, which a development server accepts), `?server=` (WebSocket
+ * URL) and `?name=` (overrides the stored name for this tab). The address bar
+ * is rewritten to carry `roomId=`, so the link can be shared as it is.
  */
 export function readSessionConfig(): SessionConfig {
   const url = new URL(window.location.href);
-  let roomId = url.searchParams.get('room') ?? '';
-  if (roomId === '') {
-    roomId = randomId(8);
-    url.searchParams.set('room', roomId);
+  let roomId = url.searchParams.get('roomId') || url.searchParams.get('room') || '';
+  if (roomId === '') roomId = randomId(8);
+  if (url.searchParams.get('roomId') !== roomId || url.searchParams.has('room')) {
+    url.searchParams.delete('room');
+    url.searchParams.set('roomId', roomId);
     window.history.replaceState(null, '', url);
   }
   const wsOrigin = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/`;

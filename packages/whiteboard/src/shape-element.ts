@@ -1,5 +1,6 @@
 import { setAttrs, svg } from './dom.js';
 import { pointBounds, type Shape } from './shape-model.js';
+import { TEXT_FONT_FAMILY, TEXT_LINE_HEIGHT, textFontSize, textLines } from './text-layout.js';
 
 /** Line width of strokes and rectangle outlines, px. */
 const LINE_WIDTH = 3;
@@ -8,17 +9,35 @@ const LINE_WIDTH = 3;
 export function shapeSignature(shape: Shape): string {
   const points = shape.points;
   const tail = points ? `${points.length}:${points[points.length - 2]},${points[points.length - 1]}` : '';
-  return `${shape.kind}|${shape.x}|${shape.y}|${shape.w}|${shape.h}|${shape.color}|${tail}`;
+  return `${shape.kind}|${shape.x}|${shape.y}|${shape.w}|${shape.h}|${shape.color}|${tail}|${shape.text ?? ''}`;
 }
 
 /**
  * Creates the element of a shape: a `<g data-testid="shape-<id>">` carrying
- * the shape's fields as data attributes (`data-points-count` counts x, y pairs).
+ * the shape's fields as data attributes (`data-points-count` counts x, y
+ * pairs; texts also carry `data-text`).
  */
 export function createShapeElement(shape: Shape): SVGGElement {
   const group = svg('g', { 'data-testid': `shape-${shape.id}`, 'data-shape-id': shape.id, class: 'shape' });
   if (shape.kind === 'rect') {
-    group.append(svg('rect', { class: 'shape-body', 'stroke-width': LINE_WIDTH, rx: 2 }));
+    group.append(
+      svg('rect', {
+        class: 'shape-body',
+        'stroke-width': LINE_WIDTH,
+        rx: 2,
+        // Like strokes, outlines keep their screen width at any zoom.
+        'vector-effect': 'non-scaling-stroke',
+      }),
+    );
+  } else if (shape.kind === 'text') {
+    group.append(
+      svg('rect', { class: 'shape-hit', fill: 'transparent' }),
+      svg('text', {
+        class: 'shape-body',
+        'font-family': TEXT_FONT_FAMILY,
+        'dominant-baseline': 'text-before-edge',
+      }),
+    );
   } else {
     // The whole box is the stroke's hit area, so thin lines are easy to pick.
     group.append(
@@ -47,9 +66,14 @@ export function updateShapeElement(group: SVGGElement, shape: Shape): void {
     'data-h': shape.h,
     'data-color': shape.color,
     'data-points-count': shape.points ? Math.floor(shape.points.length / 2) : 0,
+    'data-text': shape.text,
   });
   const body = group.querySelector('.shape-body');
   if (!body) return;
+  if (shape.kind === 'text') {
+    updateText(group, body as SVGTextElement, shape);
+    return;
+  }
   if (shape.kind === 'rect') {
     setAttrs(body, {
       x: shape.x,
@@ -81,5 +105,28 @@ export function updateShapeElement(group: SVGGElement, shape: Shape): void {
     y: shape.y - pad,
     width: shape.w + 2 * pad,
     height: shape.h + 2 * pad,
+  });
+}
+
+/** Lays a text shape's lines out from its top-left corner, its font size following its height. */
+function updateText(group: SVGGElement, body: SVGTextElement, shape: Shape): void {
+  const text = shape.text ?? '';
+  const size = textFontSize(text, shape.h);
+  setAttrs(body, { x: shape.x, y: shape.y, 'font-size': size, fill: shape.color });
+  body.replaceChildren(
+    ...textLines(text).map((line, i) =>
+      // A non-breaking space keeps empty lines (SVG drops empty tspans from the layout).
+      svg(
+        'tspan',
+        { x: shape.x, y: shape.y + i * size * TEXT_LINE_HEIGHT },
+        document.createTextNode(line || '\u00a0'),
+      ),
+    ),
+  );
+  setAttrs(group.querySelector('.shape-hit') as Element, {
+    x: shape.x,
+    y: shape.y,
+    width: shape.w,
+    height: shape.h,
   });
 }

@@ -1,15 +1,16 @@
 /**
  * The whiteboard's document model: one key per shape, `<shapeId>/Shape`,
- * holding `{ kind, x, y, w, h, color, points?, z? }`.
+ * holding `{ kind, x, y, w, h, color, points?, text?, z? }`.
  *
  * `x, y, w, h` is the shape's box on the board. A stroke's `points` are flat
  * `x, y` pairs in the coordinates they were drawn in; they are never rewritten
  * after drawing. Moving or resizing a stroke only changes its box, and the
- * points are mapped from their own bounds onto it when rendered.
+ * points are mapped from their own bounds onto it when rendered. A text's
+ * font size follows its box height (see `textFontSize`).
  */
 
 /** What a shape is. */
-export type ShapeKind = 'rect' | 'stroke';
+export type ShapeKind = 'rect' | 'stroke' | 'text';
 
 /** A shape as the page uses it (parsed and validated from the document). */
 export interface Shape {
@@ -22,6 +23,8 @@ export interface Shape {
   color: string;
   /** Flat x, y pairs (strokes only). */
   points?: readonly number[];
+  /** The text, lines separated by `\n` (texts only). */
+  text?: string;
   /** Stacking order; higher is on top. */
   z: number;
 }
@@ -65,7 +68,7 @@ function toNumbers(value: unknown): number[] | undefined {
 /** Parses a shape's fields; undefined when they do not describe a drawable shape. */
 export function parseShape(id: string, fields: Fields): Shape | undefined {
   const { kind, x, y, w, h, color, z } = fields;
-  if (kind !== 'rect' && kind !== 'stroke') return undefined;
+  if (kind !== 'rect' && kind !== 'stroke' && kind !== 'text') return undefined;
   if (!isFiniteNumber(x) || !isFiniteNumber(y) || !isFiniteNumber(w) || !isFiniteNumber(h)) return undefined;
   const shape: Shape = {
     id,
@@ -81,6 +84,10 @@ export function parseShape(id: string, fields: Fields): Shape | undefined {
     const points = toNumbers(fields.points);
     if (!points || points.length < 2) return undefined;
     shape.points = points;
+  }
+  if (kind === 'text') {
+    if (typeof fields.text !== 'string') return undefined;
+    shape.text = fields.text;
   }
   return shape;
 }
@@ -124,6 +131,11 @@ export function pointBounds(points: readonly number[]): Bounds {
 
 /** The document fields of a shape, except `points` (written with `setArray`). */
 export function shapeFields(shape: Shape): Record<string, string | number> {
-  const { kind, x, y, w, h, color, z } = shape;
-  return { kind, x, y, w, h, color, z };
+  const { kind, x, y, w, h, color, z, text } = shape;
+  return text === undefined ? { kind, x, y, w, h, color, z } : { kind, x, y, w, h, color, z, text };
+}
+
+/** Every document field of a shape, `points` included: what re-creating it writes. */
+export function allShapeFields(shape: Shape): Record<string, unknown> {
+  return shape.points ? { ...shapeFields(shape), points: [...shape.points] } : shapeFields(shape);
 }

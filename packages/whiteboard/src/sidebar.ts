@@ -62,7 +62,7 @@ export function createSidebar(options: SidebarOptions): HTMLElement {
 
   return h(
     'aside',
-    { class: 'sidebar' },
+    { class: 'sidebar', id: 'sidebar', 'data-testid': 'sidebar', 'aria-label': 'Room' },
     options.status,
     h(
       'section',
@@ -74,4 +74,34 @@ export function createSidebar(options: SidebarOptions): HTMLElement {
     h('section', { class: 'panel' }, h('h2', {}, 'Your name'), name),
     h('section', { class: 'panel' }, h('h2', {}, 'Here now'), options.people),
   );
+}
+
+/** Below this window width the sidebar starts closed, so it does not cover the board. */
+const WIDE_SCREEN = '(min-width: 900px)';
+
+/**
+ * The button that shows and hides the sidebar (`sidebar-toggle`, with
+ * `aria-expanded`). The sidebar starts open on wide screens and closed on
+ * narrow ones (phones), where it would cover the board.
+ */
+export function createSidebarToggle(sidebar: HTMLElement): HTMLButtonElement {
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'sidebar-toggle',
+      'data-testid': 'sidebar-toggle',
+      'aria-controls': 'sidebar',
+      title: 'Show or hide the room panel',
+    },
+    h('span', { 'aria-hidden': 'true' }, '☰'),
+    h('span', { class: 'tool-label' }, 'Room'),
+  );
+  const show = (open: boolean) => {
+    sidebar.dataset.open = String(open);
+    button.setAttribute('aria-expanded', String(open));
+  };
+  show(window.matchMedia(WIDE_SCREEN).matches);
+  button.addEventListener('click', () => show(sidebar.dataset.open !== 'true'));
+  return button;
 }

@@ -20,7 +20,7 @@ export class StatusView {
   readonly banner = h(
     'div',
     { class: 'offline-banner', 'data-testid': 'offline-banner', hidden: true },
-    'You are offline. Keep drawing: your edits are saved here and sync when you reconnect.',
+    'You are offline. Keep drawing: your edits are kept in this browser and sent when you reconnect.',
   );
   private readonly status = h('div', { class: 'status', 'data-testid': 'status', role: 'status' });
   private readonly count = h('span', { class: 'client-count', 'data-testid': 'client-count' });

@@ -12,13 +12,17 @@ export interface ToolbarActions {
 
 const TOOLS: { name: ToolName; label: string; icon: string; key: string }[] = [
   { name: 'select', label: 'Select', icon: '↖', key: 'V' },
+  { name: 'hand', label: 'Hand', icon: '✥', key: 'H' },
   { name: 'rect', label: 'Rectangle', icon: '▭', key: 'R' },
   { name: 'pen', label: 'Pen', icon: '✎', key: 'P' },
+  { name: 'text', label: 'Text', icon: 'T', key: 'T' },
 ];
 
 /**
- * The floating toolbar: tools (`tool-select`, `tool-rect`, `tool-pen`), the
- * colour palette (`color-<hex>`), `delete` and the `offline-toggle` switch.
+ * The floating toolbar: tools (`tool-select`, `tool-hand`, `tool-rect`,
+ * `tool-pen`, `tool-text`), the colour palette (`color-<hex>`), `delete` and
+ * the `offline-toggle` switch. Labels hide on narrow screens (CSS), leaving
+ * the icons, and the groups wrap onto a second row on phones.
  */
 export class Toolbar {
   /** The toolbar element. */
@@ -32,7 +36,13 @@ export class Toolbar {
     const tools = TOOLS.map(({ name, label, icon, key }) => {
       const button = h(
         'button',
-        { type: 'button', class: 'tool', 'data-testid': `tool-${name}`, title: `${label} (${key})` },
+        {
+          type: 'button',
+          class: 'tool',
+          'data-testid': `tool-${name}`,
+          title: `${label} (${key})`,
+          'aria-label': label,
+        },
         h('span', { class: 'tool-icon', 'aria-hidden': 'true' }, icon),
         h('span', { class: 'tool-label' }, label),
       );
@@ -55,7 +65,13 @@ export class Toolbar {
     });
     this.deleteButton = h(
       'button',
-      { type: 'button', class: 'tool', 'data-testid': 'delete', title: 'Delete the selected shape (Del)' },
+      {
+        type: 'button',
+        class: 'tool',
+        'data-testid': 'delete',
+        title: 'Delete the selected shape (Del)',
+        'aria-label': 'Delete',
+      },
       h('span', { class: 'tool-icon', 'aria-hidden': 'true' }, '✕'),
       h('span', { class: 'tool-label' }, 'Delete'),
     );
@@ -69,7 +85,7 @@ export class Toolbar {
     this.offlineButton.addEventListener('click', () => actions.toggleOffline());
     this.element = h(
       'header',
-      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Whiteboard tools' },
+      { class: 'toolbar', 'data-testid': 'toolbar', role: 'toolbar', 'aria-label': 'Whiteboard tools' },
       h('div', { class: 'group' }, ...tools),
       h('div', { class: 'group palette' }, ...colors),
       h('div', { class: 'group' }, this.deleteButton),
@@ -82,8 +98,9 @@ export class Toolbar {
     for (const [name, button] of this.toolButtons) button.setAttribute('aria-pressed', String(name === tool));
   }
 
-  /** Highlights the picked colour. */
+  /** Highlights `color`: the selected shape's, or the one new shapes get. */
   setColor(color: string): void {
+    this.element.dataset.color = color;
     for (const [value, button] of this.swatches) button.setAttribute('aria-pressed', String(value === color));
   }
 

@@ -66,6 +66,12 @@ export class PenTool implements Tool {
     this.finish();
   }
 
+  abort(): void {
+    if (this.shape) this.ctx.writer.revert();
+    this.shape = undefined;
+    this.points = [];
+  }
+
   private finish(): void {
     if (this.shape) this.ctx.writer.commit();
     this.shape = undefined;

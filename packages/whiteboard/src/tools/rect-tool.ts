@@ -52,4 +52,10 @@ export class RectTool implements Tool {
     this.origin = undefined;
     this.shape = undefined;
   }
+
+  abort(): void {
+    if (this.shape) this.ctx.writer.revert();
+    this.origin = undefined;
+    this.shape = undefined;
+  }
 }

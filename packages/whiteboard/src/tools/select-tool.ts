@@ -51,4 +51,9 @@ export class SelectTool implements Tool {
     if (this.gesture?.changed) this.ctx.writer.commit();
     this.gesture = undefined;
   }
+
+  abort(): void {
+    if (this.gesture?.changed) this.ctx.writer.revert();
+    this.gesture = undefined;
+  }
 }

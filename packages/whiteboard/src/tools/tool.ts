@@ -4,7 +4,7 @@ import type { Shape } from '../shape-model.js';
 import type { ShapeWriter } from '../shape-writer.js';
 
 /** The tools of the toolbar. */
-export type ToolName = 'select' | 'rect' | 'pen';
+export type ToolName = 'select' | 'hand' | 'rect' | 'pen' | 'text';
 
 /** A point in board coordinates. */
 export interface BoardPoint {
@@ -21,12 +21,15 @@ export interface ToolContext {
   shapes(): Shape[];
   /** The colour picked in the palette. */
   color(): string;
+  /** Opens the text editor on `shape` (a text), or on a new text at `at` when null. */
+  editText(shape: Shape | null, at: BoardPoint): void;
 }
 
 /**
  * A pointer tool. The board captures the pointer on `down`, so `move` and
  * `up` follow until the button is released; `cancel` ends a gesture early
- * (the tool was switched or the pointer was lost).
+ * (the tool was switched or the pointer was lost), keeping what it did;
+ * `abort` takes it back (a second finger made the touch a pinch).
  */
 export interface Tool {
   readonly name: ToolName;
@@ -37,6 +40,7 @@ export interface Tool {
   move(point: BoardPoint): void;
   up(point: BoardPoint): void;
   cancel(): void;
+  abort(): void;
 }
 
 /** The shape id of the rendered element `target` belongs to, if any. */

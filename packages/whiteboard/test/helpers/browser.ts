@@ -52,6 +52,13 @@ export function chromiumInstalled(suite: string): boolean {
   return false;
 }
 
+/** A window size, and whether the page gets touch input (phones). */
+export interface Viewport {
+  width: number;
+  height: number;
+  hasTouch?: boolean;
+}
+
 /** One chromium process with its own fresh profile (own IndexedDB, localStorage, cookies). */
 export class BrowserSession {
   private constructor(
@@ -59,14 +66,16 @@ export class BrowserSession {
     private readonly profileDir: string,
   ) {}
 
-  static async launch(): Promise<BrowserSession> {
+  /** `viewport`: the window size of every page (default 1280x720). */
+  static async launch(viewport: Viewport = { width: 1280, height: 720 }): Promise<BrowserSession> {
     const profileDir = mkdtempSync(join(tmpdir(), 'whiteboard-test-profile-'));
     try {
       const context = await chromium.launchPersistentContext(profileDir, {
         executablePath: CHROMIUM_PATH,
         headless: true,
         args: CHROMIUM_ARGS,
-        viewport: { width: 1280, height: 720 },
+        viewport: { width: viewport.width, height: viewport.height },
+        hasTouch: viewport.hasTouch ?? false,
       });
       context.setDefaultTimeout(WAIT_MS);
       for (const page of context.pages()) await page.close();
@@ -95,6 +104,8 @@ export interface RenderedShape {
   pointsCount: number;
   /** The stroke's polyline `points` attribute (empty for rectangles). */
   polyline: string;
+  /** A text shape's text (empty for other shapes). */
+  text: string;
 }
 
 /** An element as {@link BoardPage.probe} reads it. */
@@ -128,6 +139,8 @@ export class BoardPage {
   readonly sentFrames: string[] = [];
   /** Uncaught errors of the page. */
   readonly pageErrors: string[] = [];
+  /** The URL of every WebSocket this page opened. */
+  readonly socketUrls: string[] = [];
 
   private constructor(
     readonly page: Page,
@@ -136,13 +149,14 @@ export class BoardPage {
   ) {
     page.on('pageerror', (error) => this.pageErrors.push(error.message));
     page.on('websocket', (socket) => {
+      this.socketUrls.push(socket.url());
       socket.on('framesent', ({ payload }) => {
         this.sentFrames.push(typeof payload === 'string' ? payload : payload.toString('utf8'));
       });
     });
   }
 
-  /** Opens `/?room=<roomId>&name=<name>` in a new tab of `browser`. */
+  /** Opens `/?roomId=<roomId>&name=<name>` in a new tab of `browser`. */
   static async open(
     browser: BrowserSession,
     baseUrl: string,
@@ -150,10 +164,20 @@ export class BoardPage {
     name: string,
     label: string = name,
   ): Promise<BoardPage> {
+    const query = new URLSearchParams({ roomId, name });
+    return BoardPage.openUrl(browser, `${baseUrl}/?${query}`, roomId, label);
+  }
+
+  /** Opens the page at `url` (which should show room `roomId`) in a new tab and waits until synced. */
+  static async openUrl(
+    browser: BrowserSession,
+    url: string,
+    roomId: string,
+    label: string,
+  ): Promise<BoardPage> {
     const page = await browser.context.newPage();
     const board = new BoardPage(page, label, roomId);
-    const query = new URLSearchParams({ room: roomId, name });
-    await page.goto(`${baseUrl}/?${query}`);
+    await page.goto(url);
     await board.waitSynced();
     return board;
   }
@@ -235,6 +259,7 @@ export class BoardPage {
           color: element.getAttribute('data-color') ?? '',
           pointsCount: number('data-points-count'),
           polyline: element.querySelector('polyline')?.getAttribute('points')?.trim() ?? '',
+          text: element.getAttribute('data-text') ?? '',
         };
       }),
     );
@@ -265,8 +290,8 @@ export class BoardPage {
     await this.page.getByTestId(testId).click();
   }
 
-  /** Picks a tool (`rect`, `pen`, `select`) and checks the toolbar shows it active. */
-  async tool(name: 'rect' | 'pen' | 'select'): Promise<void> {
+  /** Picks a tool and checks the toolbar shows it active. */
+  async tool(name: 'rect' | 'pen' | 'select' | 'hand' | 'text'): Promise<void> {
     await this.click(`tool-${name}`);
     await eventually(() => this.attr(`tool-${name}`, 'aria-pressed')).toBe('true');
   }
