@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { OPTION_SPECS } from './option-specs.js';
+import { OPTION_SPECS, type OptionSpec } from './option-specs.js';
 import {
   ConfigError,
   parseServerConfig,
@@ -15,11 +15,16 @@ function buildCommand(): Command {
     .configureOutput({ writeErr: () => {} })
     .allowExcessArguments(false);
   for (const spec of OPTION_SPECS) {
-    const option = new Option(spec.flag, `${spec.description} (env ${spec.env})`);
-    if (spec.defaultText) option.defaultValueDescription = spec.defaultText;
-    command.addOption(option);
+    // commander prints defaults only for options it fills itself; ours come from the schema.
+    const extra = spec.defaultText ? `default ${spec.defaultText}; env ${spec.env}` : `env ${spec.env}`;
+    command.addOption(new Option(spec.flag, `${spec.description} (${extra})`));
   }
   return command;
+}
+
+/** The flag as typed, without its value placeholder: `--idle-timeout`. */
+export function flagName(spec: OptionSpec): string {
+  return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
 function parseBooleanEnv(name: string, value: string): boolean {
@@ -29,12 +34,12 @@ function parseBooleanEnv(name: string, value: string): boolean {
 }
 
 /** Reads a PEM given inline or as a file path. */
-function readKey(value: string): string {
+function readKey(value: string, name: string): string {
   if (value.includes('-----BEGIN')) return value;
   try {
     return readFileSync(value, 'utf8');
   } catch (error) {
-    throw new ConfigError(`jwtPublicKey: cannot read ${value}: ${(error as Error).message}`);
+    throw new ConfigError(`${name}: cannot read the key file ${value}: ${(error as Error).message}`);
   }
 }
 
@@ -59,6 +64,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   }
   const flags = command.opts<Record<string, unknown>>();
   const input: Record<string, unknown> = {};
+  // Where each value came from, so a message names what the user typed, not our internal key.
+  const source = new Map<string, string>();
   for (const spec of OPTION_SPECS) {
     // commander names a flag's value after the flag (`--idle-timeout` -> idleTimeout), not after our key.
     const fromFlag = flags[new Option(spec.flag).attributeName()];
@@ -71,6 +78,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     }
     const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
     if (value === undefined) continue;
+    source.set(spec.key, fromFlag !== undefined ? flagName(spec) : spec.env);
     input[spec.key] =
       spec.kind === 'list'
         ? String(value)
@@ -79,6 +87,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
             .filter((part) => part !== '')
         : value;
   }
-  if (typeof input.jwtPublicKey === 'string') input.jwtPublicKey = readKey(input.jwtPublicKey);
-  return parseServerConfig(input as ServerConfigInput);
+  const nameOf = (key: string): string => {
+    const given = source.get(key);
+    if (given) return given;
+    const spec = OPTION_SPECS.find((s) => s.key === key);
+    return spec ? `${flagName(spec)} (or ${spec.env})` : key;
+  };
+  if (typeof input.jwtPublicKey === 'string') {
+    input.jwtPublicKey = readKey(input.jwtPublicKey, nameOf('jwtPublicKey'));
+  }
+  return parseServerConfig(input as ServerConfigInput, nameOf);
 }

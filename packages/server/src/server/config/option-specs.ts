@@ -146,6 +146,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '30000',
   },
   {
+    key: 'shutdownTimeoutMs',
+    flag: '--shutdown-timeout <ms>',
+    env: 'CANVAS_SHUTDOWN_TIMEOUT_MS',
+    description:
+      'on SIGTERM/SIGINT, give up waiting for storage after this long and exit 1 naming the rooms not saved',
+    defaultText: '30000',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level <level>',
     env: 'LOG_LEVEL',
@@ -206,7 +214,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'serveClient',
     flag: '--no-serve-client',
     env: 'CANVAS_SERVE_CLIENT',
-    description: 'do not serve the demo whiteboard page at /',
+    description:
+      'do not serve the demo whiteboard page at / (variable: true or false, also 1/0, yes/no, on/off)',
     kind: 'negatable',
   },
 ];

@@ -33,6 +33,7 @@ export const serverConfigSchema = z
     maxRooms: positiveInt.default(10_000),
     maxBufferedBytes: positiveInt.default(8 * 1024 * 1024),
     heartbeatIntervalMs: positiveInt.default(30_000),
+    shutdownTimeoutMs: positiveInt.default(30_000),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     allowedOrigins: z.array(z.string().min(1)).default([]),
     auth: z.enum(['none', 'jwt']).optional(),
@@ -90,12 +91,21 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem. */
-export function parseServerConfig(input: ServerConfigInput): ServerConfig {
+/**
+ * Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem.
+ *
+ * @param nameOf - how to name a field in messages; the command passes the flag or
+ *   variable the user set (`--idle-timeout`, `CANVAS_IDLE_TIMEOUT_MS`), since users
+ *   never see the internal keys. Defaults to the key itself (library use).
+ */
+export function parseServerConfig(
+  input: ServerConfigInput,
+  nameOf: (key: string) => string = (key) => key,
+): ServerConfig {
   const result = serverConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const field = issue.path.join('.') || 'configuration';
+    const field = issue.path.length > 0 ? nameOf(String(issue.path[0])) : 'configuration';
     return `${field}: ${issue.message}`;
   });
   throw new ConfigError(problems.join('; '));
