@@ -11,7 +11,7 @@ export interface OptionSpec {
   kind?: 'value' | 'list' | 'negatable';
 }
 
-/** Every option of the runnable server, in the order the README documents them. */
+/** Every option of the runnable server, in the order docs/operations.md documents them. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     key: 'port',

@@ -10,7 +10,7 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 /**
  * The validated configuration of the runnable server. Every field has a
- * default; see the README's configuration table for flags and variables.
+ * default; see the configuration table of docs/operations.md for flags and variables.
  */
 export const serverConfigSchema = z
   .object({
