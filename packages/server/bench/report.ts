@@ -3,32 +3,29 @@
  * (core.md, storage.md, server.md and server.json), draws charts as SVG files
  * next to them (Vega-Lite, rendered headlessly) and writes
  * bench/results/REPORT.md with the machine, the targets, the charts and every
- * table of the three benchmarks. Missing result files are reported as such.
+ * table of the three benchmarks, and rewrites the figures block of
+ * docs/performance.md with each benchmark's targets. Missing result files are
+ * reported as such.
  *
- * Run with `node --import tsx packages/server/bench/report.ts` (the last step of `npm run bench`).
+ * Run with `node --import tsx packages/server/bench/report.ts` (the last step of
+ * `npm run bench`); `--docs-only` rewrites only the docs/performance.md block.
  */
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type GroupedDatum, groupedBars, horizontalBars, writeSvg } from './report/charts.js';
 import { demoteHeadings, findTable, leadingNumber, parseTables } from './report/markdown.js';
+import {
+  dateOf,
+  PERFORMANCE_DOC,
+  RESULTS_DIR,
+  readBenchResults,
+  renderBenchBlock,
+  SECTIONS,
+  targetSections,
+  withBenchBlock,
+} from './report/targets.js';
 import type { Aggregate, ServerBenchJson } from './server.bench.js';
-
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-
-interface Section {
-  file: string;
-  title: string;
-  command: string;
-}
-
-const SECTIONS: Section[] = [
-  { file: 'core.md', title: 'Core benchmark', command: 'npm run bench:core' },
-  { file: 'storage.md', title: 'Storage benchmark', command: 'npm run bench:storage' },
-  { file: 'server.md', title: 'Server load benchmark', command: 'npm run bench:server' },
-];
 
 interface Chart {
   file: string;
@@ -37,11 +34,6 @@ interface Chart {
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
-}
-
-async function readResult(name: string): Promise<string | null> {
-  const path = join(RESULTS_DIR, name);
-  return existsSync(path) ? readFile(path, 'utf8') : null;
 }
 
 /** `352k`, `1.2M`, `950`. */
@@ -180,27 +172,19 @@ async function coreCharts(markdown: string): Promise<Chart[]> {
   return [{ file, alt: 'Advantage of ours over the published implementation per core metric' }];
 }
 
-function dateOf(markdown: string): string {
-  return /^- Date: (.+)$/m.exec(markdown)?.[1]?.trim() ?? 'unknown date';
-}
-
-/** The PASS/FAIL/MET lines of a result file (its targets). */
-function targetLines(markdown: string): string[] {
-  return markdown
-    .split('\n')
-    .filter((line) => /^\s*- .*\b(PASS|FAIL|MET|MISSED|NOT MET)\b/.test(line) && !line.startsWith('  '));
-}
-
 function chartMarkdown(charts: Chart[]): string[] {
   return charts.flatMap((chart) => [`![${chart.alt}](${chart.file})`, '']);
 }
 
 async function main(): Promise<void> {
+  const bench = readBenchResults();
+  const results = bench.markdown;
+  const serverJson = bench.serverJson;
+  const performanceBlock = renderBenchBlock(bench);
+  await writeFile(PERFORMANCE_DOC, withBenchBlock(await readFile(PERFORMANCE_DOC, 'utf8'), performanceBlock));
+  log(`wrote the figures block of ${PERFORMANCE_DOC}`);
+  if (process.argv.includes('--docs-only')) return;
   const cpus = os.cpus();
-  const results = new Map<string, string | null>();
-  for (const section of SECTIONS) results.set(section.file, await readResult(section.file));
-  const serverJsonText = await readResult('server.json');
-  const serverJson = serverJsonText ? (JSON.parse(serverJsonText) as ServerBenchJson) : null;
 
   const charts = new Map<string, Chart[]>();
   const core = results.get('core.md');
@@ -231,23 +215,7 @@ async function main(): Promise<void> {
   if (serverJson) out.push('  - [server.json](server.json): the server benchmark, machine-readable');
   out.push('');
 
-  out.push('## Targets', '');
-  for (const section of SECTIONS) {
-    const markdown = results.get(section.file);
-    const lines = markdown ? targetLines(markdown) : [];
-    out.push(`### ${section.title}`, '');
-    if (section.file === 'server.md' && serverJson) {
-      const t = serverJson.target;
-      out.push(
-        `- **${t.pass ? 'PASS' : 'FAIL'}** (1 room x 50 clients, ours persisting to SQLite): deliveries/s ours ${Math.round(t.oursDeliveriesPerSec).toLocaleString('en-US')} vs published ${Math.round(t.publishedDeliveriesPerSec).toLocaleString('en-US')} = ${t.deliveriesRatio.toFixed(2)}x (target >= ${t.minDeliveriesRatio}x, ${t.deliveriesPass ? 'met' : 'missed'}); CPU per delivery ours ${t.oursCpuUsPerDelivery.toFixed(2)} µs vs published ${t.publishedCpuUsPerDelivery.toFixed(2)} µs = ${Math.round(t.cpuRatio * 100)}% (target <= ${Math.round(t.maxCpuRatio * 100)}%, ${t.cpuPass ? 'met' : 'missed'})`,
-      );
-    } else if (lines.length > 0) {
-      out.push(...lines);
-    } else {
-      out.push(markdown ? '- (no target lines in the result file)' : '- (not run)');
-    }
-    out.push('');
-  }
+  out.push('## Targets', '', ...targetSections(bench, '###'));
 
   for (const section of SECTIONS) {
     const markdown = results.get(section.file);

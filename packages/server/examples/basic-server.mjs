@@ -1,11 +1,12 @@
-// A complete collaboration server on `ws` in ~40 lines: the example from the README.
-// Run it with `npm start` from the repository root, then point clients at ws://localhost:8080.
+// A complete collaboration server on `ws` in ~40 lines: the example of docs/library.md.
+// Run it with `node packages/server/examples/basic-server.mjs` after `npm run build`
+// (`npm start` runs the full server command instead), then point clients at ws://localhost:8080.
 import { createServer } from 'node:http';
 import { acceptConnection, RoomManager, SqliteStorage } from 'canvas-store-server';
 import { WebSocketServer } from 'ws';
 
 const port = Number(process.env.PORT ?? 8080);
-const dataDir = process.env.DATA_DIR ?? './data';
+const dataDir = process.env.CANVAS_DATA_DIR ?? './data';
 
 // Durable embedded storage: every acked write is committed to SQLite first.
 const sqlite = new SqliteStorage({ path: `${dataDir}/rooms.db` });

@@ -7,7 +7,7 @@ import type { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
 import { isSessionPermission, type SessionPermission } from '../room/session.js';
 import type { WebSocketLike } from '../room/web-socket-like.js';
-import { ConnectionClosedError, ConnectionRefusedError } from './errors.js';
+import { ConnectionClosedError, ConnectionRefusedError, ConnectRequestError } from './errors.js';
 import { type ConnectParams, parseConnectUrl } from './parse-connect-url.js';
 
 /** What `authorize` is told about a connection or an `auth-refresh`. */
@@ -200,7 +200,12 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
     try {
       params = parseConnectUrl(this.options.url);
     } catch (error) {
-      this.fail(CloseCode.BadRequest, 'bad connect URL');
+      // The reason names the parameter (`connect URL lacks the roomId query parameter`): a
+      // bare "bad connect URL" left users guessing while their client reconnected forever.
+      this.fail(
+        CloseCode.BadRequest,
+        error instanceof ConnectRequestError ? error.message : 'bad connect URL',
+      );
       throw error;
     }
     const { roomId, clientId, token } = params;

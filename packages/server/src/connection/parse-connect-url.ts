@@ -37,11 +37,13 @@ export function parseConnectUrl(input: string): ConnectParams {
   }
   const params = url.searchParams;
   const roomId = params.get('roomId');
-  if (!roomId) throw new ConnectRequestError('connect URL has no roomId', 'missing-room-id');
+  if (!roomId)
+    throw new ConnectRequestError('connect URL lacks the roomId query parameter', 'missing-room-id');
   const clientId = params.get('clientId');
-  if (!clientId) throw new ConnectRequestError('connect URL has no clientId', 'missing-client-id');
+  if (!clientId)
+    throw new ConnectRequestError('connect URL lacks the clientId query parameter', 'missing-client-id');
   const token = params.get('token');
-  if (!token) throw new ConnectRequestError('connect URL has no token', 'missing-token');
+  if (!token) throw new ConnectRequestError('connect URL lacks the token query parameter', 'missing-token');
   for (const [name, value] of [
     ['roomId', roomId],
     ['clientId', clientId],

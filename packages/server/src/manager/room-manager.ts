@@ -101,6 +101,15 @@ export class RoomManager {
   }
 
   /**
+   * Ids of rooms that were closed (by {@link closeRoom}, {@link closeAll} or
+   * idleness) whose data is not stored yet, for example while their storage is
+   * failing. A shutdown that cannot wait any longer names these as lost.
+   */
+  getUnpersistedRoomIds(): string[] {
+    return Array.from(this.closingRooms.keys());
+  }
+
+  /**
    * Closes and removes a room; resolves once it is persisted. When the final
    * save fails this rejects, the room keeps retrying in the background, and
    * reopening it waits until its data is stored.

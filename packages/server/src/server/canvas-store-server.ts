@@ -7,6 +7,8 @@ import {
   type AuthorizeResult,
   acceptConnection,
 } from '../connection/accept-connection.js';
+import { ConnectRequestError } from '../connection/errors.js';
+import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
@@ -15,7 +17,9 @@ import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
 import { sendJson } from './http/http-helpers.js';
 import { originAllowed } from './http/origin-policy.js';
-import { answersWithin } from './observability/answers-within.js';
+import { ShutdownError } from './lifecycle/shutdown-error.js';
+import { listenError } from './lifecycle/startup-error.js';
+import { withTimeout } from './lifecycle/with-timeout.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
@@ -164,7 +168,11 @@ export class CanvasStoreServer {
     });
   }
 
-  /** Starts listening; resolves with the bound address. */
+  /**
+   * Starts listening; resolves with the bound address.
+   *
+   * @throws {@link StartupError} naming the flag to change when the port or host cannot be used.
+   */
   start(): Promise<{ host: string; port: number }> {
     const { config } = this.options;
     if (config.auth === 'none') {
@@ -176,9 +184,10 @@ export class CanvasStoreServer {
       );
     }
     return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
+      const failed = (error: unknown) => reject(listenError(error, config.host, config.port));
+      this.http.once('error', failed);
       this.http.listen(config.port, config.host, () => {
-        this.http.off('error', reject);
+        this.http.off('error', failed);
         this.heartbeat.start();
         const address = this.http.address() as AddressInfo;
         this.logger.info(
@@ -193,6 +202,9 @@ export class CanvasStoreServer {
   /**
    * Graceful shutdown: stop accepting, close sessions with "going away",
    * persist every room (SPEC P5), close storage. Calling it again returns the same promise.
+   *
+   * @throws {@link ShutdownError} naming the rooms whose edits are not stored, when
+   *   storage fails or does not finish within `config.shutdownTimeoutMs`.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -210,16 +222,34 @@ export class CanvasStoreServer {
       (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
     );
     for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-    let failure: unknown;
-    try {
-      await this.manager.closeAll();
-    } catch (error) {
-      failure = error;
-      this.logger.error({ err: error }, 'some rooms could not be persisted on shutdown');
-    }
-    await this.storage.close().catch((error: unknown) => {
-      this.logger.error({ err: error }, 'storage close failed');
+    let failure: ShutdownError | undefined;
+    const timeoutMs = this.options.config.shutdownTimeoutMs;
+    const persisted = this.manager.closeAll().catch((error: unknown) => {
+      failure = ShutdownError.failed(this.manager.getUnpersistedRoomIds(), error);
+      this.logger.error(
+        { err: error, rooms: failure.unsavedRoomIds },
+        'some rooms could not be persisted on shutdown',
+      );
     });
+    if (
+      await withTimeout(
+        persisted.then(() => true),
+        timeoutMs,
+        false,
+      )
+    ) {
+      await this.storage.close().catch((error: unknown) => {
+        this.logger.error({ err: error }, 'storage close failed');
+      });
+    } else {
+      // Storage that hangs or keeps failing must not keep the process alive forever:
+      // say which rooms lose edits, and leave storage as it is.
+      failure = ShutdownError.timedOut(timeoutMs, this.manager.getUnpersistedRoomIds());
+      this.logger.error(
+        { rooms: failure.unsavedRoomIds, timeoutMs },
+        'shutdown timed out before every room was stored',
+      );
+    }
     // Sockets that did not finish their closing handshake in time are cut off.
     const grace = setTimeout(() => {
       for (const ws of this.wss.clients) ws.terminate();
@@ -231,7 +261,7 @@ export class CanvasStoreServer {
     await httpClosed;
     clearTimeout(grace);
     this.wss.close();
-    this.logger.info({}, 'shutdown complete');
+    this.logger.info({}, failure ? 'shutdown finished with unsaved rooms' : 'shutdown complete');
     if (failure) throw failure;
   }
 
@@ -261,7 +291,7 @@ export class CanvasStoreServer {
     }
     if (path === '/readyz') {
       const healthy =
-        !this.shuttingDown && (await answersWithin(() => this.storage.isHealthy(), READINESS_TIMEOUT_MS));
+        !this.shuttingDown && (await withTimeout(this.storage.isHealthy(), READINESS_TIMEOUT_MS, false));
       sendJson(res, healthy ? 200 : 503, {
         status: healthy ? 'ready' : 'unavailable',
         storage: this.storage.kind,
@@ -304,6 +334,18 @@ export class CanvasStoreServer {
       return;
     }
     socket.once('close', admitted);
+    // Refuse a connect URL without roomId, clientId or token before the upgrade, with
+    // an HTTP status and a body naming the parameter: a WebSocket close after the
+    // upgrade made the published client reconnect forever without saying why.
+    try {
+      parseConnectUrl(req.url ?? '');
+    } catch (error) {
+      if (!(error instanceof ConnectRequestError)) throw error;
+      this.logger.info({ reason: error.message, code: 400 }, 'connection refused');
+      this.metrics.connectionsRefused.inc({ code: 400 });
+      rejectUpgrade(socket, 400, 'Bad Request', `${error.message}\n`);
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
   }
 
@@ -394,6 +436,9 @@ export class CanvasStoreServer {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
+  const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

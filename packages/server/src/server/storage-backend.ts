@@ -1,10 +1,12 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Storage } from '../room/storage.js';
 import { FileStorage } from '../storage/file-storage.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import { PostgresStorage } from '../storage/postgres-storage.js';
 import { SqliteStorage } from '../storage/sqlite-storage.js';
 import type { ServerConfig } from './config/server-config.js';
+import { reasonOf, StartupError } from './lifecycle/startup-error.js';
+import { dataDirWorks, probeDataDirSync } from './lifecycle/storage-probe.js';
 
 /** The storage the server runs on, behind what the server needs of it. */
 export interface StorageBackend {
@@ -13,21 +15,39 @@ export interface StorageBackend {
   forRoom(roomId: string): Storage;
   /** Removes a room's stored data (the room must be closed). */
   deleteRoom(roomId: string): Promise<void>;
-  /** True when storage answers (for `/readyz`). */
+  /** True when storage answers and, for sqlite and file, its directory takes a write, fsync and read (for `/readyz`). */
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Opens the configured backend; throws when it cannot be opened (for example an unreadable database file). */
+/** Opens SQLite, turning a driver error into a sentence that names the file. */
+function openSqlite(path: string): SqliteStorage {
+  try {
+    return new SqliteStorage({ path });
+  } catch (error) {
+    throw new StartupError(
+      `cannot open the SQLite database ${resolve(path)} (in --data-dir or CANVAS_DATA_DIR): ${reasonOf(error)}; check that the file is a canvas-store-server database and that the server may write it, or point --data-dir elsewhere`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Opens the configured backend. The sqlite and file backends first probe their
+ * directory (write, fsync, read back).
+ *
+ * @throws {@link StartupError} naming the path, flag and what to do when storage cannot be used.
+ */
 export function openStorageBackend(config: ServerConfig): StorageBackend {
   switch (config.storage) {
     case 'sqlite': {
-      const sqlite = new SqliteStorage({ path: join(config.dataDir, 'rooms.db') });
+      probeDataDirSync(config.dataDir);
+      const sqlite = openSqlite(join(config.dataDir, 'rooms.db'));
       return {
         kind: 'sqlite',
         forRoom: (roomId) => sqlite.forRoom(roomId),
         deleteRoom: async (roomId) => sqlite.deleteRoom(roomId),
-        isHealthy: async () => sqlite.isHealthy(),
+        isHealthy: async () => sqlite.isHealthy() && (await dataDirWorks(config.dataDir)),
         close: () => sqlite.close(),
       };
     }
@@ -47,11 +67,12 @@ export function openStorageBackend(config: ServerConfig): StorageBackend {
     }
     case 'file': {
       const dir = join(config.dataDir, 'rooms');
+      probeDataDirSync(dir);
       return {
         kind: 'file',
         forRoom: (roomId) => new FileStorage({ dir, roomId }),
         deleteRoom: (roomId) => FileStorage.deleteRoom(dir, roomId),
-        isHealthy: async () => true,
+        isHealthy: () => dataDirWorks(dir),
         close: async () => {},
       };
     }

@@ -210,6 +210,8 @@ describe('acceptConnection: authorization (C2)', () => {
     expect(error).toBeInstanceOf(ConnectRequestError);
     expect((error as ConnectRequestError).code).toBe('missing-room-id');
     expect(socket.closed?.code).toBe(CloseCode.BadRequest);
+    // The reason names the missing parameter, so whoever reads the close knows what to fix.
+    expect(socket.closed?.reason).toMatch(/roomId/);
     expect(authorize).not.toHaveBeenCalled();
     expect(manager.getRoomIds()).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * (`WebsocketAdapter`) against our server over real sockets.
  *
  * - {@link TestServer}: a `ws` WebSocketServer on 127.0.0.1 wired to the library
- *   exactly like the README example, restartable on the same port.
+ *   exactly like the example server of docs/library.md, restartable on the same port.
  * - {@link TestClient}: one app instance: a `WebsocketAdapter` plus the app's own
  *   document and remote-ephemeral models, kept the way the real store keeps them.
  * - {@link installClientEnvironment}: the global `WebSocket` the adapter needs on
@@ -215,7 +215,7 @@ async function listen(port: number): Promise<WebSocketServer> {
 }
 
 /**
- * A real `ws` server wired to the library like the README example. `stop()`
+ * A real `ws` server wired to the library like the docs/library.md example. `stop()`
  * then `start()` again restarts it on the same port with a new RoomManager
  * over the same storage.
  */

@@ -2,10 +2,10 @@
  * Composes the figures the reliability suites recorded in a long run
  * (`npm run test:long`, results/long/*.json) into `LAST-LONG-RUN.md` and
  * `last-long-run.json` next to this file, and rewrites the figures block of
- * the README's Reliability section between its markers.
+ * docs/reliability.md between its markers.
  *
  * Run by `npm run test:long` after the suites pass; `--check` only verifies
- * that the README block matches `last-long-run.json` (used by a docs test).
+ * that the docs/reliability.md block matches `last-long-run.json` (used by a docs test).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,8 @@ const HERE = new URL('./', import.meta.url);
 const RESULTS = fileURLToPath(new URL('results/long/', HERE));
 export const LONG_RUN_JSON = fileURLToPath(new URL('last-long-run.json', HERE));
 const LONG_RUN_MD = fileURLToPath(new URL('LAST-LONG-RUN.md', HERE));
-export const README = fileURLToPath(new URL('../../../../README.md', HERE));
+/** The page whose figures block this rewrites. */
+export const RELIABILITY_DOC = fileURLToPath(new URL('../../../../docs/reliability.md', HERE));
 export const BLOCK_START = '<!-- reliability-figures:start -->';
 export const BLOCK_END = '<!-- reliability-figures:end -->';
 
@@ -118,15 +119,15 @@ function ackedWritesChecked(run: LongRun): number {
   );
 }
 
-/** The README block: the headline figures of the last long run. */
-export function renderReadmeBlock(run: LongRun): string {
+/** The docs/reliability.md block: the headline figures of the last long run. */
+export function renderFiguresBlock(run: LongRun): string {
   const count = (value: number | undefined) => formatValue(value ?? 0);
   const storageFaults = numberOf(run, 'storage-faults', 'faultsInjected') ?? 0;
   const outages = numberOf(run, 'database-outage', 'faultsInjected') ?? 0;
   const kills = numberOf(run, 'chaos', 'serverKills') ?? 0;
   const lines = [
     BLOCK_START,
-    `Last long run (\`npm run test:long\`, finished ${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC on the 2-core shared machine; every figure in [LAST-LONG-RUN.md](packages/server/test/reliability/LAST-LONG-RUN.md)):`,
+    `Last long run (\`npm run test:long\`, finished ${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC on the 2-core shared machine; every figure in [LAST-LONG-RUN.md](../packages/server/test/reliability/LAST-LONG-RUN.md)):`,
     '',
     '| | |',
     '| --- | --- |',
@@ -168,15 +169,16 @@ export function renderReport(run: LongRun): string {
   return parts.join('\n');
 }
 
-/** The README with its figures block replaced by `block`. */
-export function withReadmeBlock(readme: string, block: string): string {
-  const start = readme.indexOf(BLOCK_START);
-  const end = readme.indexOf(BLOCK_END);
-  if (start < 0 || end < start) throw new Error(`README has no ${BLOCK_START} ... ${BLOCK_END} block`);
-  return readme.slice(0, start) + block + readme.slice(end + BLOCK_END.length);
+/** The page with its figures block replaced by `block`. */
+export function withFiguresBlock(page: string, block: string): string {
+  const start = page.indexOf(BLOCK_START);
+  const end = page.indexOf(BLOCK_END);
+  if (start < 0 || end < start)
+    throw new Error(`docs/reliability.md has no ${BLOCK_START} ... ${BLOCK_END} block`);
+  return page.slice(0, start) + block + page.slice(end + BLOCK_END.length);
 }
 
-/** Text with the formatter's table padding taken out, so a formatted README still compares equal. */
+/** Text with the formatter's table padding taken out, so a formatted page still compares equal. */
 export function normalize(markdown: string): string {
   return markdown.replace(/ {2,}/g, ' ').replace(/-{3,}/g, '---');
 }
@@ -184,9 +186,9 @@ export function normalize(markdown: string): string {
 function main(): void {
   if (process.argv.includes('--check')) {
     const run = JSON.parse(readFileSync(LONG_RUN_JSON, 'utf8')) as LongRun;
-    const readme = readFileSync(README, 'utf8');
-    if (normalize(withReadmeBlock(readme, renderReadmeBlock(run))) !== normalize(readme)) {
-      throw new Error('the README Reliability figures do not match last-long-run.json');
+    const page = readFileSync(RELIABILITY_DOC, 'utf8');
+    if (normalize(withFiguresBlock(page, renderFiguresBlock(run))) !== normalize(page)) {
+      throw new Error('the docs/reliability.md figures do not match last-long-run.json');
     }
     return;
   }
@@ -199,8 +201,11 @@ function main(): void {
   const run: LongRun = { finishedAt, suites };
   writeFileSync(LONG_RUN_JSON, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(LONG_RUN_MD, renderReport(run));
-  writeFileSync(README, withReadmeBlock(readFileSync(README, 'utf8'), renderReadmeBlock(run)));
-  console.log(renderReadmeBlock(run));
+  writeFileSync(
+    RELIABILITY_DOC,
+    withFiguresBlock(readFileSync(RELIABILITY_DOC, 'utf8'), renderFiguresBlock(run)),
+  );
+  console.log(renderFiguresBlock(run));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -27,7 +27,7 @@ const RESULTS_DIR = fileURLToPath(new URL(`./results/${LONG ? 'long' : 'short'}/
 /**
  * Records what a suite measured (load held, faults injected, frames fuzzed,
  * acked writes lost...) as `results/<mode>/<suite>.json`. The long run's
- * files become the README's Reliability figures.
+ * files become the figures of docs/reliability.md.
  */
 export function recordFigures(suite: string, figures: Record<string, unknown>): void {
   mkdirSync(RESULTS_DIR, { recursive: true });

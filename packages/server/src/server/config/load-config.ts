@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { OPTION_SPECS } from './option-specs.js';
+import { OPTION_SPECS, type OptionSpec } from './option-specs.js';
 import {
   ConfigError,
   parseServerConfig,
@@ -15,11 +15,16 @@ function buildCommand(): Command {
     .configureOutput({ writeErr: () => {} })
     .allowExcessArguments(false);
   for (const spec of OPTION_SPECS) {
-    const option = new Option(spec.flag, `${spec.description} (env ${spec.env})`);
-    if (spec.defaultText) option.defaultValueDescription = spec.defaultText;
-    command.addOption(option);
+    // commander prints defaults only for options it fills itself; ours come from the schema.
+    const extra = spec.defaultText ? `default ${spec.defaultText}; env ${spec.env}` : `env ${spec.env}`;
+    command.addOption(new Option(spec.flag, `${spec.description} (${extra})`));
   }
   return command;
+}
+
+/** The flag as typed, without its value placeholder: `--idle-timeout`. */
+export function flagName(spec: OptionSpec): string {
+  return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
 function parseBooleanEnv(name: string, value: string): boolean {
@@ -29,12 +34,12 @@ function parseBooleanEnv(name: string, value: string): boolean {
 }
 
 /** Reads a PEM given inline or as a file path. */
-function readKey(value: string): string {
+function readKey(value: string, name: string): string {
   if (value.includes('-----BEGIN')) return value;
   try {
     return readFileSync(value, 'utf8');
   } catch (error) {
-    throw new ConfigError(`jwtPublicKey: cannot read ${value}: ${(error as Error).message}`);
+    throw new ConfigError(`${name}: cannot read the key file ${value}: ${(error as Error).message}`);
   }
 }
 
@@ -42,14 +47,21 @@ function readKey(value: string): string {
  * Moves a secret given as a file path into its option (SPEC B10: secrets need
  * not appear on the command line, where `ps` shows them).
  */
-function readSecretFile(input: Record<string, unknown>, fileKey: string, key: string): void {
+function readSecretFile(
+  input: Record<string, unknown>,
+  fileKey: string,
+  key: string,
+  nameOf: (key: string) => string,
+): void {
   const path = input[fileKey];
   if (typeof path !== 'string') return;
-  if (input[key] !== undefined) throw new ConfigError(`${fileKey}: give the secret or its file, not both`);
+  if (input[key] !== undefined) {
+    throw new ConfigError(`${nameOf(fileKey)}: give either ${nameOf(key)} or its file, not both`);
+  }
   try {
     input[key] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw new ConfigError(`${fileKey}: cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`${nameOf(fileKey)}: cannot read ${path}: ${(error as Error).message}`);
   }
   delete input[fileKey];
 }
@@ -70,11 +82,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.excessArguments') {
+      const stray = command.args.map((arg) => JSON.stringify(arg)).join(', ');
+      throw new ConfigError(`unexpected argument ${stray}: every option is a flag, such as --port 9000`);
+    }
     if (error instanceof CommanderError) throw new ConfigError(error.message.replace(/^error: /, ''));
     throw error;
   }
   const flags = command.opts<Record<string, unknown>>();
   const input: Record<string, unknown> = {};
+  // Where each value came from, so a message names what the user typed, not our internal key.
+  const source = new Map<string, string>();
   for (const spec of OPTION_SPECS) {
     // commander names a flag's value after the flag (`--idle-timeout` -> idleTimeout), not after our key.
     const fromFlag = flags[new Option(spec.flag).attributeName()];
@@ -92,6 +110,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
     }
     const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
     if (value === undefined) continue;
+    source.set(spec.key, fromFlag !== undefined ? flagName(spec) : spec.env);
     input[spec.key] =
       spec.kind === 'list'
         ? String(value)
@@ -100,8 +119,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
             .filter((part) => part !== '')
         : value;
   }
-  if (typeof input.jwtPublicKey === 'string') input.jwtPublicKey = readKey(input.jwtPublicKey);
-  readSecretFile(input, 'jwtSecretFile', 'jwtSecret');
-  readSecretFile(input, 'adminSecretFile', 'adminSecret');
-  return parseServerConfig(input as ServerConfigInput);
+  const nameOf = (key: string): string => {
+    const given = source.get(key);
+    if (given) return given;
+    const spec = OPTION_SPECS.find((s) => s.key === key);
+    return spec ? `${flagName(spec)} (or ${spec.env})` : key;
+  };
+  if (typeof input.jwtPublicKey === 'string') {
+    input.jwtPublicKey = readKey(input.jwtPublicKey, nameOf('jwtPublicKey'));
+  }
+  readSecretFile(input, 'jwtSecretFile', 'jwtSecret', nameOf);
+  readSecretFile(input, 'adminSecretFile', 'adminSecret', nameOf);
+  return parseServerConfig(input as ServerConfigInput, nameOf);
 }

@@ -12,7 +12,7 @@ export interface OptionSpec {
   kind?: 'value' | 'list' | 'negatable' | 'switch';
 }
 
-/** Every option of the runnable server, in the order the README documents them. */
+/** Every option of the runnable server, in the order docs/operations.md documents them. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   {
     key: 'port',
@@ -189,6 +189,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '30000',
   },
   {
+    key: 'shutdownTimeoutMs',
+    flag: '--shutdown-timeout <ms>',
+    env: 'CANVAS_SHUTDOWN_TIMEOUT_MS',
+    description:
+      'on SIGTERM/SIGINT, give up waiting for storage after this long and exit 1 naming the rooms not saved',
+    defaultText: '30000',
+  },
+  {
     key: 'logLevel',
     flag: '--log-level <level>',
     env: 'LOG_LEVEL',
@@ -325,7 +333,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'serveClient',
     flag: '--no-serve-client',
     env: 'CANVAS_SERVE_CLIENT',
-    description: 'do not serve the demo whiteboard page at /',
+    description:
+      'do not serve the demo whiteboard page at / (variable: true or false, also 1/0, yes/no, on/off)',
     kind: 'negatable',
   },
 ];

@@ -10,7 +10,7 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 /**
  * The validated configuration of the runnable server. Every field has a
- * default; see the README's configuration table for flags and variables.
+ * default; see the configuration table of docs/operations.md for flags and variables.
  */
 export const serverConfigSchema = z
   .object({
@@ -40,6 +40,7 @@ export const serverConfigSchema = z
     maxRooms: positiveInt.default(10_000),
     maxBufferedBytes: positiveInt.default(8 * 1024 * 1024),
     heartbeatIntervalMs: positiveInt.default(30_000),
+    shutdownTimeoutMs: positiveInt.default(30_000),
     logLevel: z.enum(LOG_LEVELS).default('info'),
     allowedOrigins: z.array(z.string().min(1)).default([]),
     allowAnyOrigin: z.boolean().default(false),
@@ -75,18 +76,22 @@ export const serverConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['auth'],
-        message: 'jwt needs one of --jwt-secret, --jwt-public-key or --jwt-jwks-url',
+        message: 'jwt needs a key: give --jwt-secret, --jwt-public-key or --jwt-jwks-url',
       });
     }
     if (keySources.length > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['jwtSecret'],
-        message: 'give only one of --jwt-secret, --jwt-public-key, --jwt-jwks-url',
+        message: 'only one JWT key source may be given: --jwt-secret, --jwt-public-key or --jwt-jwks-url',
       });
     }
     if (config.auth === 'none' && keySources.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'auth is none but a JWT key was given' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'none was chosen but a JWT key was given: remove the key, or use --auth jwt',
+      });
     }
   })
   .transform((config) => {
@@ -111,13 +116,42 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem. */
-export function parseServerConfig(input: ServerConfigInput): ServerConfig {
+/** A validation problem as a person would say it: `must be a whole number above 0`. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    case 'too_small':
+      if (issue.origin !== 'number') return issue.message;
+      return issue.inclusive ? `must be ${issue.minimum} or more` : `must be more than ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin !== 'number') return issue.message;
+      return issue.inclusive ? `must be ${issue.maximum} or less` : `must be less than ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a URL' : `must be a valid ${issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem.
+ *
+ * @param nameOf - how to name a field in messages; the command passes the flag or
+ *   variable the user set (`--idle-timeout`, `CANVAS_IDLE_TIMEOUT_MS`), since users
+ *   never see the internal keys. Defaults to the key itself (library use).
+ */
+export function parseServerConfig(
+  input: ServerConfigInput,
+  nameOf: (key: string) => string = (key) => key,
+): ServerConfig {
   const result = serverConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const field = issue.path.join('.') || 'configuration';
-    return `${field}: ${issue.message}`;
+    const field = issue.path.length > 0 ? nameOf(String(issue.path[0])) : 'configuration';
+    return `${field}: ${describeIssue(issue)}`;
   });
   throw new ConfigError(problems.join('; '));
 }

@@ -109,8 +109,7 @@ describe('[server] logs', () => {
     client.send('not json');
     await client.waitForFrame('the error', (f) => f.type === 'error');
     // A refused connection (no clientId) carrying the token too.
-    const refused = await server.connect('logged-room', '', { token });
-    expect((await refused.closed()).code).toBe(4400);
+    await expect(server.connect('logged-room', '', { token })).rejects.toMatchObject({ status: 400 });
     client.close(1000);
     await client.closed();
     await waitUntil('the session closed line', () =>

@@ -1,5 +1,5 @@
 /**
- * The README's Reliability figures are those of the last long run: the block
+ * The figures of docs/reliability.md are those of the last long run: the block
  * between its markers is what `long-run-report.ts` renders from the committed
  * `last-long-run.json`, and that run lost no acked write.
  */
@@ -10,19 +10,19 @@ import {
   LONG_RUN_JSON,
   type LongRun,
   normalize,
-  README,
-  renderReadmeBlock,
+  RELIABILITY_DOC,
+  renderFiguresBlock,
   renderReport,
-  withReadmeBlock,
+  withFiguresBlock,
 } from '../reliability/long-run-report.js';
 
 const run = JSON.parse(readFileSync(LONG_RUN_JSON, 'utf8')) as LongRun;
 const LONG_RUN_MD = fileURLToPath(new URL('../reliability/LAST-LONG-RUN.md', import.meta.url));
 
-describe('[docs] README Reliability section', () => {
+describe('[docs] docs/reliability.md figures', () => {
   it('[docs] shows the figures of last-long-run.json', () => {
-    const readme = readFileSync(README, 'utf8');
-    expect(normalize(withReadmeBlock(readme, renderReadmeBlock(run)))).toBe(normalize(readme));
+    const page = readFileSync(RELIABILITY_DOC, 'utf8');
+    expect(normalize(withFiguresBlock(page, renderFiguresBlock(run)))).toBe(normalize(page));
     expect(normalize(readFileSync(LONG_RUN_MD, 'utf8'))).toBe(normalize(renderReport(run)));
   });
 

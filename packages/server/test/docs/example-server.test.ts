@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,12 +8,14 @@ import { WebSocket } from 'ws';
 const root = join(import.meta.dirname, '..', '..', '..', '..');
 const examplePath = join(root, 'packages', 'server', 'examples', 'basic-server.mjs');
 
-function readmeBlock(name: string): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf(`<!-- example:${name} -->`);
-  const end = readme.indexOf(`<!-- /example:${name} -->`);
-  expect(start, `README has no example:${name} block`).toBeGreaterThanOrEqual(0);
-  const block = readme.slice(start, end);
+const libraryDoc = join(root, 'docs', 'library.md');
+
+function docBlock(name: string): string {
+  const doc = readFileSync(libraryDoc, 'utf8');
+  const start = doc.indexOf(`<!-- example:${name} -->`);
+  const end = doc.indexOf(`<!-- /example:${name} -->`);
+  expect(start, `docs/library.md has no example:${name} block`).toBeGreaterThanOrEqual(0);
+  const block = doc.slice(start, end);
   const code = /```js\n([\s\S]*?)```/.exec(block);
   return code?.[1] ?? '';
 }
@@ -25,7 +27,7 @@ function nextFrame(socket: WebSocket): Promise<Record<string, unknown>> {
   });
 }
 
-describe('README example', () => {
+describe('the example server of docs/library.md', () => {
   let child: ChildProcess | undefined;
   let dataDir: string | undefined;
 
@@ -34,14 +36,21 @@ describe('README example', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('[docs] the README shows exactly the example that npm start runs', () => {
-    expect(readmeBlock('basic-server')).toBe(readFileSync(examplePath, 'utf8'));
+  it('[docs] docs/library.md shows exactly examples/basic-server.mjs', () => {
+    expect(docBlock('basic-server')).toBe(readFileSync(examplePath, 'utf8'));
+  });
+
+  it('[docs] the example names how it is run truthfully (npm start runs the server command, not it)', () => {
+    const header = readFileSync(examplePath, 'utf8').split('\n').slice(0, 4).join('\n');
+    expect(header).toContain('node packages/server/examples/basic-server.mjs');
+    expect(header).not.toMatch(/Run it with `npm start`/);
   });
 
   it('[docs][A1][D7] the example server serves a client: ack, then a reconnect reply holding the write', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'css-readme-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'css-example-'));
     const server = spawn(process.execPath, [examplePath], {
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir },
+      // The example reads the same variables as the server command.
+      env: { ...process.env, PORT: '0', CANVAS_DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child = server;
@@ -55,6 +64,8 @@ describe('README example', () => {
       server.once('exit', (code) => reject(new Error(`example exited with ${code}`)));
     });
     const url = `ws://127.0.0.1:${port}/?roomId=readme&clientId=c1&token=t`;
+    // CANVAS_DATA_DIR, not some other variable, decides where the data goes.
+    await expect.poll(() => existsSync(join(dataDir as string, 'rooms.db'))).toBe(true);
     const writer = new WebSocket(url);
     await new Promise((resolve) => writer.once('open', resolve));
     const frames: Record<string, unknown>[] = [];
