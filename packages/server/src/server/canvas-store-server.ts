@@ -1,18 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import {
-  type AuthorizeInfo,
-  type AuthorizeResult,
-  acceptConnection,
-} from '../connection/accept-connection.js';
+import { acceptConnection } from '../connection/accept-connection.js';
 import { ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
-import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
+import { type Authorize, createAuthorize } from './auth/create-authorize.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
 import { sendJson } from './http/http-helpers.js';
@@ -27,7 +22,9 @@ import { RefusalLog } from './principals/refusal-log.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
+import { rejectUpgrade } from './transport/reject-upgrade.js';
 import { ServerSocket } from './transport/server-socket.js';
+import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
 
 /** A request handler the server falls back to for paths it does not serve itself (the demo page). */
@@ -46,8 +43,6 @@ export interface CanvasStoreServerOptions {
   fallback?: FallbackHandler;
 }
 
-type Authorize = (info: AuthorizeInfo<IncomingMessage>) => Promise<AuthorizeResult<Record<string, unknown>>>;
-
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const SHUTDOWN_GRACE_MS = 5_000;
 /**
@@ -55,20 +50,6 @@ const SHUTDOWN_GRACE_MS = 5_000;
  * must make the server report itself unready, not hang the probe.
  */
 const READINESS_TIMEOUT_MS = 2_000;
-
-/**
- * The close code `ws` sent when it closed a connection over a protocol error
- * (an oversized frame, invalid UTF-8, a bad opcode). `ws` keeps it on the error
- * under a symbol described `status-code`; undefined for other errors.
- */
-function transportCloseCode(error: Error): number | undefined {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    if (symbol.description !== 'status-code') continue;
-    const code = (error as unknown as Record<symbol, unknown>)[symbol];
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
-}
 
 /**
  * The runnable server: HTTP + WebSocket on `ws`, durable storage, auth,
@@ -133,7 +114,7 @@ export class CanvasStoreServer {
         },
       }),
     });
-    this.authorize = this.createAuthorize();
+    this.authorize = createAuthorize(options.config);
     this.admin = config.adminSecret
       ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
           failuresPerMinute: config.adminFailuresPerMinute,
@@ -265,24 +246,6 @@ export class CanvasStoreServer {
     if (failure) throw failure;
   }
 
-  private createAuthorize(): Authorize {
-    const { config } = this.options;
-    if (config.auth === 'jwt') {
-      const verify = createJwtAuthorizer({
-        secret: config.jwtSecret,
-        publicKeyPem: config.jwtPublicKey,
-        jwksUrl: config.jwtJwksUrl,
-        issuer: config.jwtIssuer,
-        audience: config.jwtAudience,
-      });
-      return async (info) => {
-        const result = await verify(info);
-        return { permissions: result.permissions, metadata: { ...result.metadata } };
-      };
-    }
-    return async () => ({ permissions: 'readwrite', metadata: {} });
-  }
-
   private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
@@ -341,7 +304,7 @@ export class CanvasStoreServer {
       parseConnectUrl(req.url ?? '');
     } catch (error) {
       if (!(error instanceof ConnectRequestError)) throw error;
-      this.logger.info({ reason: error.message, code: 400 }, 'connection refused');
+      this.refusedLog.refused('400', { reason: error.message, code: 400 });
       this.metrics.connectionsRefused.inc({ code: 400 });
       rejectUpgrade(socket, 400, 'Bad Request', `${error.message}\n`);
       return;
@@ -434,11 +397,4 @@ export class CanvasStoreServer {
       },
     );
   }
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
-  const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
