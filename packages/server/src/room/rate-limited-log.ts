@@ -1,39 +1,75 @@
 import type { Logger } from './logger.js';
 
-/** Default quiet time between two lines of one kind. */
+/** Default length of the window in which each kind of event gets its `burst` lines. */
 export const DEFAULT_LOG_INTERVAL_MS = 10_000;
 
+/** Options of {@link RateLimitedLog}. */
+export interface RateLimitedLogOptions {
+  /** Length of each kind's window. Default 10 s. */
+  intervalMs?: number;
+  /** Lines per kind and window. Default 1. */
+  burst?: number;
+  /** Default `warn`. */
+  level?: 'warn' | 'info';
+  /** The field that names the kind in each line. Default `limit`. */
+  kindField?: string;
+  now?: () => number;
+}
+
+interface Window {
+  start: number;
+  logged: number;
+  suppressed: number;
+}
+
 /**
- * Logs a warning at most once per interval for each kind of event, with how
- * many were left out since the last line: an attacker who trips a limit a
- * million times must not fill the disk or spend the CPU on log lines (SPEC B6-B8).
+ * Logs at most `burst` lines of each kind of event per interval; the rest are
+ * counted, and the count is reported as `suppressed` on the next line of that
+ * kind. An attacker who trips a limit or gets refused a million times must not
+ * fill the disk or spend the CPU on log lines (SPEC B6-B8). Memory: one entry
+ * per kind, and kinds are a fixed set (limit names, close codes).
  *
  * @example
  * ```ts
  * const log = new RateLimitedLog(logger);
- * log.warn('room-key-quota', { roomId }, 'write refused: room key quota'); // logged
- * log.warn('room-key-quota', { roomId }, 'write refused: room key quota'); // counted, not logged
+ * log.log('room-key-quota', { roomId }, 'write refused: room key quota'); // logged
+ * log.log('room-key-quota', { roomId }, 'write refused: room key quota'); // counted, not logged
  * ```
  */
 export class RateLimitedLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  private readonly windows = new Map<string, Window>();
+  private readonly intervalMs: number;
+  private readonly burst: number;
+  private readonly level: 'warn' | 'info';
+  private readonly kindField: string;
+  private readonly now: () => number;
 
   constructor(
     private readonly logger: Logger,
-    private readonly intervalMs = DEFAULT_LOG_INTERVAL_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    options: RateLimitedLogOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? DEFAULT_LOG_INTERVAL_MS;
+    this.burst = options.burst ?? 1;
+    this.level = options.level ?? 'warn';
+    this.kindField = options.kindField ?? 'limit';
+    this.now = options.now ?? (() => performance.now());
+  }
 
-  /** Logs `message` unless a line of this `kind` was logged less than an interval ago. */
-  warn(kind: string, context: object, message: string): void {
+  /** Logs `message` unless this `kind` has had its `burst` lines in the current window. */
+  log(kind: string, context: object, message: string): void {
     const now = this.now();
-    const previous = this.last.get(kind);
-    if (previous && now - previous.at < this.intervalMs) {
-      previous.suppressed++;
+    let window = this.windows.get(kind);
+    if (!window || now - window.start >= this.intervalMs) {
+      window = { start: now, logged: 0, suppressed: window?.suppressed ?? 0 };
+      this.windows.set(kind, window);
+    }
+    if (window.logged >= this.burst) {
+      window.suppressed++;
       return;
     }
-    const suppressed = previous?.suppressed ?? 0;
-    this.last.set(kind, { at: now, suppressed: 0 });
-    this.logger.warn({ ...context, limit: kind, suppressed }, message);
+    window.logged++;
+    const suppressed = window.suppressed;
+    window.suppressed = 0;
+    this.logger[this.level]({ ...context, [this.kindField]: kind, suppressed }, message);
   }
 }

@@ -664,7 +664,7 @@ export class Room {
   /** Counts a limit or quota a session hit and logs it at a bounded rate. */
   private limitHit(session: Session, limit: string, message: string): void {
     this.observe((o) => o.limitHit?.(limit));
-    this.limitLog.warn(
+    this.limitLog.log(
       limit,
       { ...this.logContext, sessionId: session.sessionId, clientId: session.clientId },
       message,

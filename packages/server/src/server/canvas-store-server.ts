@@ -18,7 +18,6 @@ import { withTimeout } from './lifecycle/with-timeout.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
-import { RefusalLog } from './principals/refusal-log.js';
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
@@ -76,7 +75,7 @@ export class CanvasStoreServer {
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private readonly guard: ConnectionGuard;
-  private readonly refusedLog: RefusalLog;
+  private readonly refusedLog: RateLimitedLog;
   private shuttingDown = false;
   private stopping: Promise<void> | null = null;
 
@@ -121,7 +120,8 @@ export class CanvasStoreServer {
           onThrottled: (address) => this.guard.refusedAdmin(address),
         })
       : undefined;
-    this.refusedLog = RefusalLog.forConnections(this.logger);
+    // Refused connections: per close code, at most 10 info lines per 10 s.
+    this.refusedLog = new RateLimitedLog(this.logger, { level: 'info', burst: 10, kindField: 'kind' });
     this.guard = ConnectionGuard.create(config, this.metrics.principalRefusals, this.logger);
     this.http = createServer(
       { connectionsCheckingInterval: Math.min(30_000, config.handshakeTimeoutMs) },
@@ -286,7 +286,11 @@ export class CanvasStoreServer {
       return;
     }
     if (!originAllowed(req, this.options.config)) {
-      this.refusedLog.refused('403', { origin: req.headers.origin, reason: 'origin not allowed' });
+      this.refusedLog.log(
+        '403',
+        { origin: req.headers.origin, reason: 'origin not allowed' },
+        'connection refused',
+      );
       this.metrics.connectionsRefused.inc({ code: 403 });
       rejectUpgrade(socket, 403, 'Forbidden');
       return;
@@ -304,7 +308,7 @@ export class CanvasStoreServer {
       parseConnectUrl(req.url ?? '');
     } catch (error) {
       if (!(error instanceof ConnectRequestError)) throw error;
-      this.refusedLog.refused('400', { reason: error.message, code: 400 });
+      this.refusedLog.log('400', { reason: error.message, code: 400 }, 'connection refused');
       this.metrics.connectionsRefused.inc({ code: 400 });
       rejectUpgrade(socket, 400, 'Bad Request', `${error.message}\n`);
       return;
@@ -323,7 +327,7 @@ export class CanvasStoreServer {
       frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
       slowConsumer: (limit) => {
         this.metrics.limitHits.inc({ limit });
-        this.limitLog.warn(limit, { limit }, 'client dropped: it stopped reading');
+        this.limitLog.log(limit, { limit }, 'client dropped: it stopped reading');
       },
     });
     this.guard.onUpgradedDeadline(req.socket, () => {
@@ -393,7 +397,7 @@ export class CanvasStoreServer {
         this.guard.handshakeDone(req.socket);
         this.metrics.connectionsRefused.inc({ code: socket.closeCode ?? 0 });
         const code = socket.closeCode ?? 0;
-        this.refusedLog.refused(String(code), { reason: (error as Error).message, code });
+        this.refusedLog.log(String(code), { reason: (error as Error).message, code }, 'connection refused');
       },
     );
   }

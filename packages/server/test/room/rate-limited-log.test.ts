@@ -1,4 +1,4 @@
-/** The shared rate-limited log line of the limits (SPEC B6, B7): one line per kind per interval, with a count of the rest. */
+/** The shared rate-limited log line of limits and refusals (SPEC B6-B8): a burst of lines per kind per interval, with a count of the rest. */
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/index.js';
 import { RateLimitedLog } from '../../src/room/rate-limited-log.js';
@@ -14,14 +14,46 @@ describe('[B6] RateLimitedLog', () => {
   it('[B6] logs the first event of a kind, counts the others until the interval passed', () => {
     const logger = recorder();
     let now = 0;
-    const log = new RateLimitedLog(logger, 1_000, () => now);
-    log.warn('maxRoomKeys', { roomId: 'r' }, 'refused');
-    for (let i = 0; i < 500; i++) log.warn('maxRoomKeys', { roomId: 'r' }, 'refused');
-    log.warn('maxRoomBytes', {}, 'other kind');
+    const log = new RateLimitedLog(logger, { intervalMs: 1_000, now: () => now });
+    log.log('maxRoomKeys', { roomId: 'r' }, 'refused');
+    for (let i = 0; i < 500; i++) log.log('maxRoomKeys', { roomId: 'r' }, 'refused');
+    log.log('maxRoomBytes', {}, 'other kind');
     expect(logger.lines).toHaveLength(2);
     now = 1_000;
-    log.warn('maxRoomKeys', { roomId: 'r' }, 'refused');
+    log.log('maxRoomKeys', { roomId: 'r' }, 'refused');
     expect(logger.lines).toHaveLength(3);
     expect(logger.lines[2]?.context).toMatchObject({ roomId: 'r', limit: 'maxRoomKeys', suppressed: 500 });
+  });
+});
+
+describe('[B8] RateLimitedLog for refusals', () => {
+  it('[B8] with a burst, that many lines per interval and kind, at the given level and kind field', () => {
+    const logger = recorder();
+    let now = 0;
+    const log = new RateLimitedLog(logger, { level: 'info', burst: 3, kindField: 'kind', now: () => now });
+    for (let i = 0; i < 50; i++) log.log('4401', { code: 4401 }, 'connection refused');
+    expect(logger.lines).toHaveLength(3);
+    expect(logger.lines[0]).toEqual({
+      context: { code: 4401, kind: '4401', suppressed: 0 },
+      message: 'connection refused',
+    });
+    now = 20_000;
+    log.log('4401', { code: 4401 }, 'connection refused');
+    expect(logger.lines[3]?.context).toMatchObject({ suppressed: 47 });
+  });
+
+  it('[B8] logs at the configured level only', () => {
+    const infos: string[] = [];
+    const warns: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: (_: object, message: string) => infos.push(message),
+      warn: (_: object, message: string) => warns.push(message),
+      error: () => {},
+    };
+    new RateLimitedLog(logger, { level: 'info' }).log('a', {}, 'refused');
+    new RateLimitedLog(logger).log('a', {}, 'limit hit');
+    expect(infos).toEqual(['refused']);
+    expect(warns).toEqual(['limit hit']);
   });
 });

@@ -5,9 +5,9 @@ import type { AuthorizeInfo } from '../../connection/accept-connection.js';
 import { ConnectionRefusedError } from '../../connection/errors.js';
 import { parseConnectUrl } from '../../connection/parse-connect-url.js';
 import { CloseCode } from '../../protocol/close-codes.js';
+import { RateLimitedLog } from '../../room/rate-limited-log.js';
 import type { ServerLogger } from '../observability/create-logger.js';
 import { PrincipalLedger } from './principal-ledger.js';
-import { RefusalLog } from './refusal-log.js';
 import { addressPrincipal } from './remote-address.js';
 
 /** The limits a {@link ConnectionGuard} enforces (SPEC B8). */
@@ -77,10 +77,10 @@ export class ConnectionGuard {
     counter: Counter<'limit'>,
     logger: ServerLogger,
   ): ConnectionGuard {
-    const log = new RefusalLog(logger);
+    const log = new RateLimitedLog(logger);
     return new ConnectionGuard(limits, (limit, fields) => {
       counter.inc({ limit });
-      log.refused(limit, fields);
+      log.log(limit, fields, 'refused: limit reached');
     });
   }
 

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { AdminThrottle } from '../../../src/server/http/admin-throttle.js';
 import { originAllowed } from '../../../src/server/http/origin-policy.js';
 import { PrincipalLedger } from '../../../src/server/principals/principal-ledger.js';
-import { RefusalLog } from '../../../src/server/principals/refusal-log.js';
 import { addressPrincipal } from '../../../src/server/principals/remote-address.js';
 
 describe('[B8] PrincipalLedger', () => {
@@ -92,42 +91,5 @@ describe('[B10] origin policy', () => {
     expect(originAllowed(req('https://app.example'), listed)).toBe(true);
     expect(originAllowed(req(undefined), listed)).toBe(false);
     expect(originAllowed(req('http://127.0.0.1:8080'), listed)).toBe(false);
-  });
-});
-
-describe('[B8] RefusalLog', () => {
-  it('[B8] logs the first refusal of a limit, then at most one line per interval with the count left out', () => {
-    let now = 0;
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = { warn: (fields: Record<string, unknown>) => lines.push(fields) };
-    const log = new RefusalLog(logger as never, { now: () => now });
-    for (let i = 0; i < 1_000; i++) log.refused('rooms-per-address', { address: 'a' });
-    log.refused('handshake-timeout', { address: 'a' });
-    expect(lines).toHaveLength(2);
-    now = 10_000;
-    log.refused('rooms-per-address', { address: 'a' });
-    expect(lines).toHaveLength(3);
-    expect(lines[2]).toMatchObject({ limit: 'rooms-per-address', suppressed: 999 });
-  });
-});
-
-describe('[B8] RefusalLog bursts', () => {
-  it('[B8] with a burst, that many lines per interval and kind, at the given level and message', () => {
-    let now = 0;
-    const lines: Array<[Record<string, unknown>, string]> = [];
-    const logger = { info: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]) };
-    const log = new RefusalLog(logger as never, {
-      msg: 'connection refused',
-      level: 'info',
-      burst: 3,
-      kindField: 'kind',
-      now: () => now,
-    });
-    for (let i = 0; i < 50; i++) log.refused('4401', { code: 4401 });
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toEqual([{ code: 4401, kind: '4401', suppressed: 0 }, 'connection refused']);
-    now = 20_000;
-    log.refused('4401', { code: 4401 });
-    expect(lines[3]?.[0]).toMatchObject({ suppressed: 47 });
   });
 });
