@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordFigures, scaled } from '../reliability/reliability-harness.js';
+import { needlessTombstones } from './mutants.js';
 import { runSchedule } from './run-schedule.js';
 import { scheduleArb } from './traffic.js';
 
@@ -33,4 +34,13 @@ describe('differential: our Room against the published Room', () => {
     },
     scaled(60_000, 1_800_000),
   );
+
+  it('[D7] the suite catches needless leading tombstones (issue 10) and shrinks them to a short schedule', () => {
+    const result = fc.check(
+      fc.property(scheduleArb(25), (ops) => runSchedule(ops, needlessTombstones).differences.length === 0),
+      { numRuns: 300, seed: 0x10d1ff },
+    );
+    expect(result.failed).toBe(true);
+    expect(result.counterexample?.[0].length).toBeLessThanOrEqual(5);
+  });
 });

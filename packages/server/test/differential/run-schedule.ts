@@ -63,8 +63,11 @@ function documentView(frame: ServerMessage): unknown {
  * synced), each session's client count and presence, and the effect of every
  * reconnect reply on a mirror of the published client.
  */
-export function runSchedule(ops: readonly OpSeed[]): ScheduleOutcome {
-  const sides: [Side, Side] = [ourSide(), publishedSide()];
+export function runSchedule(ops: readonly OpSeed[], makeOurs: () => Side = ourSide): ScheduleOutcome {
+  const published = publishedSide();
+  const sides: [Side, Side] = [makeOurs(), published];
+  /** The stamp of each key's last deletion, for the D7 exception. */
+  const lastDeletion = new Map<string, number>();
   const sessions: TwinSession[] = [];
   const outcome: ScheduleOutcome = {
     frames: 0,
@@ -131,6 +134,7 @@ export function runSchedule(ops: readonly OpSeed[]): ScheduleOutcome {
     outcome.frames++;
     for (const side of [0, 1] as const) sides[side].message(session.ids[side], frame);
     worlds[sides[1].clock()] = world();
+    for (const [key, stamp] of published.tombstones()) lastDeletion.set(key, stamp);
   };
   const connect = (clientId: string, readonly: boolean): TwinSession => {
     const permissions: SessionPermission = readonly ? 'readonly' : 'readwrite';
@@ -212,9 +216,18 @@ export function runSchedule(ops: readonly OpSeed[]): ScheduleOutcome {
       const oursEffect = applyReply(before, patchesOf(ours), masks);
       const theirsEffect = applyReply(before, patchesOf(theirs), masks);
       const withoutLeadingTombstones = applyReply(before, patchesOf(ours).slice(1), masks);
+      // D7: the keys that may lead with a tombstone: live, deleted after `since`, not re-created by this frame.
+      const live = sides[1].live().state;
+      const mayLead = Object.keys(live).filter(
+        (key) => (lastDeletion.get(key) ?? 0) > since && (readonly || offline[key]?._exists !== true),
+      );
+      const leading = patchesOf(ours).length === 2 ? (patchesOf(ours)[0] ?? {}) : {};
+      const leadsAsAllowed =
+        Object.keys(leading).every((key) => leading[key]?._exists === false) &&
+        canonical(Object.keys(leading).sort()) === canonical(mayLead.sort());
       if (
         canonical(oursEffect) !== canonical(theirsEffect) &&
-        patchesOf(ours).length === 2 &&
+        leadsAsAllowed &&
         canonical(withoutLeadingTombstones) === canonical(theirsEffect)
       ) {
         // Intended (SPEC D7): the leading tombstone of a key deleted after `since` and re-created,

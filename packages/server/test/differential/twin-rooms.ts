@@ -35,10 +35,24 @@ export function ourSide(): Side {
   };
 }
 
+/** The published side, which also tells the stamps of its tombstones. */
+export interface PublishedSide extends Side {
+  /** Key to deletion stamp, for every tombstone. */
+  tombstones(): Map<string, number>;
+}
+
 /** The published server 2.x `Room`, driven through its public API only. */
-export function publishedSide(): Side {
+export function publishedSide(): PublishedSide {
   const room = new PublishedRoom({});
   return {
+    tombstones: () => {
+      const snapshot = room.getSnapshot();
+      const out = new Map<string, number>();
+      for (const [key, fields] of Object.entries(snapshot.state)) {
+        if (fields._exists === false) out.set(key, snapshot.timestamps[key]?._exists ?? 0);
+      }
+      return out;
+    },
     name: 'published',
     connect(clientId, permissions) {
       const socket = new FakeSocket();
