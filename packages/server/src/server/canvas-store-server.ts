@@ -9,7 +9,6 @@ import {
 } from '../connection/accept-connection.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { RateLimitedLog } from '../room/rate-limited-log.js';
 import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
@@ -96,7 +95,6 @@ export class CanvasStoreServer {
   private readonly heartbeat: Heartbeat;
   private readonly batcher = new WriteBatcher();
   private readonly encoder = new FrameEncoder();
-  private readonly limitLog: RateLimitedLog;
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private shuttingDown = false;
@@ -105,7 +103,6 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.limitLog = new RateLimitedLog(this.logger);
     this.storage = openStorageBackend(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
@@ -305,7 +302,9 @@ export class CanvasStoreServer {
       frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
       slowConsumer: (limit) => {
         this.metrics.limitHits.inc({ limit });
-        this.limitLog.warn(limit, { limit }, 'client dropped: it stopped reading');
+        // One line per dropped connection, as for every connection's end: a drop costs the
+        // client a whole connection, so these lines cannot be multiplied within one.
+        this.logger.warn({ limit }, 'client dropped: it stopped reading');
       },
     });
     // Live sessions end when their token does (SPEC C5 refreshes push the deadline).
