@@ -32,6 +32,13 @@ export interface RoomLimits extends FrameLimits {
   maxEphemeralBytesPerClient: number;
 }
 
+/**
+ * A reconnect reply at least this large counts as a whole-document reply: a
+ * session may have only one of them queued (SPEC B6). Smaller replies are
+ * bounded by the session's backlog bound alone.
+ */
+export const LARGE_REPLY_BYTES = 64 * 1024;
+
 /** Defaults of {@link RoomLimits}. */
 export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
   ...DEFAULT_FRAME_LIMITS,

@@ -22,7 +22,7 @@ import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { RateLimitedLog } from './rate-limited-log.js';
-import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
+import { LARGE_REPLY_BYTES, type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import type { RoomObserver } from './room-observer.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
@@ -491,8 +491,10 @@ export class Room {
         reply.timestamp = this.document.clock;
       }
       if (others) reply.ephemeralPatches = [others];
-      session.replyHeld = true;
-      this.deliver(session, JSON.stringify(reply), () => {
+      const text = JSON.stringify(reply);
+      // B6: mark a large reply while it waits for durability; the transport bounds it once sent.
+      if (text.length >= LARGE_REPLY_BYTES) session.replyHeld = true;
+      this.deliver(session, text, () => {
         session.replyHeld = false;
       });
     }

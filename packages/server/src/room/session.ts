@@ -41,7 +41,7 @@ export class Session {
   /** True while an asynchronous step holds later frames back. */
   busy = false;
   closed = false;
-  /** True while this session's reconnect reply waits in the room for earlier writes to be durable (SPEC B6). */
+  /** True while this session's large reconnect reply waits in the room for earlier writes to be durable (SPEC B6). */
   replyHeld = false;
   private readonly frames: TokenBucket;
   private readonly bytes: TokenBucket;

@@ -71,7 +71,6 @@ export class CanvasStoreServer {
   private readonly heartbeat: Heartbeat;
   private readonly batcher = new WriteBatcher();
   private readonly encoder = new FrameEncoder();
-  private readonly limitLog: RateLimitedLog;
   private readonly admin: AdminApi | undefined;
   private readonly authorize: Authorize;
   private readonly guard: ConnectionGuard;
@@ -82,7 +81,6 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.limitLog = new RateLimitedLog(this.logger);
     this.storage = openStorageBackend(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
@@ -327,7 +325,9 @@ export class CanvasStoreServer {
       frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
       slowConsumer: (limit) => {
         this.metrics.limitHits.inc({ limit });
-        this.limitLog.log(limit, { limit }, 'client dropped: it stopped reading');
+        // One line per dropped connection, as for every connection's end: a drop costs the
+        // client a whole connection, so these lines cannot be multiplied within one.
+        this.logger.warn({ limit }, 'client dropped: it stopped reading');
       },
     });
     this.guard.onUpgradedDeadline(req.socket, () => {

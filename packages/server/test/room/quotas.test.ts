@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ClockedDocument } from '../../src/document/clocked-document.js';
 import { componentBytes } from '../../src/document/value-size.js';
 import type { CommitBatch, IncrementalStorage, Room, RoomLimits, RoomSnapshot } from '../../src/index.js';
+import { LARGE_REPLY_BYTES } from '../../src/room/room-limits.js';
 import { deferred } from '../helpers/controllable-storage.js';
 import { connect, createRoom, type FakeClient } from '../helpers/room-harness.js';
 
@@ -148,7 +149,7 @@ describe('[B6] held frames and reconnect replies', () => {
     expect(client.socket.closed?.code).toBe(4432);
   });
 
-  it('[B6] a second reconnect while the first reply waits for durability closes the session as a slow consumer (4433)', async () => {
+  it('[B6] a second reconnect while a whole-document reply waits for durability closes the session as a slow consumer (4433)', async () => {
     const commitGate = deferred();
     const storage: IncrementalStorage = {
       load: async (): Promise<RoomSnapshot | null> => null,
@@ -161,6 +162,12 @@ describe('[B6] held frames and reconnect replies', () => {
     const reader = connect(room, { permissions: 'readonly' });
     write(writer, 'w', [{ 'a/C': { _exists: true, v: 1 } }]);
     const reconnect = { type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 };
+    // A small reply may be queued twice: the backlog bound covers it.
+    reader.send(reconnect);
+    reader.send(reconnect);
+    expect(reader.socket.closed).toBeNull();
+    // A whole-document reply (at least LARGE_REPLY_BYTES) may be queued once.
+    write(writer, 'big', [{ 'b/C': { _exists: true, s: 'x'.repeat(LARGE_REPLY_BYTES) } }]);
     reader.send(reconnect);
     expect(reader.socket.closed).toBeNull();
     reader.send(reconnect);

@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import { LARGE_REPLY_BYTES } from '../../src/room/room-limits.js';
 import { FrameEncoder } from '../../src/server/transport/frame-encoder.js';
 import { ServerSocket } from '../../src/server/transport/server-socket.js';
 import { WriteBatcher } from '../../src/server/transport/write-batcher.js';
@@ -88,14 +89,27 @@ describe('[B6] ServerSocket bounds', () => {
     expect(drops).toEqual([]);
   });
 
-  it('[B6] a second synced while the first is unsent cuts the client (reconnectReplies)', () => {
-    const { ws, socket, drops } = socketWith(1_000_000);
+  it('[B6] a second large reply (frame then synced) while the first is unsent cuts the client (reconnectReplies)', () => {
+    const { ws, socket, drops } = socketWith(100_000_000);
     const synced = JSON.stringify({ type: 'synced', timestamp: 1 });
+    const reply = frame(LARGE_REPLY_BYTES + 100);
+    socket.send(reply);
     socket.send(synced);
     ws.flush();
+    socket.send(reply);
     socket.send(synced);
     expect(drops).toEqual([]);
+    socket.send(reply);
     socket.send(synced);
     expect(drops).toEqual(['reconnectReplies']);
+  });
+
+  it('[B6] small replies are bounded by the backlog alone', () => {
+    const { socket, drops } = socketWith(100_000_000);
+    for (let i = 0; i < 10; i++) {
+      socket.send(frame(1_000));
+      socket.send(JSON.stringify({ type: 'synced', timestamp: 1 }));
+    }
+    expect(drops).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
+import { LARGE_REPLY_BYTES } from '../../room/room-limits.js';
 import type { WebSocketLike } from '../../room/web-socket-like.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { WriteBatcher } from './write-batcher.js';
@@ -20,8 +21,10 @@ export interface ServerSocketEvents {
  */
 export class ServerSocket implements WebSocketLike {
   private droppedFlag = false;
-  /** True from sending a `synced` until ws reports it written out. */
+  /** True from sending the `synced` after a large reply until ws reports it written out. */
   private syncedUnsent = false;
+  /** Bytes of the frame sent last: a large one right before `synced` is a large reconnect reply. */
+  private lastFrameBytes = 0;
   /** Size of the one frame allowed past the bound, until ws reports it written out; else 0. */
   private oversizedBytes = 0;
   /** The close code the server chose for this connection, if it closed it. */
@@ -49,9 +52,10 @@ export class ServerSocket implements WebSocketLike {
       this.dropSlow('maxBufferedBytes');
       return;
     }
-    // B6: a `synced` ends each reconnect reply; a second one while the first is unsent
-    // means the client asks for the document faster than it reads it.
-    const synced = frame.type === 'synced';
+    // B6: a `synced` ends each reconnect reply; a second large reply while the first is
+    // unsent means the client asks for the document faster than it reads it.
+    const synced = frame.type === 'synced' && this.lastFrameBytes >= LARGE_REPLY_BYTES;
+    this.lastFrameBytes = length;
     if (synced && this.syncedUnsent) {
       this.dropSlow('reconnectReplies');
       return;
