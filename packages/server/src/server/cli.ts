@@ -13,9 +13,8 @@ const EXIT_CONFIG = 2;
 const EXIT_FAILURE = 1;
 
 /** One human sentence on stderr, then exit: logs stay structured on stdout. */
-function fail(status: number, sentence: string, hint?: string): never {
+function fail(status: number, sentence: string): never {
   process.stderr.write(`canvas-store-server: ${sentence}\n`);
-  if (hint) process.stderr.write(`${hint}\n`);
   process.exit(status);
 }
 
@@ -28,8 +27,7 @@ function readConfig(argv: string[]): ServerConfig {
     if (error instanceof ConfigError) {
       fail(
         EXIT_CONFIG,
-        `invalid configuration: ${error.message}`,
-        'Run canvas-store-server --help for the options.',
+        `invalid configuration: ${error.message} (canvas-store-server --help lists the options)`,
       );
     }
     throw error;

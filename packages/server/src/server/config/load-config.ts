@@ -59,6 +59,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.excessArguments') {
+      const stray = command.args.map((arg) => JSON.stringify(arg)).join(', ');
+      throw new ConfigError(`unexpected argument ${stray}: every option is a flag, such as --port 9000`);
+    }
     if (error instanceof CommanderError) throw new ConfigError(error.message.replace(/^error: /, ''));
     throw error;
   }

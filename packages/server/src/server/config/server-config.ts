@@ -56,18 +56,22 @@ export const serverConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['auth'],
-        message: 'jwt needs one of --jwt-secret, --jwt-public-key or --jwt-jwks-url',
+        message: 'jwt needs a key: give --jwt-secret, --jwt-public-key or --jwt-jwks-url',
       });
     }
     if (keySources.length > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['jwtSecret'],
-        message: 'give only one of --jwt-secret, --jwt-public-key, --jwt-jwks-url',
+        message: 'only one JWT key source may be given: --jwt-secret, --jwt-public-key or --jwt-jwks-url',
       });
     }
     if (config.auth === 'none' && keySources.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'auth is none but a JWT key was given' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth'],
+        message: 'none was chosen but a JWT key was given: remove the key, or use --auth jwt',
+      });
     }
   })
   .transform((config) => ({
@@ -91,6 +95,26 @@ export class ConfigError extends Error {
   }
 }
 
+/** A validation problem as a person would say it: `must be a whole number above 0`. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    case 'too_small':
+      if (issue.origin !== 'number') return issue.message;
+      return issue.inclusive ? `must be ${issue.minimum} or more` : `must be more than ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin !== 'number') return issue.message;
+      return issue.inclusive ? `must be ${issue.maximum} or less` : `must be less than ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a URL' : `must be a valid ${issue.format}`;
+    default:
+      return issue.message;
+  }
+}
+
 /**
  * Validates a configuration, filling defaults; throws {@link ConfigError} naming every problem.
  *
@@ -106,7 +130,7 @@ export function parseServerConfig(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? nameOf(String(issue.path[0])) : 'configuration';
-    return `${field}: ${issue.message}`;
+    return `${field}: ${describeIssue(issue)}`;
   });
   throw new ConfigError(problems.join('; '));
 }

@@ -206,7 +206,9 @@ for (const source of sources) {
 describe('JWT key source: loadConfig with a PEM path', () => {
   it('[auth] an unreadable key file is a configuration error naming the option', () => {
     const missing = join(makeTempDir('css-auth-pem-'), 'missing.pem');
-    expect(() => loadConfig(['--jwt-public-key', missing], {})).toThrow(/jwtPublicKey/);
+    expect(() => loadConfig(['--jwt-public-key', missing], {})).toThrow(
+      /--jwt-public-key: cannot read the key file/,
+    );
   });
 
   it('[auth] CANVAS_JWT_PUBLIC_KEY may name a PEM file as well', async () => {

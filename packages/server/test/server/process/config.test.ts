@@ -80,6 +80,9 @@ describe('[server] invalid configuration', () => {
     const result = await runCli([...loopback, ...bad.args], bad.env);
     expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 2 });
     expect(result.stderr).toMatch(/invalid configuration/);
+    // One line a person can act on: no zod or commander internals.
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/Invalid input|expected number, received|Too small|Too big/);
     expect(result.stderr).toMatch(bad.says);
     // Users set flags and variables, never our internal keys (idleTimeoutMs, maxRooms...).
     expect(result.stderr).not.toMatch(
