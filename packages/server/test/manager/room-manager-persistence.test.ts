@@ -154,6 +154,25 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     expect((error as AggregateError).message).toMatch(/^1 room/);
   });
 
+  it('[P5] getUnpersistedRoomIds names closed rooms until their data is stored', async () => {
+    const held = new ControllableStorage();
+    const quick = new ControllableStorage();
+    const manager = newManager({ createStorage: (id) => (id === 'held' ? held : quick) });
+    write(await manager.getRoom('held'), { 'e/A': { v: 1 } });
+    write(await manager.getRoom('quick'), { 'e/B': { v: 1 } });
+    expect(manager.getUnpersistedRoomIds()).toEqual([]);
+    const release = held.holdSaves();
+    const closing = manager.closeAll();
+    await settle();
+    // What a shutdown that cannot wait any longer reports as not stored.
+    expect(manager.getUnpersistedRoomIds()).toEqual(['held']);
+    release();
+    await closing;
+    await settle();
+    expect(manager.getUnpersistedRoomIds()).toEqual([]);
+    expect(held.stored?.state).toEqual({ 'e/A': { v: 1 } });
+  });
+
   it('[9] closeAll returns a promise that resolves when nothing is open', async () => {
     const manager = newManager();
     const result = manager.closeAll();
