@@ -15,6 +15,7 @@ import { createJwtAuthorizer } from './auth/jwt-authorizer.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
 import { sendJson } from './http/http-helpers.js';
+import { rejectUpgrade } from './http/reject-upgrade.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
 import { listenError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
@@ -24,6 +25,7 @@ import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
+import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
 
 /** A request handler the server falls back to for paths it does not serve itself (the demo page). */
@@ -51,20 +53,6 @@ const SHUTDOWN_GRACE_MS = 5_000;
  * must make the server report itself unready, not hang the probe.
  */
 const READINESS_TIMEOUT_MS = 2_000;
-
-/**
- * The close code `ws` sent when it closed a connection over a protocol error
- * (an oversized frame, invalid UTF-8, a bad opcode). `ws` keeps it on the error
- * under a symbol described `status-code`; undefined for other errors.
- */
-function transportCloseCode(error: Error): number | undefined {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    if (symbol.description !== 'status-code') continue;
-    const code = (error as unknown as Record<symbol, unknown>)[symbol];
-    if (typeof code === 'number') return code;
-  }
-  return undefined;
-}
 
 /**
  * The runnable server: HTTP + WebSocket on `ws`, durable storage, auth,
@@ -210,9 +198,17 @@ export class CanvasStoreServer {
         false,
       )
     ) {
-      await this.storage.close().catch((error: unknown) => {
-        this.logger.error({ err: error }, 'storage close failed');
-      });
+      const closed = this.storage.close().then(
+        () => true,
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'storage close failed');
+          return true;
+        },
+      );
+      // Every room is stored by now; a storage that hangs on close only delays the exit.
+      if (!(await withTimeout(closed, timeoutMs, false))) {
+        this.logger.warn({ timeoutMs }, 'storage did not close in time; exiting anyway');
+      }
     } else {
       // Storage that hangs or keeps failing must not keep the process alive forever:
       // say which rooms lose edits, and leave storage as it is.
@@ -379,11 +375,4 @@ export class CanvasStoreServer {
       },
     );
   }
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
-  const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }
