@@ -12,6 +12,8 @@ import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
 import { sendJson } from './http/http-helpers.js';
 import { originAllowed } from './http/origin-policy.js';
+import { rejectUpgrade } from './http/reject-upgrade.js';
+import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
 import { listenError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
@@ -21,7 +23,6 @@ import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js'
 import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
-import { rejectUpgrade } from './transport/reject-upgrade.js';
 import { ServerSocket } from './transport/server-socket.js';
 import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
@@ -201,34 +202,12 @@ export class CanvasStoreServer {
       (ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())),
     );
     for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-    let failure: ShutdownError | undefined;
-    const timeoutMs = this.options.config.shutdownTimeoutMs;
-    const persisted = this.manager.closeAll().catch((error: unknown) => {
-      failure = ShutdownError.failed(this.manager.getUnpersistedRoomIds(), error);
-      this.logger.error(
-        { err: error, rooms: failure.unsavedRoomIds },
-        'some rooms could not be persisted on shutdown',
-      );
-    });
-    if (
-      await withTimeout(
-        persisted.then(() => true),
-        timeoutMs,
-        false,
-      )
-    ) {
-      await this.storage.close().catch((error: unknown) => {
-        this.logger.error({ err: error }, 'storage close failed');
-      });
-    } else {
-      // Storage that hangs or keeps failing must not keep the process alive forever:
-      // say which rooms lose edits, and leave storage as it is.
-      failure = ShutdownError.timedOut(timeoutMs, this.manager.getUnpersistedRoomIds());
-      this.logger.error(
-        { rooms: failure.unsavedRoomIds, timeoutMs },
-        'shutdown timed out before every room was stored',
-      );
-    }
+    const failure = await persistRoomsAndCloseStorage(
+      this.manager,
+      this.storage,
+      this.options.config.shutdownTimeoutMs,
+      this.logger,
+    );
     // Sockets that did not finish their closing handshake in time are cut off.
     const grace = setTimeout(() => {
       for (const ws of this.wss.clients) ws.terminate();

@@ -11,8 +11,12 @@ import { reasonOf, StartupError } from './startup-error.js';
  */
 const PROBE_TEXT = 'canvas-store-server storage probe\n';
 
+let probes = 0;
+
+/** A file name of its own for each probe: concurrent `/readyz` requests must not share one. */
 function probeFile(dir: string): string {
-  return join(dir, `.storage-probe-${process.pid}`);
+  probes += 1;
+  return join(dir, `.storage-probe-${process.pid}-${probes}`);
 }
 
 /** The sentence for a data directory that failed the probe. */

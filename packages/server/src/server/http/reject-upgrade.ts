@@ -1,6 +1,9 @@
 import type { Duplex } from 'node:stream';
 
-/** Answers an upgrade request with a plain HTTP status (and an optional text body) and ends the socket. */
+/**
+ * Refuses a WebSocket upgrade with a plain HTTP answer (and a short text body
+ * saying why, when given), then ends the connection.
+ */
 export function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
   const type = body ? 'Content-Type: text/plain; charset=utf-8\r\n' : '';
   socket.end(
