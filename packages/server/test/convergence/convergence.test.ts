@@ -1,0 +1,148 @@
+/**
+ * Un-steered convergence (issue 10, SPEC D5, D7, O2). Seeded schedules of
+ * peers editing one room (racing last-writer-wins writes, offline periods
+ * with offline edits, deletions and re-creates, arrays several peers extend
+ * at once, SIGKILLs of the server process restarted on the same port and
+ * data) run, in the same run and with nothing steered around client
+ * behaviour, in three setups:
+ * - published `WebsocketAdapter` peers against the published server 2.0.2;
+ * - the same published peers against our server;
+ * - our own client against our server.
+ *
+ * It asserts that every schedule that converges against the published server
+ * converges against ours, and that our client converges wherever the
+ * published client converges on neither server (docs/compatibility-cases.md
+ * lists those schedules). Counts per category are printed and recorded.
+ *
+ * `npm test` runs a few seeds per category; `CANVAS_TEST_LONG=1` many more.
+ * `CONVERGENCE_SEED` moves the first seed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClientEnvironment, installClientEnvironment } from '../interop/client-harness.js';
+import { LONG, recordFigures, scaled } from '../reliability/reliability-harness.js';
+import { cleanup } from '../server/process/server-process.js';
+import type { ClientKind } from './peers.js';
+import { type RunOutcome, runSchedule } from './run-schedule.js';
+import { CATEGORIES, describeSchedule, generateSchedule, type Schedule } from './schedule.js';
+import { type ServerKind, TargetServer } from './target-server.js';
+
+const FIRST_SEED = Number(process.env.CONVERGENCE_SEED ?? 1);
+const SEEDS_PER_CATEGORY = scaled(3, 40);
+const PEERS = scaled(3, 4);
+const EDITS = scaled(24, 40);
+const SETTLE = { timeoutMs: 20_000 };
+
+/** The three setups each schedule runs in. */
+const SETUPS = [
+  { name: 'published-on-published', client: 'published', server: 'published' },
+  { name: 'published-on-ours', client: 'published', server: 'ours' },
+  { name: 'ours-on-ours', client: 'ours', server: 'ours' },
+] as const satisfies ReadonlyArray<{ name: string; client: ClientKind; server: ServerKind }>;
+type SetupName = (typeof SETUPS)[number]['name'];
+
+let env: ClientEnvironment | undefined;
+const targets = new Map<SetupName, TargetServer>();
+
+beforeAll(async () => {
+  env = installClientEnvironment();
+  for (const setup of SETUPS) targets.set(setup.name, await TargetServer.start(setup.server));
+}, 60_000);
+
+afterAll(async () => {
+  env?.restore();
+  for (const target of targets.values()) await target.kill();
+  await cleanup();
+});
+
+/** Results of one schedule in every setup. */
+interface ScheduleResult {
+  schedule: Schedule;
+  outcomes: Record<SetupName, RunOutcome>;
+}
+
+function roomName(setup: SetupName, schedule: Schedule): string {
+  return `${setup}-${schedule.category.replace(/[^a-z]+/g, '-')}-${schedule.seed}`;
+}
+
+describe('un-steered convergence', () => {
+  it(
+    '[D5] [D7] [O2] every schedule that converges against the published server converges against ours',
+    async () => {
+      const results: ScheduleResult[] = [];
+      for (const category of CATEGORIES) {
+        for (let i = 0; i < SEEDS_PER_CATEGORY; i++) {
+          const seed = FIRST_SEED + i;
+          const schedule = generateSchedule(category, seed, { peers: PEERS, edits: EDITS });
+          // The setups run side by side: separate servers, rooms and client ids.
+          const outcomes = await Promise.all(
+            SETUPS.map((setup) =>
+              runSchedule(
+                schedule,
+                targets.get(setup.name) as TargetServer,
+                setup.client,
+                roomName(setup.name, schedule),
+                env as ClientEnvironment,
+                SETTLE,
+              ),
+            ),
+          );
+          results.push({
+            schedule,
+            outcomes: Object.fromEntries(SETUPS.map((setup, s) => [setup.name, outcomes[s]])) as Record<
+              SetupName,
+              RunOutcome
+            >,
+          });
+        }
+      }
+
+      const counts: Record<string, Record<SetupName, string>> = {};
+      for (const category of CATEGORIES) {
+        const ofCategory = results.filter((result) => result.schedule.category === category);
+        counts[category] = Object.fromEntries(
+          SETUPS.map((setup) => [
+            setup.name,
+            `${ofCategory.filter((result) => result.outcomes[setup.name].converged).length}/${ofCategory.length}`,
+          ]),
+        ) as Record<SetupName, string>;
+      }
+      console.log(`[convergence] ${JSON.stringify(counts, null, 1)}`);
+      for (const result of results) {
+        for (const setup of SETUPS) {
+          const outcome = result.outcomes[setup.name];
+          if (!outcome.converged) {
+            console.log(
+              `[convergence] ${setup.name} ${result.schedule.category} seed ${result.schedule.seed}: ${outcome.detail}`,
+            );
+          }
+        }
+      }
+      recordFigures('convergence', {
+        mode: LONG ? 'long' : 'short',
+        firstSeed: FIRST_SEED,
+        seedsPerCategory: SEEDS_PER_CATEGORY,
+        peers: PEERS,
+        edits: EDITS,
+        converged: counts,
+      });
+
+      // Wherever the published client converges with the published server, it converges with ours.
+      const regressions = results
+        .filter(
+          (r) => r.outcomes['published-on-published'].converged && !r.outcomes['published-on-ours'].converged,
+        )
+        .map((r) => `${describeSchedule(r.schedule)}\n-> ${r.outcomes['published-on-ours'].detail}`);
+      expect(regressions, 'schedules converging on the published server only').toEqual([]);
+
+      // Where the published client converges on neither server, our client converges (compatibility cases).
+      const neither = results.filter(
+        (r) => !r.outcomes['published-on-published'].converged && !r.outcomes['published-on-ours'].converged,
+      );
+      const oursFailing = neither
+        .filter((r) => !r.outcomes['ours-on-ours'].converged)
+        .map((r) => `${describeSchedule(r.schedule)}\n-> ${r.outcomes['ours-on-ours'].detail}`);
+      expect(oursFailing, 'schedules where no client converges').toEqual([]);
+    },
+    scaled(300_000, 3_600_000),
+  );
+});
