@@ -32,6 +32,19 @@ describe('local document', () => {
     expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 2 });
   });
 
+  it('[D5] a broadcast write without `_exists: true` to an absent or deleted key changes nothing', () => {
+    const doc = new LocalDocument();
+    expect(doc.applyBroadcast([{ [K]: { x: 1 } }], 1)).toEqual([]);
+    expect(doc.get(K)).toBeUndefined();
+    expect(doc.confirmed.stampsOf(K)).toBeUndefined();
+    doc.applyBroadcast([{ [K]: { _exists: true, x: 2 } }], 2);
+    doc.applyBroadcast([{ [K]: { _exists: false } }], 3);
+    doc.applyBroadcast([{ [K]: { y: 4 } }], 4);
+    expect(doc.get(K)).toBeUndefined();
+    expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 3 });
+    expect(doc.confirmed.clock).toBe(4);
+  });
+
   it('[A2] a write acked without being applied (read-only session) is dropped from the view', () => {
     const doc = new LocalDocument();
     doc.edit(new Map([[K, { replace: false, data: { _exists: true, x: 1 } }]]));
