@@ -318,8 +318,6 @@ export class PublishedActor implements EditorActor {
   readonly kind = 'published';
   readonly own = new Map<string, Fields | null>();
   readonly client: TestClient;
-  /** Times {@link nudge} started a reconnect the adapter was still waiting for. */
-  nudges = 0;
   /** An offline period ended but its old socket was still closing. */
   private comingBack = false;
 
@@ -418,15 +416,6 @@ export class PublishedActor implements EditorActor {
   comeBack(): void {
     this.client.wantsOnline = true;
     this.comingBack = !this.reconnectNow();
-  }
-
-  /**
-   * After a server restart: reconnects now if the adapter is still waiting
-   * for its own retry, which runs on a timer that doubles up to 10 s while the
-   * server is down (the suite does not wait that long).
-   */
-  nudge(): void {
-    if (!this.client.adapter.isOnline && this.reconnectNow()) this.nudges++;
   }
 
   /**

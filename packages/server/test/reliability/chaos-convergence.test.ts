@@ -35,7 +35,12 @@
  * adapters delete only with nothing unconfirmed; they pull only while
  * connected and as soon as a reconnect reply is complete. (Our client handles
  * these cases itself, see its README; the rules keep the published adapters
- * able to converge in the same rooms.)
+ * able to converge in the same rooms.) Each rule avoids a behaviour of the
+ * published adapter that makes it diverge against the published server
+ * 2.0.2 just as against ours: the un-steered convergence suite
+ * (test/convergence) runs such schedules against both, and
+ * docs/compatibility-cases.md lists them. After a server restart the
+ * published adapters reconnect on their own timer: nothing hurries them.
  */
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -331,7 +336,6 @@ describe('chaos convergence', () => {
             counts.ackedKeysVerifiedAtRestarts += model.room(roomId).size;
             lost.push(...missing.map((line) => `after restart ${counts.serverKills}: ${line}`));
           }
-          for (const actor of published) actor.nudge();
           restartedAt = step;
         }
         if (stormSteps.has(step)) pendingStorms++;
@@ -393,10 +397,8 @@ describe('chaos convergence', () => {
       let previousClocks = '';
       let stableRounds = 0;
       for (;;) {
-        for (const actor of published) {
-          actor.pull();
-          actor.nudge();
-        }
+        // The published adapters reconnect on their own timer (it backs off to 10 s while the server is down).
+        for (const actor of published) actor.pull();
         views = new Map();
         for (const roomId of rooms) views.set(roomId, await readRoom(port, roomId, 0));
         const reasons: string[] = [];
@@ -508,7 +510,6 @@ describe('chaos convergence', () => {
         ackedWritesLost: lost.length,
         ackedKeysVerifiedAtRestarts: counts.ackedKeysVerifiedAtRestarts,
         writesInFlightAtKills: counts.writesInFlightAtKills,
-        publishedAdapterNudges: published.reduce((sum, actor) => sum + actor.nudges, 0),
         resyncs: tap.resyncs.length,
         finalClocks: Object.fromEntries(rooms.map((roomId) => [roomId, views.get(roomId)?.timestamp])),
         finalLiveKeys: Object.fromEntries(
