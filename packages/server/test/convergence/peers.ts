@@ -46,8 +46,9 @@ export interface Peer {
 }
 
 /** The published adapter and an app model, as an ECS app drives it. */
-class PublishedPeer implements Peer {
-  private readonly client: TestClient;
+export class PublishedPeer implements Peer {
+  /** The adapter and app model (for tests that drive a case step by step). */
+  readonly client: TestClient;
 
   constructor(
     readonly clientId: string,
@@ -112,21 +113,23 @@ class PublishedPeer implements Peer {
   }
 }
 
-/** Our client, `canvas-store-client`, on `ws`. */
-class OurPeer implements Peer {
-  private readonly client: CanvasStoreClient;
+/** Our client, `canvas-store-client`, on `ws` (or a subclass of it). */
+export class OurPeer implements Peer {
+  /** The client (for tests that drive a case step by step). */
+  readonly client: CanvasStoreClient;
 
   constructor(
     readonly clientId: string,
     roomId: string,
     url: string,
+    socketClass: new (address: string) => WebSocket = WebSocket,
   ) {
     this.client = new CanvasStoreClient({
       url,
       roomId,
       clientId,
       token: 't',
-      WebSocket,
+      WebSocket: socketClass,
       reconnect: { minDelayMs: 20, maxDelayMs: 500 },
       sendIntervalMs: 0,
       startOffline: true,

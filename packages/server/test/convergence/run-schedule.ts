@@ -122,7 +122,7 @@ export async function runSchedule(
 }
 
 /** Polls until the room converged, or its idle clients disagree and stay still, or the timeout. */
-async function settleRoom(
+export async function settleRoom(
   peers: readonly Peer[],
   target: TargetServer,
   roomId: string,
