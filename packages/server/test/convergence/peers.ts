@@ -179,15 +179,20 @@ export class OurPeer implements Peer {
   tick(): void {}
 
   busy(): string | null {
-    if (this.client.status !== 'online') return `status ${this.client.status}`;
-    if (!this.client.synced) return 'not synced';
-    if (this.client.pendingCount > 0) return `${this.client.pendingCount} unconfirmed key(s)`;
-    return null;
+    return ourClientBusy(this.client);
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+/** Why our client is not online, synced and with every edit confirmed, or null. */
+export function ourClientBusy(client: CanvasStoreClient): string | null {
+  if (client.status !== 'online') return `status ${client.status}`;
+  if (!client.synced) return 'not synced';
+  if (client.pendingCount > 0) return `${client.pendingCount} unconfirmed key(s)`;
+  return null;
 }
 
 /** A peer of `kind` in `roomId` on the server at `url`. */

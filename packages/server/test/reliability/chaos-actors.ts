@@ -21,6 +21,7 @@
 import { applyBufferDelta } from '@woven-ecs/canvas-store';
 import { CanvasStoreClient } from 'canvas-store-client';
 import { type RawData, WebSocket } from 'ws';
+import { ourClientBusy } from '../convergence/peers.js';
 import type { AckedModel } from '../crash/wire-clients.js';
 import { Writer } from '../crash/wire-clients.js';
 import {
@@ -244,10 +245,7 @@ export class OurActor implements EditorActor {
 
   busy(): string | null {
     if (this.isOffline) return 'offline period not ended';
-    if (this.client.status !== 'online') return `status ${this.client.status}`;
-    if (!this.client.synced) return 'not synced';
-    if (this.client.pendingCount > 0) return `${this.client.pendingCount} unconfirmed key(s)`;
-    return null;
+    return ourClientBusy(this.client);
   }
 
   close(): void {

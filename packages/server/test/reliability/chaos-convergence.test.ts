@@ -46,6 +46,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/index.js';
+import { startOursOnPort } from '../convergence/target-server.js';
 import { AckedModel, type RoomView, readRoom } from '../crash/wire-clients.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import {
@@ -54,7 +55,7 @@ import {
   installClientEnvironment,
   plain,
 } from '../interop/client-harness.js';
-import { cleanup, ServerProcess, tempDir } from '../server/process/server-process.js';
+import { cleanup, type ServerProcess, tempDir } from '../server/process/server-process.js';
 import {
   type EditorActor,
   type Fields,
@@ -110,22 +111,6 @@ afterEach(async () => {
   restoreWebSocket = undefined;
 });
 
-/** Starts the real command on `port` over SQLite in `dataDir`; retries while the port is still held. */
-async function startServer(port: number, dataDir: string): Promise<ServerProcess> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await ServerProcess.start({
-        loopbackFlags: false,
-        args: ['--host', '127.0.0.1', '--port', String(port), '--storage', 'sqlite', '--data-dir', dataDir],
-      });
-    } catch (error) {
-      if (!String(error).includes('EADDRINUSE') || Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
-}
-
 /** The live document of a reader's reply (client documents hold no tombstones). */
 function liveOf(view: RoomView): DocModel {
   const live: DocModel = {};
@@ -177,7 +162,7 @@ describe('chaos convergence', () => {
 
       const dataDir = tempDir('canvas-chaos-');
       const port = await freePort();
-      let server: ServerProcess | undefined = await startServer(port, dataDir);
+      let server: ServerProcess | undefined = await startOursOnPort(port, dataDir);
       const generations: ServerProcess[] = [server];
       const url = `ws://127.0.0.1:${port}/`;
 
@@ -326,7 +311,7 @@ describe('chaos convergence', () => {
           restartAt = step + between(20, 60);
         }
         if (!server && step >= restartAt) {
-          server = await startServer(port, dataDir);
+          server = await startOursOnPort(port, dataDir);
           generations.push(server);
           // No writer connects while the server is down: what they abandoned since the kill was in flight at it.
           counts.writesInFlightAtKills += model.abandoned - abandonedBeforeKill;
@@ -381,7 +366,7 @@ describe('chaos convergence', () => {
         await sleep(between(5, 30));
       }
       if (!server) {
-        server = await startServer(port, dataDir);
+        server = await startOursOnPort(port, dataDir);
         generations.push(server);
       }
       const liveServer: ServerProcess = server;
