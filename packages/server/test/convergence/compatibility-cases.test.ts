@@ -95,7 +95,7 @@ function loseSends(socket: WebSocket | undefined): void {
   (socket as unknown as { send: () => void }).send = () => {};
 }
 
-describe('compatibility cases (docs/compatibility-cases.md)', () => {
+describe('compatibility cases (docs/compatibility-cases.md)', { timeout: 60_000 }, () => {
   for (const server of ['published', 'ours'] as const) {
     it(`[D7] [O2] case 1: the published client loses another client's write masked by its reconnect buffer, on the ${server} server`, async () => {
       const { target, room, peers } = await publishedRoom(server, 2);
