@@ -48,15 +48,23 @@ export class ClockedDocument {
    */
   static fromSnapshot(snapshot: unknown): ClockedDocument {
     if (!isPlainObject(snapshot)) throw new SnapshotFormatError('not an object');
-    const { timestamp, state, timestamps } = snapshot;
+    const { timestamp, state, timestamps, deletions } = snapshot;
     if (!isPlainObject(state)) throw new SnapshotFormatError('state must be an object');
     if (timestamps !== undefined && !isPlainObject(timestamps)) {
       throw new SnapshotFormatError('timestamps must be an object');
     }
+    // Optional (older saves and users' own storages do not have it, SPEC P1).
+    if (deletions !== undefined && !isPlainObject(deletions)) {
+      throw new SnapshotFormatError('deletions must be an object');
+    }
     const stampMap = timestamps ?? {};
+    const deletionMap = deletions ?? {};
     const doc = ClockedDocument.withClock(timestamp);
     const loaded: ComponentEntry[] = [];
-    for (const key of Object.keys(state)) loaded.push(doc.loadEntry(key, state[key], stampMap[key]));
+    for (const key of Object.keys(state)) {
+      const deletedAt = Object.hasOwn(deletionMap, key) ? deletionMap[key] : undefined;
+      loaded.push(doc.loadEntry(key, state[key], stampMap[key], deletedAt));
+    }
     return doc.indexLoaded(loaded);
   }
 
@@ -71,7 +79,7 @@ export class ClockedDocument {
     for (const component of components) {
       if (doc.entries.has(component.key))
         throw new SnapshotFormatError(`key "${component.key}" appears twice`);
-      loaded.push(doc.loadEntry(component.key, component.data, component.stamps));
+      loaded.push(doc.loadEntry(component.key, component.data, component.stamps, component.deletedAt));
     }
     return doc.indexLoaded(loaded);
   }
@@ -84,13 +92,16 @@ export class ClockedDocument {
   }
 
   /** Validates and adds one stored component in a single pass over its fields and stamps. */
-  private loadEntry(key: string, data: unknown, stamps: unknown): ComponentEntry {
+  private loadEntry(key: string, data: unknown, stamps: unknown, deletedAt: unknown): ComponentEntry {
     if (isForbiddenName(key)) throw new SnapshotFormatError(`forbidden key "${key}"`);
     if (!isPlainObject(data)) throw new SnapshotFormatError(`state["${key}"] must be an object`);
     if (stamps !== undefined && !isPlainObject(stamps)) {
       throw new SnapshotFormatError(`timestamps["${key}"] must be an object`);
     }
     const clock = this.clockValue;
+    if (deletedAt !== undefined && (!isStamp(deletedAt) || deletedAt > clock)) {
+      throw new SnapshotFormatError(`deletions["${key}"] must be an integer in [0, ${clock}]`);
+    }
     const storedStamps = (stamps ?? {}) as Record<string, unknown>;
     for (const field in storedStamps) {
       const stamp = storedStamps[field];
@@ -119,6 +130,7 @@ export class ClockedDocument {
         fieldCount++;
       }
       this.liveCount++;
+      entry.deletedAt = deletedAt ?? 0;
     }
     // A live component written with no fields has no stamp to date it: treat
     // it as written at the snapshot's clock so reconnecting clients still
@@ -179,34 +191,25 @@ export class ClockedDocument {
 
   /**
    * The document part of a reconnect reply (SPEC D7) as patches to apply in
-   * order (D2). A live key whose every field was stamped after `since` was
-   * created (or re-created, D5) after `since`, so what the client holds under
-   * it is stale: it is sent as a tombstone in a first patch and whole in the
-   * second, and the client ends with exactly the server's component instead
-   * of merging new fields into old ones. Other keys carry only their fields
-   * stamped after `since`, as in {@link changesSince}. A client starting from
-   * 0 holds nothing, so it gets one patch.
+   * order (D2): every (key, field) stamped after `since`, as in
+   * {@link changesSince}. A live key deleted after `since` and created again
+   * is preceded by `{ _exists: false }` in a first patch, so a client holding
+   * the old incarnation drops its old fields before taking the new one whole
+   * (every field of the new incarnation is stamped after that deletion). No
+   * other key gets a leading tombstone: the published client keeps tombstones
+   * through its in-flight masking, so a needless one would delete a component
+   * the client is itself writing. A client starting from 0 holds nothing and
+   * gets one patch.
    */
   reconnectPatches(since: number): Patch[] {
-    const changes = emptyRecord<ComponentData>();
+    const changes = this.changesSince(since);
+    if (since === 0) return Object.keys(changes).length === 0 ? [] : [changes];
     let replaced: Patch | null = null;
     for (const entry of this.changes.writtenAfter(since)) {
-      if (entry.tombstone) {
-        changes[entry.key] = { _exists: false };
-        continue;
-      }
-      const { fields, stamps } = entry;
-      const out: ComponentData = emptyRecord();
-      let allNewer = true;
-      for (const field in stamps) {
-        if ((stamps[field] as number) > since) out[field] = fields[field];
-        else allNewer = false;
-      }
-      if (allNewer && since > 0) {
+      if (!entry.tombstone && entry.deletedAt > since) {
         replaced ??= emptyRecord();
         replaced[entry.key] = { _exists: false };
       }
-      changes[entry.key] = out;
     }
     if (Object.keys(changes).length === 0) return [];
     return replaced ? [replaced, changes] : [changes];
@@ -224,30 +227,49 @@ export class ClockedDocument {
     const out: StoredComponent[] = [];
     for (const key of keys) {
       const entry = this.entries.get(key);
-      if (entry)
-        out.push({ key, data: Object.assign({}, entry.fields), stamps: Object.assign({}, entry.stamps) });
+      if (!entry) continue;
+      const component: StoredComponent = {
+        key,
+        data: Object.assign({}, entry.fields),
+        stamps: Object.assign({}, entry.stamps),
+      };
+      if (!entry.tombstone && entry.deletedAt > 0) component.deletedAt = entry.deletedAt;
+      out.push(component);
     }
     return out;
   }
 
   /**
    * A snapshot of the document. Without tombstones it is the live document
-   * (SPEC D10); with them it is what storage must keep (SPEC D9).
+   * (SPEC D10); with them it is what storage must keep (SPEC D9), including
+   * the deletion stamps of re-created keys (`deletions`, SPEC D7) when any.
    * Components are copied; field values are shared and must not be mutated.
    */
   toSnapshot(options: { includeTombstones: boolean }): RoomSnapshot {
     const state: Record<string, ComponentData> = {};
     const timestamps: Record<string, FieldTimestamps> = {};
+    let deletions: Record<string, number> | undefined;
     for (const entry of this.entries.values()) {
       if (entry.tombstone && !options.includeTombstones) continue;
       state[entry.key] = Object.assign({}, entry.fields);
       timestamps[entry.key] = Object.assign({}, entry.stamps);
+      if (options.includeTombstones && !entry.tombstone && entry.deletedAt > 0) {
+        deletions ??= {};
+        deletions[entry.key] = entry.deletedAt;
+      }
     }
-    return { timestamp: this.clockValue, state, timestamps };
+    const snapshot: RoomSnapshot = { timestamp: this.clockValue, state, timestamps };
+    // Only when there is something to say, so snapshots of rooms that never
+    // re-created a key keep the seed's exact shape.
+    if (deletions) snapshot.deletions = deletions;
+    return snapshot;
   }
 
   private applyComponent(key: string, data: ComponentData, stamp: number): void {
     let entry = this.entries.get(key);
+    // D5: only `_exists: true` creates at an absent or tombstoned key; any
+    // other write there is an edit that raced a deletion, and it loses.
+    if (data._exists !== true && data._exists !== false && (!entry || entry.tombstone)) return;
     if (!entry) {
       entry = createEntry(key);
       entry.tombstone = true; // "absent" behaves like a tombstone for D5
@@ -260,16 +282,22 @@ export class ClockedDocument {
       entry.fields._exists = false;
       entry.stamps = emptyRecord();
       entry.stamps._exists = stamp;
+      entry.deletedAt = 0;
     } else {
       if (entry.tombstone) {
-        // D5: a write to an absent or deleted key starts a fresh component.
+        // D5: `_exists: true` at an absent or deleted key starts a fresh component.
+        // D7: remember when the old incarnation was deleted (0 for a key never seen).
+        entry.deletedAt = entry.stamps._exists ?? 0;
         entry.tombstone = false;
         entry.fields = emptyRecord();
         entry.stamps = emptyRecord();
         this.liveCount++;
       }
+      const written = Object.keys(data);
+      // A write of no fields to a live key stamps nothing: the key has not changed.
+      if (written.length === 0) return;
       const { fields, stamps } = entry;
-      for (const field of Object.keys(data)) {
+      for (const field of written) {
         const value = data[field];
         fields[field] = isBufferDelta(value) ? applyBufferDelta(fields[field], value) : value;
         stamps[field] = stamp;

@@ -13,6 +13,12 @@ export interface ComponentEntry {
   tombstone: boolean;
   /** The highest stamp of any field: the clock of the last write to this key. */
   lastStamp: number;
+  /**
+   * For a live key: the stamp of the deletion that ended its previous
+   * incarnation, 0 when it was never deleted (or the snapshot it came from did
+   * not say). A reconnect reply uses it to send a leading tombstone (SPEC D7).
+   */
+  deletedAt: number;
   /** Neighbours in the recency list, older and newer. */
   older: ComponentEntry | null;
   newer: ComponentEntry | null;
@@ -42,6 +48,7 @@ export function createEntry(key: string): ComponentEntry {
     stamps: emptyRecord(),
     tombstone: false,
     lastStamp: 0,
+    deletedAt: 0,
     older: null,
     newer: null,
   };

@@ -6,7 +6,8 @@ import { emptyRecord } from './component-entry.js';
 /**
  * Ephemeral state (cursors, selections, presence) of every client in a room:
  * never persisted, never clocked, owned by one `clientId` (SPEC E1-E3).
- * Patches merge like document writes (D3-D5) without stamps; a deleted key is forgotten.
+ * Patches merge like document writes (D3-D5) without stamps: only `_exists: true`
+ * creates a key, and a deleted key is forgotten.
  */
 export class EphemeralState {
   private readonly byClient = new Map<string, Map<string, Record<string, unknown>>>();
@@ -21,12 +22,14 @@ export class EphemeralState {
           state?.delete(key);
           continue;
         }
-        if (!state) {
-          state = new Map();
-          this.byClient.set(clientId, state);
-        }
-        let fields = state.get(key);
+        let fields = state?.get(key);
         if (!fields) {
+          // D5 as for the document: only `_exists: true` creates an absent key.
+          if (data._exists !== true) continue;
+          if (!state) {
+            state = new Map();
+            this.byClient.set(clientId, state);
+          }
           fields = emptyRecord();
           state.set(key, fields);
         }

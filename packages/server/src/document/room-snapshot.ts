@@ -12,4 +12,11 @@ export interface RoomSnapshot {
   timestamp: number;
   state: Record<string, ComponentData>;
   timestamps: Record<string, FieldTimestamps>;
+  /**
+   * Optional: for live keys re-created after a deletion, the stamp of that
+   * deletion (SPEC D7), so a reconnect reply can tell clients that held the
+   * old incarnation to drop it. Present in what a room saves when any key has
+   * one; a snapshot without it (an older save, a user's own storage) is valid.
+   */
+  deletions?: Record<string, number>;
 }

@@ -5,4 +5,9 @@ export interface StoredComponent {
   key: string;
   data: ComponentData;
   stamps: FieldTimestamps;
+  /**
+   * For a live key re-created after a deletion: that deletion's stamp (SPEC D7).
+   * Absent when the key was never deleted; optional, so older stores load.
+   */
+  deletedAt?: number;
 }

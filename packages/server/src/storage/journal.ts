@@ -50,6 +50,9 @@ export function replayJournal(base: RoomSnapshot | null, text: string, path: str
   const snapshot: RoomSnapshot = base
     ? { timestamp: base.timestamp, state: { ...base.state }, timestamps: { ...base.timestamps } }
     : { timestamp: 0, state: {}, timestamps: {} };
+  // Deletion stamps of re-created keys (SPEC D7); older snapshots have none.
+  const deletions: Record<string, number> = Object.create(null);
+  if (base?.deletions) Object.assign(deletions, base.deletions);
   const baseTimestamp = snapshot.timestamp;
   const lines = complete.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -77,8 +80,12 @@ export function replayJournal(base: RoomSnapshot | null, text: string, path: str
         writable: true,
         configurable: true,
       });
+      // The component is the whole state of its key: its deletion stamp replaces any older one.
+      if (typeof component.deletedAt === 'number') deletions[component.key] = component.deletedAt;
+      else delete deletions[component.key];
     }
     snapshot.timestamp = Math.max(snapshot.timestamp, batch.timestamp);
   }
+  if (Object.keys(deletions).length > 0) snapshot.deletions = { ...deletions };
   return { snapshot, validBytes };
 }

@@ -4,6 +4,7 @@ import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } fro
 import {
   type ComponentRow,
   databaseRoomStorage,
+  deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
 } from './component-rows.js';
@@ -140,9 +141,12 @@ export class PostgresStorage {
            key TEXT NOT NULL,
            data TEXT NOT NULL,
            stamps TEXT NOT NULL,
+           deleted_at BIGINT,
            PRIMARY KEY (room_id, key)
          )`,
       );
+      // Databases created before deletion stamps were stored (SPEC D7): add the column once.
+      await client.query(`ALTER TABLE ${this.components} ADD COLUMN IF NOT EXISTS deleted_at BIGINT`);
     });
   }
 
@@ -155,7 +159,7 @@ export class PostgresStorage {
     const clockRow = room.rows[0];
     if (!clockRow) return null;
     const rows = await this.pool.query<ComponentRow>(
-      `SELECT key, data, stamps FROM ${this.components} WHERE room_id = $1`,
+      `SELECT key, data, stamps, deleted_at FROM ${this.components} WHERE room_id = $1`,
       [roomId],
     );
     return {
@@ -166,29 +170,30 @@ export class PostgresStorage {
 
   private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {
     await this.ensureSchema();
-    const { keys, data, stamps } = columns(batch.components);
+    const { keys, data, stamps, deletedAt } = columns(batch.components);
     // One statement, hence one transaction and one round trip per batch.
     await this.pool.query(
       `WITH written AS (
-         INSERT INTO ${this.components} (room_id, key, data, stamps)
-         SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, d, s)
-         ON CONFLICT (room_id, key) DO UPDATE SET data = excluded.data, stamps = excluded.stamps
+         INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
+         SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
+         ON CONFLICT (room_id, key) DO UPDATE
+         SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
        )
        INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
        ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
-      [roomId, keys, data, stamps, batch.timestamp],
+      [roomId, keys, data, stamps, batch.timestamp, deletedAt],
     );
   }
 
   private async replaceRoom(roomId: string, snapshot: RoomSnapshot): Promise<void> {
     await this.ensureSchema();
-    const { keys, data, stamps } = columns(snapshotComponents(snapshot));
+    const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
     await this.transaction(async (client) => {
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(
-        `INSERT INTO ${this.components} (room_id, key, data, stamps)
-         SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, d, s)`,
-        [roomId, keys, data, stamps],
+        `INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
+         SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(k, d, s, x)`,
+        [roomId, keys, data, stamps, deletedAt],
       );
       await client.query(
         `INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $2)
@@ -220,14 +225,17 @@ function columns(components: readonly StoredComponent[]): {
   keys: string[];
   data: string[];
   stamps: string[];
+  deletedAt: Array<number | null>;
 } {
   const keys: string[] = [];
   const data: string[] = [];
   const stamps: string[] = [];
+  const deletedAt: Array<number | null> = [];
   for (const component of components) {
     keys.push(component.key);
     data.push(JSON.stringify(component.data));
     stamps.push(JSON.stringify(component.stamps));
+    deletedAt.push(deletedAtColumn(component));
   }
-  return { keys, data, stamps };
+  return { keys, data, stamps, deletedAt };
 }

@@ -7,6 +7,7 @@ import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } fro
 import {
   type ComponentRow,
   databaseRoomStorage,
+  deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
 } from './component-rows.js';
@@ -107,23 +108,26 @@ export class SqliteStorage {
         key TEXT NOT NULL,
         data TEXT NOT NULL,
         stamps TEXT NOT NULL,
+        deleted_at INTEGER,
         PRIMARY KEY (room_id, key)
       ) WITHOUT ROWID;
     `);
+    addDeletedAtColumn(this.db);
     this.statements = {
       clock: this.db.prepare<[string], { clock: number }>('SELECT clock FROM rooms WHERE room_id = ?'),
       firstPage: this.db.prepare<[string, number], ComponentRow>(
-        'SELECT key, data, stamps FROM components WHERE room_id = ? ORDER BY key LIMIT ?',
+        'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ? ORDER BY key LIMIT ?',
       ),
       nextPage: this.db.prepare<[string, string, number], ComponentRow>(
-        'SELECT key, data, stamps FROM components WHERE room_id = ? AND key > ? ORDER BY key LIMIT ?',
+        'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ? AND key > ? ORDER BY key LIMIT ?',
       ),
       upsertClock: this.db.prepare<[string, number]>(
         'INSERT INTO rooms (room_id, clock) VALUES (?, ?) ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock',
       ),
-      upsertComponent: this.db.prepare<[string, string, string, string]>(
-        `INSERT INTO components (room_id, key, data, stamps) VALUES (?, ?, ?, ?)
-         ON CONFLICT (room_id, key) DO UPDATE SET data = excluded.data, stamps = excluded.stamps`,
+      upsertComponent: this.db.prepare<[string, string, string, string, number | null]>(
+        `INSERT INTO components (room_id, key, data, stamps, deleted_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (room_id, key) DO UPDATE
+         SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at`,
       ),
       deleteRoomComponents: this.db.prepare<[string]>('DELETE FROM components WHERE room_id = ?'),
       deleteRoom: this.db.prepare<[string]>('DELETE FROM rooms WHERE room_id = ?'),
@@ -268,6 +272,7 @@ export class SqliteStorage {
         component.key,
         JSON.stringify(component.data),
         JSON.stringify(component.stamps),
+        deletedAtColumn(component),
       );
     }
   }
@@ -289,5 +294,16 @@ export class SqliteStorage {
       await yieldToEventLoop();
     }
     return { timestamp: room.clock, components };
+  }
+}
+
+/**
+ * Databases created before deletion stamps were stored lack the `deleted_at`
+ * column: add it once. Idempotent, so every start may run it.
+ */
+function addDeletedAtColumn(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(components)').all();
+  if (!columns.some((column) => column.name === 'deleted_at')) {
+    db.exec('ALTER TABLE components ADD COLUMN deleted_at INTEGER');
   }
 }

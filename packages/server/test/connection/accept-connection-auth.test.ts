@@ -254,10 +254,14 @@ describe('acceptConnection: handle shape (section 9)', () => {
 
     socket.clear();
     conn.onMessage(
-      JSON.stringify({ type: 'patch', messageId: 'm1', documentPatches: [{ 'e1/P': { x: 1 } }] }),
+      JSON.stringify({
+        type: 'patch',
+        messageId: 'm1',
+        documentPatches: [{ 'e1/P': { _exists: true, x: 1 } }],
+      }),
     );
     expect(socket.ofType('ack')).toEqual([{ type: 'ack', messageId: 'm1', timestamp: 1 }]);
-    expect(room?.getSnapshot().state).toEqual({ 'e1/P': { x: 1 } });
+    expect(room?.getSnapshot().state).toEqual({ 'e1/P': { _exists: true, x: 1 } });
 
     conn.onClose();
     expect(room?.getSessionCount()).toBe(0);

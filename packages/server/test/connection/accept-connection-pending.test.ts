@@ -34,7 +34,7 @@ const SAVED: RoomSnapshot = {
 const reconnect = (lastTimestamp: number) =>
   JSON.stringify({ type: 'reconnect', lastTimestamp, protocolVersion: PROTOCOL_VERSION });
 const patch = (messageId: string, key: string, value: number) =>
-  JSON.stringify({ type: 'patch', messageId, documentPatches: [{ [key]: { v: value } }] });
+  JSON.stringify({ type: 'patch', messageId, documentPatches: [{ [key]: { _exists: true, v: value } }] });
 
 /** What a client sending reconnect(0), then m1 and m2, must receive, in this order. */
 function expectReconnectThenAcks(socket: FakeSocket, extraAcks: string[] = []): void {
@@ -62,7 +62,7 @@ describe('acceptConnection: frames before ready (C3)', () => {
     auth.resolve({ permissions: 'readwrite' });
     const { room } = await conn.ready;
     expectReconnectThenAcks(socket);
-    expect(room.getSnapshot().state['e1/A']).toEqual({ v: 2 });
+    expect(room.getSnapshot().state['e1/A']).toEqual({ _exists: true, v: 2 });
   });
 
   it('[C3] frames sent during a slow room load are processed in order once it finishes', async () => {
@@ -131,7 +131,7 @@ describe('acceptConnection: frames before ready (C3)', () => {
     await emitted;
     forward(patch('m3', 'e1/A', 3));
     expectReconnectThenAcks(socket, ['m3']);
-    expect(conn.room.getSnapshot().state['e1/A']).toEqual({ v: 3 });
+    expect(conn.room.getSnapshot().state['e1/A']).toEqual({ _exists: true, v: 3 });
   });
 
   it('[C3][O1] the reconnect reply reflects the state before the held patches (reconnect first)', async () => {
@@ -180,8 +180,8 @@ describe('acceptConnection: frames before ready (C3)', () => {
     auth.resolve({ permissions: 'readwrite' });
     await conn.ready;
     expect(otherSocket.ofType('patch').map((p) => [p.clientId, p.timestamp, p.documentPatches])).toEqual([
-      ['client-1', 4, [{ 'e1/A': { v: 1 } }]],
-      ['client-1', 5, [{ 'e1/A': { v: 2 } }]],
+      ['client-1', 4, [{ 'e1/A': { _exists: true, v: 1 } }]],
+      ['client-1', 5, [{ 'e1/A': { _exists: true, v: 2 } }]],
     ]);
   });
 });
@@ -292,7 +292,7 @@ describe('acceptConnection: bounded holding (C3, B4)', () => {
     expect(socket.ofType('ack').map((a) => a.messageId)).toEqual(
       Array.from({ length: 256 }, (_, i) => `m${i}`),
     );
-    expect(room.getSnapshot().state['e/A']).toEqual({ v: 255 });
+    expect(room.getSnapshot().state['e/A']).toEqual({ _exists: true, v: 255 });
   });
 
   it('[C3][B4] more held bytes than maxPendingBytes closes the socket with 4432', async () => {

@@ -17,7 +17,7 @@ function urlFor(roomId: string, clientId = 'client-1', token = 'tok-1'): string 
 
 const refresh = (token: string) => JSON.stringify({ type: 'auth-refresh', token });
 const patch = (messageId: string, key: string, value: number) =>
-  JSON.stringify({ type: 'patch', messageId, documentPatches: [{ [key]: { v: value } }] });
+  JSON.stringify({ type: 'patch', messageId, documentPatches: [{ [key]: { _exists: true, v: value } }] });
 
 describe('acceptConnection: roomOptions (C4)', () => {
   it('[C4] roomOptions is called when the connection creates the room, and not for a later connection', async () => {
@@ -46,7 +46,7 @@ describe('acceptConnection: roomOptions (C4)', () => {
     // The options of the creating call are the ones in force.
     second.onMessage(patch('m1', 'e/A', 1));
     expect(onDocumentPatch).toHaveBeenCalledTimes(1);
-    expect(onDocumentPatch).toHaveBeenCalledWith(first.room, [{ 'e/A': { v: 1 } }]);
+    expect(onDocumentPatch).toHaveBeenCalledWith(first.room, [{ 'e/A': { _exists: true, v: 1 } }]);
   });
 
   it('[C4] concurrent connections to a new room consult roomOptions once', async () => {
@@ -138,7 +138,7 @@ describe('acceptConnection: auth-refresh (C5)', () => {
     const otherSocket = new FakeSocket();
     await acceptConnection({ socket: otherSocket, url: urlFor('r1', 'c2', 'editor'), manager, authorize });
     conn.onMessage(patch('m1', 'e/A', 1));
-    expect(conn.room.getSnapshot().state['e/A']).toEqual({ v: 1 });
+    expect(conn.room.getSnapshot().state['e/A']).toEqual({ _exists: true, v: 1 });
     otherSocket.clear();
 
     conn.onMessage(refresh('viewer'));
@@ -149,7 +149,7 @@ describe('acceptConnection: auth-refresh (C5)', () => {
       { type: 'ack', messageId: 'm1', timestamp: 1 },
       { type: 'ack', messageId: 'm2', timestamp: 1 },
     ]);
-    expect(conn.room.getSnapshot().state['e/A']).toEqual({ v: 1 });
+    expect(conn.room.getSnapshot().state['e/A']).toEqual({ _exists: true, v: 1 });
     expect(otherSocket.ofType('patch')).toEqual([]);
     expect(socket.closed).toBeNull();
   });
@@ -187,7 +187,7 @@ describe('acceptConnection: auth-refresh (C5)', () => {
     conn.onMessage(refresh('editor'));
     await settle();
     conn.onMessage(patch('m2', 'e/A', 2));
-    expect(conn.room.getSnapshot().state['e/A']).toEqual({ v: 2 });
+    expect(conn.room.getSnapshot().state['e/A']).toEqual({ _exists: true, v: 2 });
   });
 
   it('[C5] metadata returned by the refresh replaces the session metadata; getMetadata reflects it', async () => {
@@ -276,6 +276,6 @@ describe('acceptConnection: auth-refresh (C5)', () => {
       ['m1', 1],
       ['m2', 1],
     ]);
-    expect(room.getSnapshot().state['e/A']).toEqual({ v: 1 });
+    expect(room.getSnapshot().state['e/A']).toEqual({ _exists: true, v: 1 });
   });
 });

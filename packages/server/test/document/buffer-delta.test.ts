@@ -123,21 +123,21 @@ describe('buffer deltas in ClockedDocument', () => {
 
   it('[D2][D6] deltas of one frame apply in order, each on the result of the previous', () => {
     const doc = new ClockedDocument();
-    doc.applyPatches([{ 'e1/Path': { pts: [1, 2] } }]);
+    doc.applyPatches([{ 'e1/Path': { _exists: true, pts: [1, 2] } }]);
     doc.applyPatches([
       { 'e1/Path': { pts: delta(4, [[2, [3]]]) } },
       { 'e1/Path': { pts: delta(4, [[3, [4]]]) } },
     ]);
-    expect(doc.getEntry('e1/Path')?.fields).toEqual({ pts: [1, 2, 3, 4] });
+    expect(doc.getEntry('e1/Path')?.fields).toEqual({ _exists: true, pts: [1, 2, 3, 4] });
     expect(doc.clock).toBe(2);
   });
 
   it('[D6] the stored array is a new array, not the one sent in an earlier write', () => {
     const doc = new ClockedDocument();
     const sent = [1, 2, 3];
-    doc.applyPatches([{ k: { pts: sent } }]);
+    doc.applyPatches([{ k: { _exists: true, pts: sent } }]);
     doc.applyPatches([{ k: { pts: delta(3, [[0, [5]]]) } }]);
     expect(sent).toEqual([1, 2, 3]);
-    expect(doc.getEntry('k')?.fields).toEqual({ pts: [5, 2, 3] });
+    expect(doc.getEntry('k')?.fields).toEqual({ _exists: true, pts: [5, 2, 3] });
   });
 });

@@ -86,6 +86,7 @@ describe('ClockedDocument merge rules', () => {
       timestamp: 2,
       state: { 'e1/Pos': { _exists: true, z: 7 } },
       timestamps: { 'e1/Pos': { _exists: 2, z: 2 } },
+      deletions: { 'e1/Pos': 2 },
     });
   });
 
@@ -143,10 +144,22 @@ describe('ClockedDocument merge rules', () => {
     expect(doc.changesSince(0)).toEqual({ 'e9/Pos': { _exists: false } });
   });
 
-  it('[D5] writing to an absent key holds only the written fields', () => {
+  it('[D5] _exists: true at an absent key creates a component holding only the written fields', () => {
     const doc = new ClockedDocument();
-    doc.applyPatches([{ 'e1/Pos': { x: 1 } }]);
-    expect(doc.getEntry('e1/Pos')).toEqual({ fields: { x: 1 }, stamps: { x: 1 }, deleted: false });
+    doc.applyPatches([{ 'e1/Pos': { _exists: true, x: 1 } }]);
+    expect(doc.getEntry('e1/Pos')).toEqual({
+      fields: { _exists: true, x: 1 },
+      stamps: { _exists: 1, x: 1 },
+      deleted: false,
+    });
+  });
+
+  it('[D5] a write without _exists to an absent key changes nothing, yet the frame takes a clock', () => {
+    const doc = new ClockedDocument();
+    expect(doc.applyPatches([{ 'e1/Pos': { x: 1 } }])).toBe(1);
+    expect(doc.getEntry('e1/Pos')).toBeUndefined();
+    expect(doc.size).toBe(0);
+    expect(doc.changesSince(0)).toEqual({});
   });
 
   it('[D5] writing to a tombstoned key brings nothing of the old component back', () => {
@@ -158,16 +171,29 @@ describe('ClockedDocument merge rules', () => {
       timestamp: 3,
       state: { 'e1/Pos': { _exists: true, y: 5 } },
       timestamps: { 'e1/Pos': { _exists: 3, y: 3 } },
+      deletions: { 'e1/Pos': 2 },
     });
     expect(doc.size).toBe(1);
   });
 
-  it('[D5] a write without _exists to a tombstoned key also starts fresh', () => {
+  it('[D5] a write without _exists to a tombstoned key loses: the tombstone and its stamp stay', () => {
     const doc = new ClockedDocument();
     doc.applyPatches([{ 'e1/Pos': { _exists: true, x: 1, y: 1 } }]);
     doc.applyPatches([{ 'e1/Pos': { _exists: false } }]);
-    doc.applyPatches([{ 'e1/Pos': { x: 4 } }]);
-    expect(doc.getEntry('e1/Pos')).toEqual({ fields: { x: 4 }, stamps: { x: 3 }, deleted: false });
+    expect(doc.applyPatches([{ 'e1/Pos': { x: 4 } }])).toBe(3);
+    expect(doc.getEntry('e1/Pos')).toEqual({
+      fields: { _exists: false },
+      stamps: { _exists: 2 },
+      deleted: true,
+    });
+    expect(doc.changesSince(2)).toEqual({});
+  });
+
+  it('[D5] a write of no fields to a live key stamps nothing', () => {
+    const doc = new ClockedDocument();
+    doc.applyPatches([{ 'e1/Pos': { _exists: true, x: 1 } }]);
+    expect(doc.applyPatches([{ 'e1/Pos': {} }])).toBe(2);
+    expect(doc.changesSince(1)).toEqual({});
   });
 
   it('[D1] onKeyWritten is told each written key', () => {
@@ -230,8 +256,12 @@ describe('ClockedDocument.toSnapshot', () => {
 
   it('[D1][D5] a restored document keeps counting from the snapshot clock', () => {
     const restored = ClockedDocument.fromSnapshot(history().toSnapshot({ includeTombstones: true }));
-    expect(restored.applyPatches([{ 'e2/Pos': { z: 1 } }])).toBe(4);
-    expect(restored.getEntry('e2/Pos')).toEqual({ fields: { z: 1 }, stamps: { z: 4 }, deleted: false });
-    expect(restored.changesSince(3)).toEqual({ 'e2/Pos': { z: 1 } });
+    expect(restored.applyPatches([{ 'e2/Pos': { _exists: true, z: 1 } }])).toBe(4);
+    expect(restored.getEntry('e2/Pos')).toEqual({
+      fields: { _exists: true, z: 1 },
+      stamps: { _exists: 4, z: 4 },
+      deleted: false,
+    });
+    expect(restored.changesSince(3)).toEqual({ 'e2/Pos': { _exists: true, z: 1 } });
   });
 });

@@ -36,6 +36,22 @@ describe('ClockedDocument.fromSnapshot', () => {
     });
   });
 
+  it('[D7][D9][P1] optional deletions: loaded for live keys, ignored for others, kept by toSnapshot', () => {
+    const withDeletions = { ...structuredClone(valid), deletions: { 'e1/Pos': 1, 'e2/Pos': 2, absent: 3 } };
+    const doc = ClockedDocument.fromSnapshot(withDeletions);
+    expect(doc.toSnapshot({ includeTombstones: true })).toEqual({ ...valid, deletions: { 'e1/Pos': 1 } });
+    expect(doc.toSnapshot({ includeTombstones: false })).not.toHaveProperty('deletions');
+    expect(doc.reconnectPatches(0)).toHaveLength(1);
+    expect(doc.reconnectPatches(2)).toEqual([{ 'e1/Pos': { y: 2 }, 'e2/Pos': { _exists: false } }]);
+  });
+
+  it('[D7][B2] malformed deletions are refused with SnapshotFormatError', () => {
+    expectFormatError({ ...structuredClone(valid), deletions: [] });
+    expectFormatError({ ...structuredClone(valid), deletions: { 'e1/Pos': -1 } });
+    expectFormatError({ ...structuredClone(valid), deletions: { 'e1/Pos': 5 } });
+    expectFormatError({ ...structuredClone(valid), deletions: { 'e1/Pos': '2' } });
+  });
+
   it('[D7][D9] a loaded tombstone is reported to clients that were away when it was deleted', () => {
     const doc = ClockedDocument.fromSnapshot(structuredClone(valid));
     expect(doc.changesSince(2)).toEqual({ 'e1/Pos': { y: 2 }, 'e2/Pos': { _exists: false } });

@@ -270,7 +270,7 @@ export interface HostileRoom {
 }
 
 /** What a newcomer receives as ephemeral state on connect: only the honest client's cursor. */
-export const HONEST_EPHEMERAL = { 'cursor/b': { x: 1 } };
+export const HONEST_EPHEMERAL = { 'cursor/b': { _exists: true, x: 1 } };
 
 /**
  * Builds a room at clock 2 holding `e1/Pos` (live) and `e0/Gone` (tombstone), the

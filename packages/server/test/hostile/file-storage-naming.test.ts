@@ -92,7 +92,7 @@ describe('FileStorage file naming', () => {
       client.send({
         type: 'patch',
         messageId: 'm',
-        documentPatches: [{ 'e/P': { id: i } }, { 'e/Q': { _exists: false } }],
+        documentPatches: [{ 'e/P': { _exists: true, id: i } }, { 'e/Q': { _exists: false } }],
       });
       await room.close();
     }
@@ -104,7 +104,7 @@ describe('FileStorage file naming', () => {
     for (const [i, roomId] of ids.entries()) {
       const reopened = createRoom({ roomId, storage: new FileStorage({ dir, roomId }) });
       await reopened.load();
-      expect(reopened.getSnapshot().state, roomId).toEqual({ 'e/P': { id: i } });
+      expect(reopened.getSnapshot().state, roomId).toEqual({ 'e/P': { _exists: true, id: i } });
       await reopened.close({ flush: false });
     }
   });

@@ -62,12 +62,12 @@ describe('prototype-related names', () => {
     const ctx = await hostileRoom();
     // Own property "__proto__" next to a valid patch: the patch applies as sent, nothing else does.
     ctx.hostile.sendRaw(
-      '{"type":"patch","messageId":"p1","__proto__":{"documentPatches":[{"e1/Pos":{"x":666}}],"polluted":true},"documentPatches":[{"e5/A":{"v":1}}]}',
+      '{"type":"patch","messageId":"p1","__proto__":{"documentPatches":[{"e1/Pos":{"x":666}}],"polluted":true},"documentPatches":[{"e5/A":{"_exists":true,"v":1}}]}',
     );
     expect(ctx.hostile.socket.messages).toEqual([{ type: 'ack', messageId: 'p1', timestamp: 3 }]);
     expect(ctx.room.getSnapshot().state).toEqual({
       'e1/Pos': { _exists: true, x: 1, y: 2 },
-      'e5/A': { v: 1 },
+      'e5/A': { _exists: true, v: 1 },
     });
     expect(ctx.logger.errors).toEqual([]);
   });
@@ -94,11 +94,18 @@ describe('prototype-related names', () => {
     a.send({
       type: 'patch',
       messageId: 'm1',
-      documentPatches: [{ toString: component, hasOwnProperty: { x: 1 } }],
+      documentPatches: [
+        { toString: { _exists: true, ...component }, hasOwnProperty: { _exists: true, x: 1 } },
+      ],
     });
-    a.send({ type: 'patch', messageId: 'm2', ephemeralPatches: [{ valueOf: { toString: 'cursor' } }] });
+    a.send({
+      type: 'patch',
+      messageId: 'm2',
+      ephemeralPatches: [{ valueOf: { _exists: true, toString: 'cursor' } }],
+    });
     expect(a.socket.ofType('ack').map((m) => m.messageId)).toEqual(['m1', 'm2']);
-    expect(room.getSnapshot().state).toEqual({ toString: component, hasOwnProperty: { x: 1 } });
+    const stored = { toString: { _exists: true, ...component }, hasOwnProperty: { _exists: true, x: 1 } };
+    expect(room.getSnapshot().state).toEqual(stored);
     // The stored state still serves reconnects and newcomers correctly.
     b.socket.clear();
     b.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
@@ -106,8 +113,8 @@ describe('prototype-related names', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ toString: component, hasOwnProperty: { x: 1 } }],
-        ephemeralPatches: [{ valueOf: { toString: 'cursor' } }],
+        documentPatches: [stored],
+        ephemeralPatches: [{ valueOf: { _exists: true, toString: 'cursor' } }],
         timestamp: 1,
       },
       { type: 'synced', timestamp: 1 },

@@ -37,7 +37,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 function expectServed(writer: FakeClient, reader: FakeClient, id: string, value: number, timestamp: number) {
   writer.socket.clear();
   reader.socket.clear();
-  const documentPatches = [{ 'e1/Pos': { x: value } }];
+  const documentPatches = [{ 'e1/Pos': { _exists: true, x: value } }];
   writer.send({ type: 'patch', messageId: id, documentPatches });
   expect(writer.socket.messages).toEqual([{ type: 'ack', messageId: id, timestamp }]);
   expect(reader.socket.messages).toEqual([
@@ -69,7 +69,7 @@ describe('a failing storage stays inside its room', () => {
 
       expectServed(gw, gr, 'g1', 10, 1);
       await vi.advanceTimersByTimeAsync(1);
-      expect(goodStorage.last?.state['e1/Pos']).toEqual({ x: 10 });
+      expect(goodStorage.last?.state['e1/Pos']).toEqual({ _exists: true, x: 10 });
       expect(good.stats.saveFailures).toBe(0);
       // The troubled room itself keeps serving its sessions.
       expectServed(bw, br, 'b2', 2, 2);
@@ -94,7 +94,7 @@ describe('a failing storage stays inside its room', () => {
     await settle();
     expectServed(gw, gr, 'g1', 5, 1);
     await good.flush();
-    expect(goodStorage.last?.state['e1/Pos']).toEqual({ x: 5 });
+    expect(goodStorage.last?.state['e1/Pos']).toEqual({ _exists: true, x: 5 });
     expectServed(hw, hr, 'h2', 2, 2);
   });
 
@@ -103,7 +103,7 @@ describe('a failing storage stays inside its room', () => {
     const good = createRoom({ storage: new RecordingStorage(), saveThrottleMs: 0 });
     const [bw] = twoClients(bad);
     const [gw, gr] = twoClients(good);
-    bw.send({ type: 'patch', messageId: 'x', documentPatches: [{ 'a/B': { v: 1 } }] });
+    bw.send({ type: 'patch', messageId: 'x', documentPatches: [{ 'a/B': { _exists: true, v: 1 } }] });
     await expect(bad.close()).rejects.toThrow(/disk on fire/);
     expect(bw.socket.closed?.code).toBe(CloseCode.GoingAway);
     expect(gw.socket.closed).toBeNull();
@@ -134,7 +134,7 @@ describe('a failing storage stays inside its room', () => {
     expect(manager.getExistingRoom('good')).toBe(good);
     expectServed(gw, gr, 'g1', 7, 1);
     await good.flush();
-    expect(goodStorage.last?.state['e1/Pos']).toEqual({ x: 7 });
+    expect(goodStorage.last?.state['e1/Pos']).toEqual({ _exists: true, x: 7 });
     expect(unhandled).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ import { connect, createRoom, type FakeClient } from '../helpers/room-harness.js
 const patch = (id: string, x: number) => ({
   type: 'patch',
   messageId: id,
-  documentPatches: [{ 'e1/Pos': { x } }],
+  documentPatches: [{ 'e1/Pos': { _exists: true, x } }],
 });
 
 /** Two peers in a room with `limits`; the first is the one under test. */
@@ -84,7 +84,7 @@ describe('invalid-frame budget', () => {
     a.send(patch('ok', 5));
     expect(a.socket.ofType('ack')).toEqual([{ type: 'ack', messageId: 'ok', timestamp: 1 }]);
     expect(b.socket.ofType('patch')).toHaveLength(1);
-    expect(room.getSnapshot().state['e1/Pos']).toEqual({ x: 5 });
+    expect(room.getSnapshot().state['e1/Pos']).toEqual({ _exists: true, x: 5 });
   });
 });
 
@@ -98,7 +98,7 @@ describe('rate limits', () => {
     expect(a.socket.closed?.code).toBe(CloseCode.RateLimited);
     expect(CloseCode.RateLimited).toBe(4429);
     expect(room.getTimestamp()).toBe(3);
-    expect(room.getSnapshot().state['e1/Pos']).toEqual({ x: 3 });
+    expect(room.getSnapshot().state['e1/Pos']).toEqual({ _exists: true, x: 3 });
     expect(b.socket.ofType('patch')).toHaveLength(3);
   });
 

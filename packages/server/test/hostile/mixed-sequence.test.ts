@@ -3,43 +3,7 @@ import type { Patch } from '../../src/index.js';
 import { HOSTILE_CASES, MIXED_CASES, RecordingStorage, recordingLogger } from '../helpers/hostile-inputs.js';
 import { connect, createRoom, type FakeClient } from '../helpers/room-harness.js';
 import { seededRandom as seeded } from '../helpers/seeded-random.js';
-
-/** A reference model of the clocked document for plain writes and deletions (SPEC D1, D3-D5). */
-class DocumentModel {
-  clock = 0;
-  readonly entries = new Map<string, { fields: Record<string, unknown>; stamps: Record<string, number> }>();
-
-  apply(patches: Patch[]): number {
-    const stamp = ++this.clock;
-    for (const patch of patches) {
-      for (const [key, data] of Object.entries(patch)) {
-        const current = this.entries.get(key);
-        if (data._exists === false) {
-          this.entries.set(key, { fields: { _exists: false }, stamps: { _exists: stamp } });
-          continue;
-        }
-        const entry = current && current.fields._exists !== false ? current : { fields: {}, stamps: {} };
-        for (const [field, value] of Object.entries(data)) {
-          entry.fields[field] = value;
-          entry.stamps[field] = stamp;
-        }
-        this.entries.set(key, entry);
-      }
-    }
-    return stamp;
-  }
-
-  snapshot(includeTombstones: boolean) {
-    const state: Record<string, Record<string, unknown>> = {};
-    const timestamps: Record<string, Record<string, number>> = {};
-    for (const [key, { fields, stamps }] of this.entries) {
-      if (fields._exists === false && !includeTombstones) continue;
-      state[key] = { ...fields };
-      timestamps[key] = { ...stamps };
-    }
-    return { timestamp: this.clock, state, timestamps };
-  }
-}
+import { ReferenceDoc } from '../properties/arbitraries.js';
 
 const STEPS = 1_500;
 const BAD = [...HOSTILE_CASES, ...MIXED_CASES];
@@ -68,7 +32,7 @@ describe('a hostile client among honest ones', () => {
     const bob = connect(room, { clientId: 'bob' });
     for (const c of [hostile, alice, bob]) c.socket.clear();
 
-    const model = new DocumentModel();
+    const model = new ReferenceDoc();
     const expectedAcks = new Map<FakeClient, Array<{ type: 'ack'; messageId: string; timestamp: number }>>([
       [alice, []],
       [bob, []],
@@ -86,15 +50,19 @@ describe('a hostile client among honest ones', () => {
       }
       const author = roll < 0.75 ? alice : bob;
       const key = `e${Math.floor(random() * 12)}/C`;
+      // Some writes create (`_exists: true`); the others edit, and lose when the key is absent (D5).
+      const created = random() < 0.4 ? { _exists: true } : {};
       const documentPatches: Patch[] =
-        random() < 0.15 ? [{ [key]: { _exists: false } }] : [{ [key]: { [pick(['x', 'y', 'z'])]: step } }];
+        random() < 0.15
+          ? [{ [key]: { _exists: false } }]
+          : [{ [key]: { ...created, [pick(['x', 'y', 'z'])]: step } }];
       if (random() < 0.3)
-        documentPatches.push({ [`e${Math.floor(random() * 12)}/D`]: { v: step, tag: 'w' } });
-      const ephemeralPatches: Patch[] = [{ [`cursor/${author.clientId}`]: { x: step } }];
+        documentPatches.push({ [`e${Math.floor(random() * 12)}/D`]: { _exists: true, v: step, tag: 'w' } });
+      const ephemeralPatches: Patch[] = [{ [`cursor/${author.clientId}`]: { _exists: true, x: step } }];
       const messageId = `${author.clientId}-${step}`;
       author.send({ type: 'patch', messageId, documentPatches, ephemeralPatches });
-      const timestamp = model.apply(documentPatches);
-      honestEphemeral[`cursor/${author.clientId}`] = { x: step };
+      const timestamp = model.applyFrame(documentPatches) as number;
+      honestEphemeral[`cursor/${author.clientId}`] = { _exists: true, x: step };
       expectedAcks.get(author)?.push({ type: 'ack', messageId, timestamp });
     }
 

@@ -463,8 +463,16 @@ describe('wire protocol over a real socket (raw ws clients)', () => {
       // Both write the same field in quick bursts; yielding between bursts lets the frames of
       // the two sockets reach the server interleaved (several writers per commit batch).
       for (let i = 0; i < writes; i++) {
-        a.send({ type: 'patch', messageId: `a-${i}`, documentPatches: [{ 'e1/Shape': { x: `a${i}` } }] });
-        b.send({ type: 'patch', messageId: `b-${i}`, documentPatches: [{ 'e1/Shape': { x: `b${i}` } }] });
+        a.send({
+          type: 'patch',
+          messageId: `a-${i}`,
+          documentPatches: [{ 'e1/Shape': { _exists: true, x: `a${i}` } }],
+        });
+        b.send({
+          type: 'patch',
+          messageId: `b-${i}`,
+          documentPatches: [{ 'e1/Shape': { _exists: true, x: `b${i}` } }],
+        });
         if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve));
       }
       const documentFrames = (raw: RawClient) =>
@@ -493,7 +501,9 @@ describe('wire protocol over a real socket (raw ws clients)', () => {
         const broadcasts = frames.filter((f) => f.type === 'patch');
         expect(broadcasts.every((f) => f.clientId === `raw-${other}`)).toBe(true);
         expect(broadcasts.map((f) => JSON.stringify(f.documentPatches))).toEqual(
-          Array.from({ length: writes }, (_, i) => JSON.stringify([{ 'e1/Shape': { x: `${other}${i}` } }])),
+          Array.from({ length: writes }, (_, i) =>
+            JSON.stringify([{ 'e1/Shape': { _exists: true, x: `${other}${i}` } }]),
+          ),
         );
       }
 

@@ -38,7 +38,7 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const storage = new ControllableStorage();
     const manager = newManager({ createStorage: () => storage });
     const room = await manager.getOrCreateRoom('r1', { saveThrottleMs: 3_600_000 });
-    write(room, { 'e/A': { v: 1 }, 'e/B': { w: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } });
     await settle();
     const savesBefore = storage.saved.length;
     write(room, { 'e/B': { _exists: false } });
@@ -46,8 +46,8 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     expect(storage.saved.length).toBe(savesBefore + 1);
     expect(storage.saved.at(-1)).toEqual({
       timestamp: 2,
-      state: { 'e/A': { v: 1 }, 'e/B': { _exists: false } },
-      timestamps: { 'e/A': { v: 1 }, 'e/B': { _exists: 2 } },
+      state: { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: false } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 }, 'e/B': { _exists: 2 } },
     });
   });
 
@@ -57,8 +57,8 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const a = await manager.getRoom('a');
     const b = await manager.getRoom('b');
     const holdA = disk.map.get('a')?.holdSaves();
-    write(a, { 'e/A': { v: 1 } });
-    write(b, { 'e/B': { v: 2 } });
+    write(a, { 'e/A': { _exists: true, v: 1 } });
+    write(b, { 'e/B': { _exists: true, v: 2 } });
     let resolved = false;
     const closing = manager.closeAll().then(() => {
       resolved = true;
@@ -67,11 +67,11 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     await settle();
     expect(resolved).toBe(false);
     expect(disk.map.get('a')?.stored).toBeNull();
-    expect(disk.map.get('b')?.stored?.state).toEqual({ 'e/B': { v: 2 } });
+    expect(disk.map.get('b')?.stored?.state).toEqual({ 'e/B': { _exists: true, v: 2 } });
     holdA?.();
     await closing;
     expect(resolved).toBe(true);
-    expect(disk.map.get('a')?.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(disk.map.get('a')?.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
     expect(manager.getRoomIds()).toEqual([]);
     expect(a.isClosed && b.isClosed).toBe(true);
   });
@@ -81,7 +81,7 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const manager = newManager({ createStorage: () => storage });
     const room = await manager.getRoom('r1');
     const release = storage.holdSaves();
-    write(room, { 'e/A': { v: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 } });
     void manager.closeRoom('r1');
     let resolved = false;
     const closing = manager.closeAll().then(() => {
@@ -91,7 +91,7 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     expect(resolved).toBe(false);
     release();
     await closing;
-    expect(storage.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(storage.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
   });
 
   it('[P5] closeAll waits for rooms still loading, then persists them', async () => {
@@ -121,17 +121,17 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const failure = new Error('disk full');
     const storageB = disk.map.get('b');
     if (storageB) storageB.saveError = failure;
-    write(a, { 'e/A': { v: 1 } });
-    write(b, { 'e/B': { v: 1 } });
-    write(c, { 'e/C': { v: 1 } });
+    write(a, { 'e/A': { _exists: true, v: 1 } });
+    write(b, { 'e/B': { _exists: true, v: 1 } });
+    write(c, { 'e/C': { _exists: true, v: 1 } });
     const error = await manager.closeAll().then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AggregateError);
     expect((error as AggregateError).errors).toContain(failure);
-    expect(disk.map.get('a')?.stored?.state).toEqual({ 'e/A': { v: 1 } });
-    expect(disk.map.get('c')?.stored?.state).toEqual({ 'e/C': { v: 1 } });
+    expect(disk.map.get('a')?.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
+    expect(disk.map.get('c')?.stored?.state).toEqual({ 'e/C': { _exists: true, v: 1 } });
     expect([a.isClosed, b.isClosed, c.isClosed]).toEqual([true, true, true]);
     expect(manager.getRoomIds()).toEqual([]);
   });
@@ -144,7 +144,7 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const failure = new Error('disk full');
     const storageA = disk.map.get('a');
     if (storageA) storageA.saveError = failure;
-    write(a, { 'e/A': { v: 1 } });
+    write(a, { 'e/A': { _exists: true, v: 1 } });
     const error = await manager.closeAll().then(
       () => undefined,
       (e: unknown) => e,
@@ -195,7 +195,11 @@ describe('RoomManager: load failures (P3)', () => {
   });
 
   it('[P3] a later getRoom retries the load and opens the stored data', async () => {
-    const saved: RoomSnapshot = { timestamp: 4, state: { 'e/A': { v: 4 } }, timestamps: { 'e/A': { v: 4 } } };
+    const saved: RoomSnapshot = {
+      timestamp: 4,
+      state: { 'e/A': { _exists: true, v: 4 } },
+      timestamps: { 'e/A': { _exists: 4, v: 4 } },
+    };
     const storage = new ControllableStorage(saved);
     storage.loadError = new Error('flaky');
     const manager = newManager({ createStorage: () => storage });
@@ -215,10 +219,10 @@ describe('RoomManager: storage precedence (section 9)', () => {
     const own = new ControllableStorage();
     const roomFactory = vi.fn(() => new ControllableStorage());
     const room = await manager.getOrCreateRoom('r1', { storage: own, createStorage: roomFactory });
-    write(room, { 'e/A': { v: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 } });
     await manager.closeRoom('r1');
     expect(own.loadCalls).toBe(1);
-    expect(own.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(own.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
     expect(roomFactory).not.toHaveBeenCalled();
     expect(managerFactory).not.toHaveBeenCalled();
   });
@@ -229,11 +233,11 @@ describe('RoomManager: storage precedence (section 9)', () => {
     const own = new ControllableStorage();
     const roomFactory = vi.fn(() => own);
     const room = await manager.getOrCreateRoom('r1', { createStorage: roomFactory });
-    write(room, { 'e/A': { v: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 } });
     await manager.closeRoom('r1');
     expect(roomFactory).toHaveBeenCalledTimes(1);
     expect(own.loadCalls).toBe(1);
-    expect(own.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(own.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
     expect(managerFactory).not.toHaveBeenCalled();
   });
 
@@ -242,11 +246,11 @@ describe('RoomManager: storage precedence (section 9)', () => {
     const factory = vi.fn(disk.factory);
     const manager = newManager({ createStorage: factory });
     const room = await manager.getOrCreateRoom('r1', { saveThrottleMs: 10 });
-    write(room, { 'e/A': { v: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 } });
     await manager.closeRoom('r1');
     expect(factory).toHaveBeenCalledWith('r1');
     expect(disk.map.get('r1')?.loadCalls).toBe(1);
-    expect(disk.map.get('r1')?.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(disk.map.get('r1')?.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
   });
 });
 
@@ -255,7 +259,7 @@ describe('RoomManager: reopening (S3, D9)', () => {
     const disk = storagesByRoom(() => new MemoryStorage());
     const manager = newManager({ createStorage: disk.factory });
     const room = await manager.getRoom('r1');
-    write(room, { 'e/A': { v: 1 }, 'e/B': { w: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } });
     write(room, { 'e/B': { _exists: false } });
     const before = room.getSnapshot();
     await manager.closeRoom('r1');
@@ -264,8 +268,8 @@ describe('RoomManager: reopening (S3, D9)', () => {
     expect(reopened.getSnapshot()).toEqual(before);
     expect(reopened.getSnapshot()).toEqual({
       timestamp: 2,
-      state: { 'e/A': { v: 1 } },
-      timestamps: { 'e/A': { v: 1 } },
+      state: { 'e/A': { _exists: true, v: 1 } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 } },
     });
     // The tombstone came back too: a client that last saw clock 1 learns of the deletion.
     const client = connect(reopened);
@@ -281,7 +285,7 @@ describe('RoomManager: reopening (S3, D9)', () => {
     const manager = newManager({ createStorage: () => storage });
     const room = await manager.getRoom('r1');
     const release = storage.holdSaves();
-    write(room, { 'e/A': { v: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 } });
     const closing = manager.closeRoom('r1');
     const reopening = manager.getRoom('r1');
     await settle();
@@ -290,17 +294,17 @@ describe('RoomManager: reopening (S3, D9)', () => {
     await closing;
     const reopened = await reopening;
     expect(storage.loadCalls).toBe(2);
-    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { v: 1 } });
+    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { _exists: true, v: 1 } });
   });
 
   it('[S3][D9] a fresh manager over the same storages sees the data (server restart)', async () => {
     const disk = storagesByRoom(() => new MemoryStorage());
     const first = newManager({ createStorage: disk.factory });
-    write(await first.getRoom('r1'), { 'e/A': { v: 1 } });
-    write(await first.getRoom('r2'), { 'e/B': { v: 2 } });
+    write(await first.getRoom('r1'), { 'e/A': { _exists: true, v: 1 } });
+    write(await first.getRoom('r2'), { 'e/B': { _exists: true, v: 2 } });
     await first.closeAll();
     const second = newManager({ createStorage: disk.factory });
-    expect((await second.getRoom('r1')).getSnapshot().state).toEqual({ 'e/A': { v: 1 } });
-    expect((await second.getRoom('r2')).getSnapshot().state).toEqual({ 'e/B': { v: 2 } });
+    expect((await second.getRoom('r1')).getSnapshot().state).toEqual({ 'e/A': { _exists: true, v: 1 } });
+    expect((await second.getRoom('r2')).getSnapshot().state).toEqual({ 'e/B': { _exists: true, v: 2 } });
   });
 });

@@ -38,7 +38,11 @@ describe('RoomManager: opening rooms (section 9)', () => {
     const second = vi.fn();
     const room = await manager.getOrCreateRoom('r1', { onDocumentPatch: first });
     await manager.getOrCreateRoom('r1', { onDocumentPatch: second });
-    connect(room).send({ type: 'patch', messageId: 'm', documentPatches: [{ 'e/A': { v: 1 } }] });
+    connect(room).send({
+      type: 'patch',
+      messageId: 'm',
+      documentPatches: [{ 'e/A': { _exists: true, v: 1 } }],
+    });
     expect(first).toHaveBeenCalledTimes(1);
     expect(second).not.toHaveBeenCalled();
   });
@@ -46,8 +50,8 @@ describe('RoomManager: opening rooms (section 9)', () => {
   it('[9][P3] concurrent getRoom calls share one load (storage.load called once)', async () => {
     const storage = new ControllableStorage({
       timestamp: 1,
-      state: { 'e/A': { v: 1 } },
-      timestamps: { 'e/A': { v: 1 } },
+      state: { 'e/A': { _exists: true, v: 1 } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 } },
     });
     const release = storage.holdLoads();
     const createStorage = vi.fn(() => storage);
@@ -204,7 +208,11 @@ describe('RoomManager: idle closing (S3)', () => {
     const manager = newManager({ idleTimeout: 1_000, createStorage: () => storage });
     const room = await manager.getOrCreateRoom('r1', { saveThrottleMs: 3_600_000 });
     const client = connect(room);
-    client.send({ type: 'patch', messageId: 'm1', documentPatches: [{ 'e/A': { v: 1 }, 'e/B': { w: 2 } }] });
+    client.send({
+      type: 'patch',
+      messageId: 'm1',
+      documentPatches: [{ 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 2 } }],
+    });
     await vi.advanceTimersByTimeAsync(0);
     client.send({ type: 'patch', messageId: 'm2', documentPatches: [{ 'e/B': { _exists: false } }] });
     await vi.advanceTimersByTimeAsync(0);
@@ -215,8 +223,8 @@ describe('RoomManager: idle closing (S3)', () => {
     expect(manager.getExistingRoom('r1')).toBeUndefined();
     expect(storage.stored).toEqual({
       timestamp: 2,
-      state: { 'e/A': { v: 1 }, 'e/B': { _exists: false } },
-      timestamps: { 'e/A': { v: 1 }, 'e/B': { _exists: 2 } },
+      state: { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: false } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 }, 'e/B': { _exists: 2 } },
     });
   });
 
@@ -227,7 +235,7 @@ describe('RoomManager: idle closing (S3)', () => {
     const manager = newManager({ idleTimeout: 1_000, createStorage: () => storage });
     const room = await manager.getRoom('r1');
     const client = connect(room);
-    client.send({ type: 'patch', messageId: 'm1', documentPatches: [{ 'e/A': { v: 1 } }] });
+    client.send({ type: 'patch', messageId: 'm1', documentPatches: [{ 'e/A': { _exists: true, v: 1 } }] });
     expect(client.socket.ofType('ack')).toHaveLength(1);
     room.handleSocketClose(client.sessionId);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -235,9 +243,9 @@ describe('RoomManager: idle closing (S3)', () => {
     // The storage recovers; the write must still reach it and be there when the room reopens.
     storage.saveError = undefined;
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(storage.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(storage.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
     const reopened = await manager.getRoom('r1');
-    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { v: 1 } });
+    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { _exists: true, v: 1 } });
   });
 
   it('[S3] a negative idleTimeout is refused', () => {

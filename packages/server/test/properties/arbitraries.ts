@@ -95,16 +95,31 @@ interface ModelEntry {
   tomb: boolean;
   fields: Map<string, unknown>;
   stamps: Map<string, number>;
+  /** For a live key: the stamp of the deletion before this incarnation, 0 if none. */
+  deletedAt: number;
 }
 
 export type LiveState = Record<string, Record<string, unknown>>;
 
-/** A reference model of SPEC D1-D6 over plain Maps. */
+/** The persisted shape: state and stamps with tombstones, and deletion stamps of live keys when any. */
+export interface ModelSnapshot {
+  timestamp: number;
+  state: LiveState;
+  timestamps: Record<string, Record<string, number>>;
+  deletions?: Record<string, number>;
+}
+
+/**
+ * The one reference model of the document rules (SPEC D1-D7) over plain Maps,
+ * written straight from the SPEC's words; every suite that checks the document
+ * against a model uses this one.
+ */
 export class ReferenceDoc {
   readonly entries = new Map<string, ModelEntry>();
   clock = 0;
 
-  applyFrame(patches: readonly Patch[]): void {
+  /** Applies one frame (D1, D2); returns its stamp, or null when it held no key. */
+  applyFrame(patches: readonly Patch[]): number | null {
     let stamp: number | null = null;
     for (const patch of patches) {
       for (const [key, data] of Object.entries(patch)) {
@@ -116,12 +131,17 @@ export class ReferenceDoc {
             tomb: true,
             fields: new Map([['_exists', false]]),
             stamps: new Map([['_exists', stamp]]),
+            deletedAt: 0,
           });
           continue;
         }
-        // D5: absent or tombstoned starts fresh; D3: live keeps other fields.
-        const entry: ModelEntry =
-          old && !old.tomb ? old : { tomb: false, fields: new Map(), stamps: new Map() };
+        const live = old !== undefined && !old.tomb;
+        // D5: only `_exists: true` creates at an absent or tombstoned key.
+        if (!live && data._exists !== true) continue;
+        // D3: a live key keeps its other fields; D5: a created one starts fresh.
+        const entry: ModelEntry = live
+          ? old
+          : { tomb: false, fields: new Map(), stamps: new Map(), deletedAt: old?.stamps.get('_exists') ?? 0 };
         for (const [field, value] of Object.entries(data)) {
           entry.fields.set(
             field,
@@ -132,6 +152,7 @@ export class ReferenceDoc {
         this.entries.set(key, entry);
       }
     }
+    return stamp;
   }
 
   /** The live document: tombstoned keys absent. */
@@ -143,19 +164,50 @@ export class ReferenceDoc {
     return plain(out);
   }
 
-  /** State and stamps with tombstones, shaped like `toSnapshot({ includeTombstones: true })`. */
-  withTombstones(): {
-    timestamp: number;
-    state: LiveState;
-    timestamps: Record<string, Record<string, number>>;
-  } {
+  /** Shaped like `toSnapshot(...)`: live only (D10), or with tombstones and deletion stamps (D9). */
+  snapshot(includeTombstones: boolean): ModelSnapshot {
     const state: LiveState = {};
     const timestamps: Record<string, Record<string, number>> = {};
+    const deletions: Record<string, number> = {};
     for (const [key, entry] of this.entries) {
+      if (entry.tomb && !includeTombstones) continue;
       state[key] = Object.fromEntries(entry.fields);
       timestamps[key] = Object.fromEntries(entry.stamps);
+      if (!entry.tomb && entry.deletedAt > 0) deletions[key] = entry.deletedAt;
     }
-    return plain({ timestamp: this.clock, state, timestamps });
+    const out: ModelSnapshot = { timestamp: this.clock, state, timestamps };
+    if (includeTombstones && Object.keys(deletions).length > 0) out.deletions = deletions;
+    return plain(out);
+  }
+
+  /** State and stamps with tombstones, shaped like `toSnapshot({ includeTombstones: true })`. */
+  withTombstones(): ModelSnapshot {
+    return this.snapshot(true);
+  }
+
+  /** Every (key, field) stamped after `t`, tombstones as `{ _exists: false }` (D7). */
+  changesSince(t: number): Patch {
+    const out: Patch = {};
+    for (const [key, entry] of this.entries) {
+      const fields: Record<string, unknown> = {};
+      for (const [field, stamp] of entry.stamps) if (stamp > t) fields[field] = entry.fields.get(field);
+      if (Object.keys(fields).length > 0) out[key] = entry.tomb ? { _exists: false } : fields;
+    }
+    return plain(out);
+  }
+
+  /**
+   * The reconnect reply's document patches (D7): {@link changesSince}, and for
+   * a key deleted after `t` (t > 0) and live again, a leading tombstone.
+   */
+  reconnectPatches(t: number): Patch[] {
+    const changes = this.changesSince(t);
+    const replaced: Patch = {};
+    for (const [key, entry] of this.entries) {
+      if (t > 0 && !entry.tomb && entry.deletedAt > t) replaced[key] = { _exists: false };
+    }
+    if (Object.keys(changes).length === 0) return [];
+    return Object.keys(replaced).length > 0 ? [replaced, changes] : [changes];
   }
 }
 

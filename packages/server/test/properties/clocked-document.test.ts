@@ -27,6 +27,25 @@ describe('ClockedDocument properties', () => {
     );
   });
 
+  it('[D7] the reconnect reply has exactly the reference shape: a leading tombstone only for keys deleted after T and live again', () => {
+    fc.assert(
+      fc.property(historyArb, (frames) => {
+        const doc = new ClockedDocument();
+        const model = new ReferenceDoc();
+        for (const patches of frames) {
+          doc.applyPatches(plain(patches));
+          model.applyFrame(patches);
+        }
+        const restored = ClockedDocument.fromSnapshot(plain(doc.toSnapshot({ includeTombstones: true })));
+        for (let t = 0; t <= doc.clock + 1; t++) {
+          expect(plain(doc.reconnectPatches(t)), `T=${t}`).toEqual(model.reconnectPatches(t));
+          expect(plain(restored.reconnectPatches(t)), `restored T=${t}`).toEqual(model.reconnectPatches(t));
+        }
+      }),
+      { numRuns: scaled(300, 5_000) },
+    );
+  });
+
   /** Runs `frames`, recording the reference live state at every clock value. */
   function history(frames: readonly Patch[][]): {
     doc: ClockedDocument;

@@ -9,7 +9,7 @@ describe('acks (A1)', () => {
     const a = connect(room);
     a.socket.clear();
     sendPatch(a, 'msg-1', [{ 'e1/Pos': { _exists: true, x: 1 } }]);
-    sendPatch(a, 'msg-2', [{ 'e1/Pos': { x: 2 } }]);
+    sendPatch(a, 'msg-2', [{ 'e1/Pos': { _exists: true, x: 2 } }]);
     expect(a.socket.messages).toEqual([
       { type: 'ack', messageId: 'msg-1', timestamp: 1 },
       { type: 'ack', messageId: 'msg-2', timestamp: 2 },
@@ -19,9 +19,9 @@ describe('acks (A1)', () => {
   it('[A1][D1] an ephemeral-only frame is acked with the unchanged clock', () => {
     const room = createRoom();
     const a = connect(room);
-    sendPatch(a, 'm1', [{ 'e1/Pos': { x: 1 } }]);
+    sendPatch(a, 'm1', [{ 'e1/Pos': { _exists: true, x: 1 } }]);
     a.socket.clear();
-    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { x: 5 } }]);
+    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { _exists: true, x: 5 } }]);
     expect(a.socket.messages).toEqual([{ type: 'ack', messageId: 'm2', timestamp: 1 }]);
     expect(room.getSnapshot().timestamp).toBe(1);
   });
@@ -52,7 +52,7 @@ describe('acks (A1)', () => {
     const room = createRoom();
     const a = connect(room);
     a.socket.clear();
-    sendPatch(a, 'm1', [{}, { k: { x: 1 } }, {}]);
+    sendPatch(a, 'm1', [{}, { k: { _exists: true, x: 1 } }, {}]);
     expect(a.socket.messages).toEqual([{ type: 'ack', messageId: 'm1', timestamp: 1 }]);
   });
 });
@@ -69,7 +69,12 @@ describe('readonly sessions (A2)', () => {
     clearAll(writer, reader, other);
     onDataChange.length = 0;
 
-    sendPatch(reader, 'r1', [{ k: { x: 99 }, j: { y: 1 } }], [{ 'cursor/r': { x: 1 } }]);
+    sendPatch(
+      reader,
+      'r1',
+      [{ k: { _exists: true, x: 99 }, j: { _exists: true, y: 1 } }],
+      [{ 'cursor/r': { _exists: true, x: 1 } }],
+    );
 
     expect(reader.socket.messages).toEqual([{ type: 'ack', messageId: 'r1', timestamp: 1 }]);
     expect(writer.socket.messages).toEqual([]);
@@ -81,7 +86,7 @@ describe('readonly sessions (A2)', () => {
   it('[A2][E2] a readonly session ephemeral patch is not kept for newcomers', () => {
     const room = createRoom();
     const reader = connect(room, { permissions: 'readonly' });
-    sendPatch(reader, 'r1', undefined, [{ 'cursor/r': { x: 1 } }]);
+    sendPatch(reader, 'r1', undefined, [{ 'cursor/r': { _exists: true, x: 1 } }]);
     const late = connect(room);
     expect(late.socket.ofType('patch')).toEqual([]);
   });
@@ -118,8 +123,8 @@ describe('broadcasts (A3)', () => {
     const a = connect(room);
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }], [{ 'cursor/a': { x: 1 } }]);
-    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { x: 2 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }], [{ 'cursor/a': { _exists: true, x: 1 } }]);
+    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { _exists: true, x: 2 } }]);
     expect(a.socket.messages).toEqual([
       { type: 'ack', messageId: 'm1', timestamp: 1 },
       { type: 'ack', messageId: 'm2', timestamp: 1 },
@@ -131,9 +136,9 @@ describe('broadcasts (A3)', () => {
     const tab1 = connect(room, { clientId: 'same' });
     const tab2 = connect(room, { clientId: 'same' });
     clearAll(tab1, tab2);
-    sendPatch(tab1, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(tab1, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(tab2.socket.messages).toEqual([
-      { type: 'patch', clientId: 'same', documentPatches: [{ k: { x: 1 } }], timestamp: 1 },
+      { type: 'patch', clientId: 'same', documentPatches: [{ k: { _exists: true, x: 1 } }], timestamp: 1 },
     ]);
   });
 
@@ -142,13 +147,13 @@ describe('broadcasts (A3)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }], [{ 'cursor/alice': { x: 3 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }], [{ 'cursor/alice': { _exists: true, x: 3 } }]);
     expect(b.socket.messages).toEqual([
       {
         type: 'patch',
         clientId: 'alice',
-        documentPatches: [{ k: { x: 1 } }],
-        ephemeralPatches: [{ 'cursor/alice': { x: 3 } }],
+        documentPatches: [{ k: { _exists: true, x: 1 } }],
+        ephemeralPatches: [{ 'cursor/alice': { _exists: true, x: 3 } }],
         timestamp: 1,
       },
     ]);
@@ -159,9 +164,9 @@ describe('broadcasts (A3)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'm1', undefined, [{ 'cursor/alice': { x: 3 } }]);
+    sendPatch(a, 'm1', undefined, [{ 'cursor/alice': { _exists: true, x: 3 } }]);
     expect(b.socket.messages).toEqual([
-      { type: 'patch', clientId: 'alice', ephemeralPatches: [{ 'cursor/alice': { x: 3 } }] },
+      { type: 'patch', clientId: 'alice', ephemeralPatches: [{ 'cursor/alice': { _exists: true, x: 3 } }] },
     ]);
   });
 
@@ -170,16 +175,24 @@ describe('broadcasts (A3)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }, { k: { x: 2 } }, { j: { _exists: false } }]);
+    sendPatch(a, 'm1', [
+      { k: { _exists: true, x: 1 } },
+      { k: { _exists: true, x: 2 } },
+      { j: { _exists: false } },
+    ]);
     expect(b.socket.messages).toEqual([
       {
         type: 'patch',
         clientId: 'alice',
-        documentPatches: [{ k: { x: 1 } }, { k: { x: 2 } }, { j: { _exists: false } }],
+        documentPatches: [
+          { k: { _exists: true, x: 1 } },
+          { k: { _exists: true, x: 2 } },
+          { j: { _exists: false } },
+        ],
         timestamp: 1,
       },
     ]);
-    expect(room.getSnapshot().state).toEqual({ k: { x: 2 } });
+    expect(room.getSnapshot().state).toEqual({ k: { _exists: true, x: 2 } });
   });
 
   it('[A3] a readwrite session made readonly stops broadcasting', () => {
@@ -188,7 +201,7 @@ describe('broadcasts (A3)', () => {
     const b = connect(room);
     room.setSessionPermissions(a.sessionId, 'readonly');
     clearAll(a, b);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(a.socket.messages).toEqual([{ type: 'ack', messageId: 'm1', timestamp: 0 }]);
     expect(b.socket.messages).toEqual([]);
     expect(room.getSnapshot().state).toEqual({});
@@ -223,7 +236,7 @@ describe('acks and broadcasts are sent with in-memory or no storage (O4)', () =>
     const a = connect(room);
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(a.socket.ofType('ack')).toHaveLength(1);
     expect(b.socket.ofType('patch')).toHaveLength(1);
   });

@@ -24,7 +24,7 @@ describe('room-level onTokenRefresh (C5)', () => {
     a.send({ type: 'auth-refresh', token: 't2' });
     await settle();
     expect(room.getSessionPermissions(a.sessionId)).toBe('readonly');
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(room.getSnapshot().state).toEqual({});
   });
 
@@ -33,8 +33,8 @@ describe('room-level onTokenRefresh (C5)', () => {
     const a = connect(room, { permissions: 'readonly' });
     a.send({ type: 'auth-refresh', token: 't2' });
     await settle();
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
-    expect(room.getSnapshot().state).toEqual({ k: { x: 1 } });
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
+    expect(room.getSnapshot().state).toEqual({ k: { _exists: true, x: 1 } });
   });
 
   it('[C5] metadata is replaced when the result has it', async () => {
@@ -96,7 +96,7 @@ describe('room-level onTokenRefresh (C5)', () => {
     const b = connect(room);
     clearAll(a, b);
     a.send({ type: 'auth-refresh', token: 'bad' });
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     refresh.reject(new Error('revoked'));
     await settle();
     expect(room.getSnapshot().timestamp).toBe(0);
@@ -114,7 +114,7 @@ describe('room-level onTokenRefresh (C5)', () => {
       { type: 'error', code: 'auth-refresh-unsupported', message: expect.any(String) },
     ]);
     expect(a.socket.closed).toBeNull();
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(a.socket.messages.at(-1)).toEqual({ type: 'ack', messageId: 'm1', timestamp: 1 });
   });
 
@@ -197,7 +197,7 @@ describe('frames behind an auth-refresh (O1)', () => {
     const b = connect(room);
     clearAll(a, b);
     a.send({ type: 'auth-refresh', token: 't2' });
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await settle();
     expect(a.socket.messages).toEqual([]);
     expect(room.getSnapshot().timestamp).toBe(0);
@@ -217,7 +217,7 @@ describe('frames behind an auth-refresh (O1)', () => {
     clearAll(a, b);
     a.send({ type: 'auth-refresh', token: 't2' });
     sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
-    sendPatch(a, 'm2', [{ k: { x: 2 } }]);
+    sendPatch(a, 'm2', [{ k: { _exists: true, x: 2 } }]);
     a.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
     sendPatch(a, 'm3', [{ k: { _exists: false } }]);
     refresh.resolve({ permissions: 'readwrite' });
@@ -248,7 +248,7 @@ describe('frames behind an auth-refresh (O1)', () => {
     a.socket.clear();
     a.send({ type: 'auth-refresh', token: 't1' });
     a.send({ type: 'auth-refresh', token: 't2' });
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await settle();
     expect(tokens).toEqual(['t1']);
     first.resolve({ permissions: 'readonly' });
@@ -267,10 +267,10 @@ describe('frames behind an auth-refresh (O1)', () => {
     const b = connect(room, { clientId: 'bob' });
     clearAll(a, b);
     a.send({ type: 'auth-refresh', token: 't2' });
-    sendPatch(b, 'b1', [{ k: { x: 1 } }]);
+    sendPatch(b, 'b1', [{ k: { _exists: true, x: 1 } }]);
     expect(b.socket.messages).toEqual([{ type: 'ack', messageId: 'b1', timestamp: 1 }]);
     expect(a.socket.messages).toEqual([
-      { type: 'patch', clientId: 'bob', documentPatches: [{ k: { x: 1 } }], timestamp: 1 },
+      { type: 'patch', clientId: 'bob', documentPatches: [{ k: { _exists: true, x: 1 } }], timestamp: 1 },
     ]);
     refresh.resolve({ permissions: 'readwrite' });
     await settle();

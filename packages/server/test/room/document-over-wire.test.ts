@@ -7,11 +7,19 @@ describe('document rules through client frames', () => {
     const room = createRoom();
     const a = connect(room);
     a.socket.clear();
-    sendPatch(a, 'm1', [{ a: { x: 1 }, b: { x: 1 }, c: { x: 1 } }, { d: { x: 1 } }]);
+    sendPatch(a, 'm1', [
+      { a: { _exists: true, x: 1 }, b: { _exists: true, x: 1 }, c: { _exists: true, x: 1 } },
+      { d: { _exists: true, x: 1 } },
+    ]);
     sendPatch(a, 'm2', [{ a: { x: 2 } }]);
     expect(a.socket.ofType('ack').map((m) => m.timestamp)).toEqual([1, 2]);
     expect(room.getTimestamp()).toBe(2);
-    expect(room.getSnapshot().timestamps).toEqual({ a: { x: 2 }, b: { x: 1 }, c: { x: 1 }, d: { x: 1 } });
+    expect(room.getSnapshot().timestamps).toEqual({
+      a: { _exists: 1, x: 2 },
+      b: { _exists: 1, x: 1 },
+      c: { _exists: 1, x: 1 },
+      d: { _exists: 1, x: 1 },
+    });
   });
 
   it('[D1] a frame that mixes empty patches and one key still advances by exactly one', () => {
@@ -26,14 +34,14 @@ describe('document rules through client frames', () => {
     const a = connect(room);
     const b = connect(room);
     clearAll(a, b);
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
     sendPatch(b, 'b1', [{ k: { y: 1 } }]);
     expect(a.socket.ofType('ack')).toEqual([{ type: 'ack', messageId: 'a1', timestamp: 1 }]);
     expect(b.socket.ofType('ack')).toEqual([{ type: 'ack', messageId: 'b1', timestamp: 2 }]);
     expect(room.getSnapshot()).toEqual({
       timestamp: 2,
-      state: { k: { x: 1, y: 1 } },
-      timestamps: { k: { x: 1, y: 2 } },
+      state: { k: { _exists: true, x: 1, y: 1 } },
+      timestamps: { k: { _exists: 1, x: 1, y: 2 } },
     });
   });
 
@@ -66,6 +74,25 @@ describe('document rules through client frames', () => {
       state: { j: { _exists: true } },
       timestamps: { j: { _exists: 1 } },
     });
+  });
+
+  it('[D5] an edit racing a deletion loses: acked, stamped and broadcast, but no zombie component', () => {
+    const room = createRoom();
+    const a = connect(room, { clientId: 'alice' });
+    const b = connect(room, { clientId: 'bob' });
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
+    sendPatch(a, 'a2', [{ k: { _exists: false } }]);
+    clearAll(a, b);
+    sendPatch(b, 'b1', [{ k: { x: 2 }, fresh: { y: 1 } }]);
+    expect(b.socket.ofType('ack')).toEqual([{ type: 'ack', messageId: 'b1', timestamp: 3 }]);
+    expect(a.socket.ofType('patch')).toEqual([
+      { type: 'patch', clientId: 'bob', documentPatches: [{ k: { x: 2 }, fresh: { y: 1 } }], timestamp: 3 },
+    ]);
+    expect(room.getSnapshot()).toEqual({ timestamp: 3, state: {}, timestamps: {} });
+    const late = connect(room);
+    late.socket.clear();
+    sendReconnect(late, 1);
+    expect(late.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: false } }]);
   });
 
   it('[D5] a recreated component holds only the new fields', () => {
@@ -131,16 +158,16 @@ describe('document rules through client frames', () => {
   it('[D6] a delta that shortens the array truncates what is stored', () => {
     const room = createRoom();
     const a = connect(room);
-    sendPatch(a, 'a1', [{ p: { pts: [1, 2, 3, 4, 5] } }]);
+    sendPatch(a, 'a1', [{ p: { _exists: true, pts: [1, 2, 3, 4, 5] } }]);
     sendPatch(a, 'a2', [{ p: { pts: { __buf: 1, len: 2, runs: [] } } }]);
-    expect(room.getSnapshot().state).toEqual({ p: { pts: [1, 2] } });
+    expect(room.getSnapshot().state).toEqual({ p: { _exists: true, pts: [1, 2] } });
   });
 
   it('[D6] a delta on a field that held no array starts from zeros', () => {
     const room = createRoom();
     const a = connect(room);
-    sendPatch(a, 'a1', [{ p: { pts: { __buf: 1, len: 3, runs: [[1, [7]]] } } }]);
-    expect(room.getSnapshot().state).toEqual({ p: { pts: [0, 7, 0] } });
+    sendPatch(a, 'a1', [{ p: { _exists: true, pts: { __buf: 1, len: 3, runs: [[1, [7]]] } } }]);
+    expect(room.getSnapshot().state).toEqual({ p: { _exists: true, pts: [0, 7, 0] } });
   });
 
   it('[D6][D9][D10] persisted and live snapshots hold whole arrays, never a delta', async () => {
@@ -148,10 +175,14 @@ describe('document rules through client frames', () => {
     const room = createRoom({ storage });
     await room.load();
     const a = connect(room);
-    sendPatch(a, 'a1', [{ p: { pts: [5, 5, 5] } }]);
+    sendPatch(a, 'a1', [{ p: { _exists: true, pts: [5, 5, 5] } }]);
     sendPatch(a, 'a2', [{ p: { pts: { __buf: 1, len: 4, runs: [[2, [1, 2]]] } } }]);
     await room.flush();
-    const expected = { timestamp: 2, state: { p: { pts: [5, 5, 1, 2] } }, timestamps: { p: { pts: 2 } } };
+    const expected = {
+      timestamp: 2,
+      state: { p: { _exists: true, pts: [5, 5, 1, 2] } },
+      timestamps: { p: { _exists: 1, pts: 2 } },
+    };
     expect(storage.last).toEqual(expected);
     expect(room.getSnapshot()).toEqual(expected);
   });

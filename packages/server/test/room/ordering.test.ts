@@ -27,11 +27,11 @@ describe('arrival order (O1)', () => {
   it('[O1][D2] frames of one session apply in arrival order: the last write wins', () => {
     const room = createRoom();
     const a = connect(room);
-    for (let i = 1; i <= 20; i++) sendPatch(a, `m${i}`, [{ k: { x: i } }]);
+    for (let i = 1; i <= 20; i++) sendPatch(a, `m${i}`, [{ k: { _exists: true, x: i } }]);
     expect(a.socket.ofType('ack').map((m) => [m.messageId, m.timestamp])).toEqual(
       Array.from({ length: 20 }, (_, i) => [`m${i + 1}`, i + 1]),
     );
-    expect(room.getSnapshot().state).toEqual({ k: { x: 20 } });
+    expect(room.getSnapshot().state).toEqual({ k: { _exists: true, x: 20 } });
   });
 });
 
@@ -41,18 +41,18 @@ describe('ack before later broadcasts (O2)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room, { clientId: 'bob' });
     clearAll(a, b);
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
-    sendPatch(b, 'b1', [{ k: { x: 2 } }]);
-    sendPatch(a, 'a2', [{ k: { y: 3 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
+    sendPatch(b, 'b1', [{ k: { _exists: true, x: 2 } }]);
+    sendPatch(a, 'a2', [{ k: { _exists: true, y: 3 } }]);
     expect(a.socket.messages).toEqual([
       { type: 'ack', messageId: 'a1', timestamp: 1 },
-      { type: 'patch', clientId: 'bob', documentPatches: [{ k: { x: 2 } }], timestamp: 2 },
+      { type: 'patch', clientId: 'bob', documentPatches: [{ k: { _exists: true, x: 2 } }], timestamp: 2 },
       { type: 'ack', messageId: 'a2', timestamp: 3 },
     ]);
     expect(b.socket.messages).toEqual([
-      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { x: 1 } }], timestamp: 1 },
+      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { _exists: true, x: 1 } }], timestamp: 1 },
       { type: 'ack', messageId: 'b1', timestamp: 2 },
-      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { y: 3 } }], timestamp: 3 },
+      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { _exists: true, y: 3 } }], timestamp: 3 },
     ]);
   });
 
@@ -68,7 +68,7 @@ describe('ack before later broadcasts (O2)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room, { clientId: 'bob' });
     clearAll(a, b);
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
     expect(room.getSnapshot().timestamp).toBe(2);
     const aMessages = a.socket.messages;
     expect.soft(documentBroadcastClocks(b.socket), 'O3 for the other session').toEqual([1, 2]);
@@ -99,7 +99,7 @@ describe('ack before later broadcasts (O2)', () => {
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room, { clientId: 'bob' });
     clearAll(a, b);
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
     expect.soft(documentBroadcastClocks(b.socket), 'O3 for the other session').toEqual([1, 2]);
     expect
       .soft(
@@ -133,16 +133,16 @@ describe('document broadcasts in clock order (O3)', () => {
   it('[O3][D7] after a reconnect reply, later broadcasts are above its timestamp', () => {
     const room = createRoom();
     const a = connect(room, { clientId: 'alice' });
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
-    sendPatch(a, 'a2', [{ k: { x: 2 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
+    sendPatch(a, 'a2', [{ k: { _exists: true, x: 2 } }]);
     const b = connect(room, { clientId: 'bob' });
     b.socket.clear();
     sendReconnect(b, 0);
-    sendPatch(a, 'a3', [{ k: { x: 3 } }]);
+    sendPatch(a, 'a3', [{ k: { _exists: true, x: 3 } }]);
     expect(b.socket.messages).toEqual([
-      { type: 'patch', clientId: '', documentPatches: [{ k: { x: 2 } }], timestamp: 2 },
+      { type: 'patch', clientId: '', documentPatches: [{ k: { _exists: true, x: 2 } }], timestamp: 2 },
       { type: 'synced', timestamp: 2 },
-      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { x: 3 } }], timestamp: 3 },
+      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { _exists: true, x: 3 } }], timestamp: 3 },
     ]);
   });
 
@@ -150,20 +150,20 @@ describe('document broadcasts in clock order (O3)', () => {
     const room = createRoom();
     const a = connect(room, { clientId: 'alice' });
     const b = connect(room, { clientId: 'bob' });
-    sendPatch(a, 'a1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'a1', [{ k: { _exists: true, x: 1 } }]);
     clearAll(a, b);
-    sendReconnect(b, 1, { documentPatches: [{ j: { y: 1 } }] });
-    sendPatch(a, 'a2', [{ k: { x: 2 } }]);
+    sendReconnect(b, 1, { documentPatches: [{ j: { _exists: true, y: 1 } }] });
+    sendPatch(a, 'a2', [{ k: { _exists: true, x: 2 } }]);
     expect(b.socket.messages).toEqual([
-      // D7 + D2: j was created after lastTimestamp, so it is replaced whole: tombstone first.
+      // D7: j was created after lastTimestamp and never deleted: no leading tombstone.
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ j: { _exists: false } }, { j: { y: 1 } }],
+        documentPatches: [{ j: { _exists: true, y: 1 } }],
         timestamp: 2,
       },
       { type: 'synced', timestamp: 2 },
-      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { x: 2 } }], timestamp: 3 },
+      { type: 'patch', clientId: 'alice', documentPatches: [{ k: { _exists: true, x: 2 } }], timestamp: 3 },
     ]);
     expect(documentBroadcastClocks(a.socket)).toEqual([2]);
   });

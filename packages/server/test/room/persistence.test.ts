@@ -130,9 +130,9 @@ describe('load, flush and close with storage', () => {
     await room.flush();
     expect(storage.saved).toEqual([]);
     const a = connect(room);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await room.flush();
-    expect(storage.last.state).toEqual({ k: { x: 1 } });
+    expect(storage.last.state).toEqual({ k: { _exists: true, x: 1 } });
     const count = storage.saved.length;
     await room.flush();
     expect(storage.saved.length).toBe(count);
@@ -141,14 +141,18 @@ describe('load, flush and close with storage', () => {
   it('[API] close() saves the room; close({ flush: false }) does not', async () => {
     const flushed = new RecordingStorage();
     const room1 = createRoom({ storage: flushed, saveThrottleMs: 60_000 });
-    sendPatch(connect(room1), 'm1', [{ k: { x: 1 } }]);
-    sendPatch(connect(room1), 'm2', [{ k: { x: 2 } }]);
+    sendPatch(connect(room1), 'm1', [{ k: { _exists: true, x: 1 } }]);
+    sendPatch(connect(room1), 'm2', [{ k: { _exists: true, x: 2 } }]);
     await room1.close();
-    expect(flushed.last).toEqual({ timestamp: 2, state: { k: { x: 2 } }, timestamps: { k: { x: 2 } } });
+    expect(flushed.last).toEqual({
+      timestamp: 2,
+      state: { k: { _exists: true, x: 2 } },
+      timestamps: { k: { _exists: 2, x: 2 } },
+    });
 
     const unflushed = new RecordingStorage();
     const room2 = createRoom({ storage: unflushed, saveThrottleMs: 60_000 });
-    sendPatch(connect(room2), 'm1', [{ k: { x: 1 } }]);
+    sendPatch(connect(room2), 'm1', [{ k: { _exists: true, x: 1 } }]);
     await room2.close({ flush: false });
     expect(unflushed.saved).toEqual([]);
   });
@@ -171,7 +175,7 @@ describe('initialSnapshot', () => {
     });
     const a = connect(room);
     a.socket.clear();
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(a.socket.messages).toEqual([{ type: 'ack', messageId: 'm1', timestamp: 6 }]);
   });
 
@@ -182,7 +186,11 @@ describe('initialSnapshot', () => {
   });
 
   it('[API] initialSnapshot is used when storage holds nothing, and storage wins when it holds a snapshot', async () => {
-    const initial: RoomSnapshot = { timestamp: 2, state: { i: { x: 1 } }, timestamps: { i: { x: 2 } } };
+    const initial: RoomSnapshot = {
+      timestamp: 2,
+      state: { i: { _exists: true, x: 1 } },
+      timestamps: { i: { _exists: 2, x: 2 } },
+    };
     const empty = createRoom({ storage: new RecordingStorage(), initialSnapshot: initial });
     await empty.load();
     expect(empty.getSnapshot()).toEqual(initial);
@@ -204,17 +212,17 @@ describe('saveThrottleMs', () => {
     const room = createRoom({ storage, saveThrottleMs: 1_000 });
     await room.load();
     const a = connect(room);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await vi.advanceTimersByTimeAsync(0);
     expect(storage.saved.map((s) => s.timestamp)).toEqual([1]);
 
-    sendPatch(a, 'm2', [{ k: { x: 2 } }]);
-    sendPatch(a, 'm3', [{ k: { x: 3 } }]);
+    sendPatch(a, 'm2', [{ k: { _exists: true, x: 2 } }]);
+    sendPatch(a, 'm3', [{ k: { _exists: true, x: 3 } }]);
     await vi.advanceTimersByTimeAsync(999);
     expect(storage.saved.map((s) => s.timestamp)).toEqual([1]);
     await vi.advanceTimersByTimeAsync(1);
     expect(storage.saved.map((s) => s.timestamp)).toEqual([1, 3]);
-    expect(storage.last.state).toEqual({ k: { x: 3 } });
+    expect(storage.last.state).toEqual({ k: { _exists: true, x: 3 } });
 
     await vi.advanceTimersByTimeAsync(10_000);
     expect(storage.saved).toHaveLength(2);
@@ -227,9 +235,9 @@ describe('saveThrottleMs', () => {
     const room = createRoom({ storage });
     await room.load();
     const a = connect(room);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await vi.advanceTimersByTimeAsync(0);
-    sendPatch(a, 'm2', [{ k: { x: 2 } }]);
+    sendPatch(a, 'm2', [{ k: { _exists: true, x: 2 } }]);
     await vi.advanceTimersByTimeAsync(9_999);
     expect(storage.saved).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -242,9 +250,9 @@ describe('saveThrottleMs', () => {
     const storage = new RecordingStorage();
     const room = createRoom({ storage, saveThrottleMs: 60_000 });
     const a = connect(room);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     await vi.advanceTimersByTimeAsync(0);
-    sendPatch(a, 'm2', [{ k: { x: 2 } }]);
+    sendPatch(a, 'm2', [{ k: { _exists: true, x: 2 } }]);
     await room.flush();
     expect(storage.saved.map((s) => s.timestamp)).toEqual([1, 2]);
     await room.close();
@@ -261,11 +269,11 @@ describe('change callbacks', () => {
     const room = createRoom({ onDataChange: (r) => calls.push(r.getTimestamp()) });
     const a = connect(room);
     const reader = connect(room, { permissions: 'readonly' });
-    sendPatch(a, 'm1', [{ k: { x: 1 } }, { j: { x: 1 } }]);
-    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { x: 1 } }]);
-    sendPatch(reader, 'r1', [{ k: { x: 9 } }]);
-    sendReconnect(a, 1, { documentPatches: [{ k: { x: 2 } }] });
-    room.applyServerPatch([{ s: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }, { j: { _exists: true, x: 1 } }]);
+    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { _exists: true, x: 1 } }]);
+    sendPatch(reader, 'r1', [{ k: { _exists: true, x: 9 } }]);
+    sendReconnect(a, 1, { documentPatches: [{ k: { _exists: true, x: 2 } }] });
+    room.applyServerPatch([{ s: { _exists: true, x: 1 } }]);
     expect(calls).toEqual([1, 2, 3]);
   });
 
@@ -275,12 +283,17 @@ describe('change callbacks', () => {
       onDocumentPatch: (r, patches) => calls.push([r === room, structuredClone(patches)]),
     });
     const a = connect(room);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }, { j: { _exists: false } }], [{ 'cursor/a': { x: 1 } }]);
-    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { x: 2 } }]);
-    room.applyServerPatch([{ s: { y: 1 } }]);
+    sendPatch(
+      a,
+      'm1',
+      [{ k: { _exists: true, x: 1 } }, { j: { _exists: false } }],
+      [{ 'cursor/a': { _exists: true, x: 1 } }],
+    );
+    sendPatch(a, 'm2', undefined, [{ 'cursor/a': { _exists: true, x: 2 } }]);
+    room.applyServerPatch([{ s: { _exists: true, y: 1 } }]);
     expect(calls).toEqual([
-      [true, [{ k: { x: 1 } }, { j: { _exists: false } }]],
-      [true, [{ s: { y: 1 } }]],
+      [true, [{ k: { _exists: true, x: 1 } }, { j: { _exists: false } }]],
+      [true, [{ s: { _exists: true, y: 1 } }]],
     ]);
   });
 
@@ -294,7 +307,7 @@ describe('change callbacks', () => {
     const b = connect(room);
     a.socket.clear();
     b.socket.clear();
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(a.socket.messages).toEqual([{ type: 'ack', messageId: 'm1', timestamp: 1 }]);
     expect(b.socket.ofType('patch')).toHaveLength(1);
   });

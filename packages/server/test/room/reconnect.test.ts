@@ -24,11 +24,8 @@ describe('reconnect reply (D7)', () => {
       {
         type: 'patch',
         clientId: '',
-        // c was created after lastTimestamp: replaced whole (tombstone first, D2); a only gets its new field.
-        documentPatches: [
-          { c: { _exists: false } },
-          { a: { x: 2 }, b: { _exists: false }, c: { _exists: true, z: 1 } },
-        ],
+        // c was created after lastTimestamp but never deleted: no leading tombstone; a only gets its new field.
+        documentPatches: [{ a: { x: 2 }, b: { _exists: false }, c: { _exists: true, z: 1 } }],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
@@ -71,28 +68,28 @@ describe('reconnect reply (D7)', () => {
 
   it('[D7][E2] the reply carries other clients ephemeral state, without timestamp when no document part', () => {
     const { room, writer } = roomWithHistory();
-    sendPatch(writer, 'e1', undefined, [{ 'cursor/writer': { x: 5, y: 6 } }]);
+    sendPatch(writer, 'e1', undefined, [{ 'cursor/writer': { _exists: true, x: 5, y: 6 } }]);
     const late = connect(room, { clientId: 'late' });
     late.socket.clear();
     sendReconnect(late, 4);
     expect(late.socket.messages).toEqual([
-      { type: 'patch', clientId: '', ephemeralPatches: [{ 'cursor/writer': { x: 5, y: 6 } }] },
+      { type: 'patch', clientId: '', ephemeralPatches: [{ 'cursor/writer': { _exists: true, x: 5, y: 6 } }] },
       { type: 'synced', timestamp: 4 },
     ]);
   });
 
   it('[D7] document and ephemeral parts share one reply frame; own ephemeral state is not echoed', () => {
     const { room, writer } = roomWithHistory();
-    sendPatch(writer, 'e1', undefined, [{ 'cursor/writer': { x: 5 } }]);
+    sendPatch(writer, 'e1', undefined, [{ 'cursor/writer': { _exists: true, x: 5 } }]);
     const late = connect(room, { clientId: 'late' });
     late.socket.clear();
-    sendReconnect(late, 3, { ephemeralPatches: [{ 'cursor/late': { x: 1 } }] });
+    sendReconnect(late, 3, { ephemeralPatches: [{ 'cursor/late': { _exists: true, x: 1 } }] });
     expect(late.socket.messages).toEqual([
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ c: { _exists: false } }, { c: { _exists: true, z: 1 } }],
-        ephemeralPatches: [{ 'cursor/writer': { x: 5 } }],
+        documentPatches: [{ c: { _exists: true, z: 1 } }],
+        ephemeralPatches: [{ 'cursor/writer': { _exists: true, x: 5 } }],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
@@ -111,7 +108,7 @@ describe('reconnect reply (D7)', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ d: { _exists: false } }, { d: { _exists: true, w: 1 } }],
+        documentPatches: [{ d: { _exists: true, w: 1 } }],
         timestamp: 5,
       },
       { type: 'synced', timestamp: 5 },
@@ -131,7 +128,7 @@ describe('reconnect reply (D7)', () => {
   it('[D7][D6] the reply is valued from current state: buffer fields are whole arrays', () => {
     const room = createRoom();
     const a = connect(room);
-    sendPatch(a, 'm1', [{ p: { pts: [1, 2, 3] } }]);
+    sendPatch(a, 'm1', [{ p: { _exists: true, pts: [1, 2, 3] } }]);
     sendPatch(a, 'm2', [{ p: { pts: { __buf: 1, len: 4, runs: [[3, [4]]] } } }]);
     const late = connect(room);
     late.socket.clear();
@@ -140,7 +137,7 @@ describe('reconnect reply (D7)', () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ p: { _exists: false } }, { p: { pts: [1, 2, 3, 4] } }],
+        documentPatches: [{ p: { pts: [1, 2, 3, 4] } }],
         timestamp: 2,
       },
       { type: 'synced', timestamp: 2 },
@@ -168,13 +165,13 @@ describe('readonly reconnect (A2)', () => {
     clearAll(writer, reader);
     sendReconnect(reader, 2, {
       documentPatches: [{ a: { x: 100 } }],
-      ephemeralPatches: [{ 'cursor/reader': { x: 1 } }],
+      ephemeralPatches: [{ 'cursor/reader': { _exists: true, x: 1 } }],
     });
     expect(reader.socket.messages).toEqual([
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ c: { _exists: false } }, { b: { _exists: false }, c: { _exists: true, z: 1 } }],
+        documentPatches: [{ b: { _exists: false }, c: { _exists: true, z: 1 } }],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
@@ -265,7 +262,7 @@ describe('rollback heal (D8)', () => {
   });
 });
 
-describe('reconnect reply replaces keys created after lastTimestamp (D7, D5, D2)', () => {
+describe('reconnect reply replaces keys deleted after lastTimestamp and re-created (D7, D5, D2)', () => {
   it('[D7][D5][D2] a key deleted and re-created while the client was away arrives as a tombstone, then whole', () => {
     const room = createRoom();
     const writer = connect(room, { clientId: 'writer' });
@@ -279,6 +276,30 @@ describe('reconnect reply replaces keys created after lastTimestamp (D7, D5, D2)
     away.send({ type: 'reconnect', lastTimestamp: 1, protocolVersion: 2 });
     const reply = away.socket.ofType('patch')[0];
     expect(reply?.documentPatches).toEqual([{ k: { _exists: false } }, { k: { _exists: true, c: 3 } }]);
+  });
+
+  it('[D7] a key whose every field was rewritten, but never deleted, gets no leading tombstone', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1 } }] });
+    writer.send({ type: 'patch', messageId: 'm2', documentPatches: [{ k: { _exists: true, a: 2 } }] });
+    const away = connect(room, { clientId: 'away' });
+    away.socket.clear();
+    away.send({ type: 'reconnect', lastTimestamp: 1, protocolVersion: 2 });
+    expect(away.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: true, a: 2 } }]);
+  });
+
+  it('[D7] a key deleted and re-created before lastTimestamp is sent like any other key', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1 } }] });
+    writer.send({ type: 'patch', messageId: 'm2', documentPatches: [{ k: { _exists: false } }] });
+    writer.send({ type: 'patch', messageId: 'm3', documentPatches: [{ k: { _exists: true, a: 2 } }] });
+    writer.send({ type: 'patch', messageId: 'm4', documentPatches: [{ k: { b: 3 } }] });
+    const away = connect(room, { clientId: 'away' });
+    away.socket.clear();
+    away.send({ type: 'reconnect', lastTimestamp: 2, protocolVersion: 2 });
+    expect(away.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: true, a: 2, b: 3 } }]);
   });
 
   it('[D7][D3] a key that only had some fields updated is merged, not replaced', () => {
@@ -295,6 +316,8 @@ describe('reconnect reply replaces keys created after lastTimestamp (D7, D5, D2)
   it('[D7] a client starting from 0 holds nothing, so it gets a single patch without tombstones for live keys', () => {
     const room = createRoom();
     const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm0', documentPatches: [{ k: { _exists: true, z: 0 } }] });
+    writer.send({ type: 'patch', messageId: 'm0d', documentPatches: [{ k: { _exists: false } }] });
     writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1 } }] });
     const fresh = connect(room, { clientId: 'fresh' });
     fresh.socket.clear();

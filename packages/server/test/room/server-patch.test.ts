@@ -39,14 +39,20 @@ describe('room.applyServerPatch', () => {
     room.applyServerPatch([{ k: { _exists: true, x: 1, y: 1 } }]);
     room.applyServerPatch([{ k: { _exists: false } }]);
     expect(room.getSnapshot().state).toEqual({});
-    room.applyServerPatch([{ k: { y: 5 } }]);
-    expect(room.getSnapshot()).toEqual({ timestamp: 3, state: { k: { y: 5 } }, timestamps: { k: { y: 3 } } });
+    room.applyServerPatch([{ k: { y: 4 } }]);
+    expect(room.getSnapshot()).toEqual({ timestamp: 3, state: {}, timestamps: {} });
+    room.applyServerPatch([{ k: { _exists: true, y: 5 } }]);
+    expect(room.getSnapshot()).toEqual({
+      timestamp: 4,
+      state: { k: { _exists: true, y: 5 } },
+      timestamps: { k: { _exists: 4, y: 4 } },
+    });
   });
 
   it('[D7][API] server-made changes are in reconnect replies', () => {
     const room = createRoom();
-    room.applyServerPatch([{ k: { x: 1 } }]);
-    room.applyServerPatch([{ k: { _exists: false } }, { j: { z: 1 } }]);
+    room.applyServerPatch([{ k: { _exists: true, x: 1 } }]);
+    room.applyServerPatch([{ k: { _exists: false } }, { j: { _exists: true, z: 1 } }]);
     const a = connect(room);
     a.socket.clear();
     sendReconnect(a, 1);
@@ -54,8 +60,7 @@ describe('room.applyServerPatch', () => {
       {
         type: 'patch',
         clientId: '',
-        // j was created after lastTimestamp: replaced whole (tombstone first, D2).
-        documentPatches: [{ j: { _exists: false } }, { k: { _exists: false }, j: { z: 1 } }],
+        documentPatches: [{ k: { _exists: false }, j: { _exists: true, z: 1 } }],
         timestamp: 2,
       },
       { type: 'synced', timestamp: 2 },
@@ -66,12 +71,12 @@ describe('room.applyServerPatch', () => {
     const storage = new RecordingStorage();
     const room = createRoom({ storage });
     await room.load();
-    room.applyServerPatch([{ k: { x: 1 } }, { gone: { _exists: false } }]);
+    room.applyServerPatch([{ k: { _exists: true, x: 1 } }, { gone: { _exists: false } }]);
     await room.flush();
     expect(storage.last).toEqual({
       timestamp: 1,
-      state: { k: { x: 1 }, gone: { _exists: false } },
-      timestamps: { k: { x: 1 }, gone: { _exists: 1 } },
+      state: { k: { _exists: true, x: 1 }, gone: { _exists: false } },
+      timestamps: { k: { _exists: 1, x: 1 }, gone: { _exists: 1 } },
     });
   });
 
@@ -88,9 +93,9 @@ describe('room.applyServerPatch', () => {
 
   it('[D6][API] buffer deltas are materialised into whole arrays', () => {
     const room = createRoom();
-    room.applyServerPatch([{ p: { pts: [1, 2, 3] } }]);
+    room.applyServerPatch([{ p: { _exists: true, pts: [1, 2, 3] } }]);
     room.applyServerPatch([{ p: { pts: { __buf: 1, len: 2, runs: [[1, [9]]] } } }]);
-    expect(room.getSnapshot().state).toEqual({ p: { pts: [1, 9] } });
+    expect(room.getSnapshot().state).toEqual({ p: { _exists: true, pts: [1, 9] } });
   });
 
   const invalid: Array<[string, unknown]> = [

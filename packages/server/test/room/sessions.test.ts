@@ -87,7 +87,7 @@ describe('onSessionRemoved (S2)', () => {
     b.socket.clear();
     expect(() => room.handleSocketClose(a.sessionId)).not.toThrow();
     expect(room.getSessionCount()).toBe(1);
-    sendPatch(b, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(b, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(b.socket.messages).toEqual([
       { type: 'clientCount', count: 1 },
       { type: 'ack', messageId: 'm1', timestamp: 1 },
@@ -133,11 +133,11 @@ describe('session API', () => {
     room.setSessionPermissions(a.sessionId, 'readwrite');
     expect(room.getSessionPermissions(a.sessionId)).toBe('readwrite');
     expect(room.getSessions()[0]?.permissions).toBe('readwrite');
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
-    expect(room.getSnapshot().state).toEqual({ k: { x: 1 } });
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
+    expect(room.getSnapshot().state).toEqual({ k: { _exists: true, x: 1 } });
     room.setSessionPermissions(a.sessionId, 'readonly');
-    sendPatch(a, 'm2', [{ k: { x: 2 } }]);
-    expect(room.getSnapshot().state).toEqual({ k: { x: 1 } });
+    sendPatch(a, 'm2', [{ k: { _exists: true, x: 2 } }]);
+    expect(room.getSnapshot().state).toEqual({ k: { _exists: true, x: 1 } });
   });
 
   it('[API] session permissions of an unknown session are undefined; setting them is ignored', () => {
@@ -201,7 +201,7 @@ describe('session API', () => {
     const b = connect(room);
     room.handleSocketClose(a.sessionId);
     b.socket.clear();
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(b.socket.messages).toEqual([]);
     expect(room.getSnapshot().timestamp).toBe(0);
   });
@@ -225,7 +225,7 @@ describe('Room.close', () => {
     const a = connect(room);
     await room.close();
     expect(() => connect(room)).toThrow(RoomClosedError);
-    sendPatch(a, 'm1', [{ k: { x: 1 } }]);
+    sendPatch(a, 'm1', [{ k: { _exists: true, x: 1 } }]);
     expect(room.getSnapshot().timestamp).toBe(0);
   });
 

@@ -230,6 +230,38 @@ function describeDocumentContract(ctx: ContractContext): void {
     });
   });
 
+  it('[D7][D9] the deletion stamp of a re-created key survives restarts: the reply leads with its tombstone', async () => {
+    const room = await ctx.open('deleted-at');
+    const a = connect(room);
+    write(a, { k: { _exists: true, a: 1 }, q: { _exists: true, a: 1 } }); // 1
+    await turns(1);
+    write(a, { q: { _exists: false } }); // 2
+    write(a, { q: { _exists: true, e: 5 } }); // 3
+    await turns(1);
+    write(a, { k: { _exists: false } }); // 4
+    await turns(1);
+    write(a, { k: { _exists: true, d: 4 } }); // 5
+    const again = await ctx.cycle(room, 'deleted-at');
+    write(connect(again), { q: { e: 6 } }); // 6: an edit keeps q's deletion stamp
+    const third = await ctx.cycle(again, 'deleted-at');
+    const client = connect(third);
+    client.socket.clear();
+    client.send({ type: 'reconnect', lastTimestamp: 1, protocolVersion: 2 });
+    await waitFor(() => client.socket.ofType('synced').length > 0, 'the reconnect reply');
+    expect(client.socket.ofType('patch')[0]?.documentPatches).toEqual([
+      { k: { _exists: false }, q: { _exists: false } },
+      { k: { _exists: true, d: 4 }, q: { _exists: true, e: 6 } },
+    ]);
+    // A client that saw the deletion of q (clock 3) only lacks k's.
+    client.socket.clear();
+    client.send({ type: 'reconnect', lastTimestamp: 3, protocolVersion: 2 });
+    await waitFor(() => client.socket.ofType('synced').length > 0, 'the reconnect reply');
+    expect(client.socket.ofType('patch')[0]?.documentPatches).toEqual([
+      { k: { _exists: false } },
+      { k: { _exists: true, d: 4 }, q: { e: 6 } },
+    ]);
+  });
+
   it('[P1][B5] 20 rooms in one backend are independent', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `multi-${i}`);
     const rooms = await Promise.all(ids.map((id) => ctx.open(id)));

@@ -45,7 +45,7 @@ describe('MemoryStorage (P1)', () => {
     expect(loaded).toEqual(WITH_TOMBSTONE);
     if (loaded) {
       (loaded.state['SINGLETON/Camera'] as { zoom: number }).zoom = -1;
-      loaded.state['new/Key'] = { x: 1 };
+      loaded.state['new/Key'] = { _exists: true, x: 1 };
     }
     expect(await storage.load()).toEqual(WITH_TOMBSTONE);
   });
@@ -54,13 +54,17 @@ describe('MemoryStorage (P1)', () => {
     const storage = new MemoryStorage();
     const room = createRoom({ storage, logger: silentLogger });
     const client = connect(room);
-    client.send({ type: 'patch', messageId: 'm1', documentPatches: [{ 'e/A': { v: 1 }, 'e/B': { w: 1 } }] });
+    client.send({
+      type: 'patch',
+      messageId: 'm1',
+      documentPatches: [{ 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } }],
+    });
     client.send({ type: 'patch', messageId: 'm2', documentPatches: [{ 'e/B': { _exists: false } }] });
     await room.close();
     expect(await storage.load()).toEqual({
       timestamp: 2,
-      state: { 'e/A': { v: 1 }, 'e/B': { _exists: false } },
-      timestamps: { 'e/A': { v: 1 }, 'e/B': { _exists: 2 } },
+      state: { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: false } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 }, 'e/B': { _exists: 2 } },
     });
     const restored = createRoom({ storage });
     await restored.load();

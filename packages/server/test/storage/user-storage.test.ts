@@ -56,19 +56,19 @@ describe("a user's own load/save storage (P1, D9)", () => {
   it('[P1] a storage with only load and save loads and saves rooms', async () => {
     const disk = new Map<string, string>();
     const first = startServer(userStorageFactory(disk));
-    write(await first.getRoom('r1'), { 'e/A': { v: 1 } });
+    write(await first.getRoom('r1'), { 'e/A': { _exists: true, v: 1 } });
     await first.closeAll();
     expect(JSON.parse(disk.get('r1') ?? 'null')).toEqual({
       timestamp: 1,
-      state: { 'e/A': { v: 1 } },
-      timestamps: { 'e/A': { v: 1 } },
+      state: { 'e/A': { _exists: true, v: 1 } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 } },
     });
     const second = startServer(userStorageFactory(disk));
     const room = await second.getRoom('r1');
     expect(room.getSnapshot()).toEqual({
       timestamp: 1,
-      state: { 'e/A': { v: 1 } },
-      timestamps: { 'e/A': { v: 1 } },
+      state: { 'e/A': { _exists: true, v: 1 } },
+      timestamps: { 'e/A': { _exists: 1, v: 1 } },
     });
   });
 
@@ -76,7 +76,7 @@ describe("a user's own load/save storage (P1, D9)", () => {
     const disk = new Map<string, string>();
     const manager = startServer(userStorageFactory(disk));
     const room = await manager.getRoom('r1');
-    write(room, { 'e/A': { v: 1 }, 'e/B': { w: 1 } }); // clock 1: the away client saw this
+    write(room, { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } }); // clock 1: the away client saw this
     write(room, { 'e/B': { _exists: false } }); // clock 2: deleted while it was away
     await manager.closeRoom('r1');
     const saved = JSON.parse(disk.get('r1') ?? 'null') as RoomSnapshot;
@@ -96,14 +96,14 @@ describe("a user's own load/save storage (P1, D9)", () => {
     const factory = userStorageFactory(disk);
     let server = startServer(factory);
     let room = await server.getRoom('r1');
-    write(room, { 'e/A': { v: 1 }, 'e/B': { w: 1 } }); // clock 1
+    write(room, { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } }); // clock 1
     write(room, { 'e/B': { _exists: false } }); // clock 2
     await server.closeAll();
 
     // Restart 1: another write, so the reloaded document (tombstone included) is saved again.
     server = startServer(factory);
     room = await server.getRoom('r1');
-    write(room, { 'e/C': { z: 3 } }); // clock 3
+    write(room, { 'e/C': { _exists: true, z: 3 } }); // clock 3
     await server.closeAll();
 
     // Restart 2: nothing written.
@@ -114,7 +114,7 @@ describe("a user's own load/save storage (P1, D9)", () => {
     // Restart 3: the same write-then-close cycle again.
     server = startServer(factory);
     room = await server.getRoom('r1');
-    write(room, { 'e/A': { v: 4 } }); // clock 4
+    write(room, { 'e/A': { _exists: true, v: 4 } }); // clock 4
     await server.closeAll();
 
     server = startServer(factory);
@@ -123,10 +123,9 @@ describe("a user's own load/save storage (P1, D9)", () => {
       {
         type: 'patch',
         clientId: '',
-        // Keys whose every field is newer than lastTimestamp are replaced whole: tombstone first (D7, D2).
+        // No key was deleted and re-created after 1, so no leading tombstone (D7).
         documentPatches: [
-          { 'e/A': { _exists: false }, 'e/C': { _exists: false } },
-          { 'e/B': { _exists: false }, 'e/C': { z: 3 }, 'e/A': { v: 4 } },
+          { 'e/B': { _exists: false }, 'e/C': { _exists: true, z: 3 }, 'e/A': { _exists: true, v: 4 } },
         ],
         timestamp: 4,
       },
@@ -137,12 +136,15 @@ describe("a user's own load/save storage (P1, D9)", () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ 'e/A': { _exists: false } }, { 'e/A': { v: 4 } }],
+        documentPatches: [{ 'e/A': { _exists: true, v: 4 } }],
         timestamp: 4,
       },
       { type: 'synced', timestamp: 4 },
     ]);
-    expect(room.getSnapshot().state).toEqual({ 'e/A': { v: 4 }, 'e/C': { z: 3 } });
+    expect(room.getSnapshot().state).toEqual({
+      'e/A': { _exists: true, v: 4 },
+      'e/C': { _exists: true, z: 3 },
+    });
   });
 
   it('[D9][D5] a key deleted then re-created before the restart comes back with only its new fields', async () => {
@@ -150,19 +152,20 @@ describe("a user's own load/save storage (P1, D9)", () => {
     const factory = userStorageFactory(disk);
     const first = startServer(factory);
     const room = await first.getRoom('r1');
-    write(room, { 'e/A': { old: 1, keep: 1 } });
+    write(room, { 'e/A': { _exists: true, old: 1, keep: 1 } });
     write(room, { 'e/A': { _exists: false } });
-    write(room, { 'e/A': { fresh: 3 } });
+    write(room, { 'e/A': { _exists: true, fresh: 3 } });
     await first.closeAll();
     const second = startServer(factory);
     const reopened = await second.getRoom('r1');
-    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { fresh: 3 } });
+    expect(reopened.getSnapshot().state).toEqual({ 'e/A': { _exists: true, fresh: 3 } });
     expect(reconnectReply(reopened, 1)).toEqual([
-      // Re-created after lastTimestamp: the client drops what it held under e/A, then takes the new fields.
+      // Deleted after lastTimestamp and re-created: the client drops what it held under e/A, then
+      // takes the new incarnation whole. The user's storage kept the deletion stamp (D7, P1).
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ 'e/A': { _exists: false } }, { 'e/A': { fresh: 3 } }],
+        documentPatches: [{ 'e/A': { _exists: false } }, { 'e/A': { _exists: true, fresh: 3 } }],
         timestamp: 3,
       },
       { type: 'synced', timestamp: 3 },
@@ -175,12 +178,12 @@ describe("a user's own load/save storage (P1, D9)", () => {
     const factory = (roomId: string) => new FileStorage({ dir, roomId });
     let server = startServer(factory);
     let room = await server.getRoom('room/1');
-    write(room, { 'e/A': { v: 1 }, 'e/B': { w: 1 } });
+    write(room, { 'e/A': { _exists: true, v: 1 }, 'e/B': { _exists: true, w: 1 } });
     write(room, { 'e/B': { _exists: false } });
     await server.closeAll();
     server = startServer(factory);
     room = await server.getRoom('room/1');
-    write(room, { 'e/C': { z: 3 } });
+    write(room, { 'e/C': { _exists: true, z: 3 } });
     await server.closeAll();
     server = startServer(factory);
     room = await server.getRoom('room/1');
@@ -188,7 +191,7 @@ describe("a user's own load/save storage (P1, D9)", () => {
       {
         type: 'patch',
         clientId: '',
-        documentPatches: [{ 'e/C': { _exists: false } }, { 'e/B': { _exists: false }, 'e/C': { z: 3 } }],
+        documentPatches: [{ 'e/B': { _exists: false }, 'e/C': { _exists: true, z: 3 } }],
         timestamp: 3,
       },
       { type: 'synced', timestamp: 3 },

@@ -171,7 +171,7 @@ describe('[S3] the idle timeout of the command', () => {
     });
     const first = await server.connect('room-a', 'a');
     await first.sync(0);
-    await first.write([{ 'a/B': { v: 1 } }]);
+    await first.write([{ 'a/B': { _exists: true, v: 1 } }]);
     first.close();
     await first.closed();
 
@@ -182,6 +182,6 @@ describe('[S3] the idle timeout of the command', () => {
     // Room a was closed for idleness, not dropped: its write is still there when it reopens.
     const again = await joinWhenAdmitted(server, 'room-a', 'a2');
     const frames = again.frames.filter((f) => f.type === 'patch' && f.clientId === '');
-    expect(frames.at(-1)?.documentPatches).toEqual([{ 'a/B': { v: 1 } }]);
+    expect(frames.at(-1)?.documentPatches).toEqual([{ 'a/B': { _exists: true, v: 1 } }]);
   });
 });

@@ -34,7 +34,7 @@ describe('[server] heartbeats', () => {
       // Sync and set a cursor at once, as the published client does on open: it may be
       // reaped soon after, and the frames are handled in order before that.
       silent.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
-      silent.sendPatch([], [{ 'silent/Cursor': { x: 3, y: 4 } }]);
+      silent.sendPatch([], [{ 'silent/Cursor': { _exists: true, x: 3, y: 4 } }]);
       await alive.waitForFrame('2 clients', (f) => f.type === 'clientCount' && f.count === 2);
       await alive.waitForFrame(
         "the silent client's cursor",

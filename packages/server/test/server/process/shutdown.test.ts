@@ -31,11 +31,13 @@ describe('[P5] graceful shutdown persists every room', () => {
       const server = await ServerProcess.start({ args });
       const writer = await synced(server, 'kept', 'writer');
       const bystander = await synced(server, 'other-room', 'bystander');
-      await writer.write([{ 'e1/Shape': { x: 1, color: 'red' }, 'e2/Shape': { x: 2 } }]);
+      await writer.write([
+        { 'e1/Shape': { _exists: true, x: 1, color: 'red' }, 'e2/Shape': { _exists: true, x: 2 } },
+      ]);
       await writer.write([{ 'e1/Shape': { x: 10 } }]);
       const last = await writer.write([{ 'e2/Shape': { _exists: false } }]);
       expect(last.timestamp).toBe(3);
-      await bystander.write([{ 'b/Note': { text: 'hello' } }]);
+      await bystander.write([{ 'b/Note': { _exists: true, text: 'hello' } }]);
 
       const exit = await server.stop(signal);
       expect(exit).toEqual({ code: 0, signal: null });
@@ -49,13 +51,13 @@ describe('[P5] graceful shutdown persists every room', () => {
       expect(logs).toContainEqual(expect.objectContaining({ msg: 'shutdown complete' }));
 
       const again = await ServerProcess.start({ args });
-      expect(await readRoom(again, 'other-room')).toEqual({ 'b/Note': { text: 'hello' } });
+      expect(await readRoom(again, 'other-room')).toEqual({ 'b/Note': { _exists: true, text: 'hello' } });
       const reader = await again.connect('kept', 'reader');
       const { reply, synced: done } = await reader.sync(0);
       expect(done.timestamp).toBe(3);
       // A fresh reader sees the live component; the deleted one is a tombstone.
       expect(documentOf(reply)).toEqual({
-        'e1/Shape': { x: 10, color: 'red' },
+        'e1/Shape': { _exists: true, x: 10, color: 'red' },
         'e2/Shape': { _exists: false },
       });
       // A client that was away since clock 1 learns of the deletion (D9).
@@ -71,7 +73,7 @@ describe('[P5] graceful shutdown persists every room', () => {
   it('[server] --storage memory also shuts down cleanly on SIGTERM', async () => {
     const server = await ServerProcess.start({ args: ['--storage', 'memory'] });
     const client = await synced(server, 'volatile', 'c1');
-    await client.write([{ 'a/B': { v: 1 } }]);
+    await client.write([{ 'a/B': { _exists: true, v: 1 } }]);
     expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect((await client.closed()).code).toBe(1001);
   });
@@ -81,12 +83,12 @@ describe('[P5] graceful shutdown persists every room', () => {
     const args = ['--data-dir', dataDir];
     const server = await ServerProcess.start({ args });
     const client = await synced(server, 'twice', 'c1');
-    await client.write([{ 'a/B': { v: 1 } }]);
+    await client.write([{ 'a/B': { _exists: true, v: 1 } }]);
     server.child.kill('SIGTERM');
     server.child.kill('SIGINT');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect((await client.closed()).code).toBe(1001);
     const again = await ServerProcess.start({ args });
-    expect(await readRoom(again, 'twice')).toEqual({ 'a/B': { v: 1 } });
+    expect(await readRoom(again, 'twice')).toEqual({ 'a/B': { _exists: true, v: 1 } });
   });
 });

@@ -47,7 +47,7 @@ async function writeAndAck(server: ServerProcess, roomId: string): Promise<void>
   const watcher = await server.connect(roomId, 'watcher');
   await watcher.sync(0);
 
-  const ack = await writer.write([{ 'e1/Shape': { x: 10, color: 'red' } }]);
+  const ack = await writer.write([{ 'e1/Shape': { _exists: true, x: 10, color: 'red' } }]);
   expect(ack).toEqual({ type: 'ack', messageId: ack.messageId, timestamp: 1 });
 
   const broadcast = await watcher.waitForFrame(
@@ -61,7 +61,7 @@ async function writeAndAck(server: ServerProcess, roomId: string): Promise<void>
 
   const reader = await server.connect(roomId, 'reader');
   const { reply } = await reader.sync(0);
-  expect(reply?.documentPatches).toEqual([{ 'e1/Shape': { x: 10, color: 'red' } }]);
+  expect(reply?.documentPatches).toEqual([{ 'e1/Shape': { _exists: true, x: 10, color: 'red' } }]);
 }
 
 function listeningLine(server: ServerProcess) {
@@ -116,6 +116,6 @@ describe.skipIf(skipPostgres)('[server] starting the command on PostgreSQL', () 
     const again = await ServerProcess.start({ args });
     const reader = await again.connect(roomId, 'late-reader');
     const { reply } = await reader.sync(0);
-    expect(reply?.documentPatches).toEqual([{ 'e1/Shape': { x: 10, color: 'red' } }]);
+    expect(reply?.documentPatches).toEqual([{ 'e1/Shape': { _exists: true, x: 10, color: 'red' } }]);
   });
 });
