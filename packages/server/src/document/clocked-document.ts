@@ -200,13 +200,17 @@ export class ClockedDocument {
    * through its in-flight masking, so a needless one would delete a component
    * the client is itself writing. A client starting from 0 holds nothing and
    * gets one patch.
+   *
+   * @param createdByClient keys the reconnecting client's own frame wrote with
+   *   `_exists: true`: it already holds that incarnation, and its in-flight
+   *   masking would keep a leading tombstone while dropping its own fields.
    */
-  reconnectPatches(since: number): Patch[] {
+  reconnectPatches(since: number, createdByClient?: ReadonlySet<string>): Patch[] {
     const changes = this.changesSince(since);
     if (since === 0) return Object.keys(changes).length === 0 ? [] : [changes];
     let replaced: Patch | null = null;
     for (const entry of this.changes.writtenAfter(since)) {
-      if (!entry.tombstone && entry.deletedAt > since) {
+      if (!entry.tombstone && entry.deletedAt > since && !createdByClient?.has(entry.key)) {
         replaced ??= emptyRecord();
         replaced[entry.key] = { _exists: false };
       }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClockedDocument } from '../document/clocked-document.js';
+import { createdBy } from '../document/created-keys.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -444,7 +445,7 @@ export class Room {
     // After a rollback the client's clock belongs to a history this server lost,
     // so nothing can be assumed known: reply with the whole document.
     const since = rolledBack ? 0 : frame.lastTimestamp;
-    const documentChanges = this.document.reconnectPatches(since);
+    const documentChanges = this.document.reconnectPatches(since, createdBy(documentPatches));
     const others = this.ephemeral.othersThan(session.clientId);
     if (documentChanges.length > 0 || others) {
       const reply: PatchBroadcast = { type: 'patch', clientId: '' };

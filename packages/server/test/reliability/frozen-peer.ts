@@ -149,8 +149,10 @@ function openPeer(plan: PeerPlan, roomId: string, clientId: string): Promise<Web
         JSON.stringify({
           type: 'patch',
           messageId: 'note',
-          documentPatches: [{ [`${clientId}/Note`]: { text: 'n'.repeat(plan.noteBytes) } }],
-          ephemeralPatches: [{ [`${clientId}/Cursor`]: { x: 1, y: 2, label: 'c'.repeat(plan.cursorBytes) } }],
+          documentPatches: [{ [`${clientId}/Note`]: { _exists: true, text: 'n'.repeat(plan.noteBytes) } }],
+          ephemeralPatches: [
+            { [`${clientId}/Cursor`]: { _exists: true, x: 1, y: 2, label: 'c'.repeat(plan.cursorBytes) } },
+          ],
         }),
       );
     });

@@ -204,7 +204,7 @@ class Bystander {
     while (this.running) {
       const value = ++this.next;
       const from = this.client.frames.length;
-      const messageId = this.client.sendPatch([{ [BYSTANDER_KEY]: { n: value } }]);
+      const messageId = this.client.sendPatch([{ [BYSTANDER_KEY]: { _exists: true, n: value } }]);
       const ack = await this.client.waitForFrame(
         `bystander ack ${messageId} in ${this.roomId}`,
         (f) => f.type === 'ack' && f.messageId === messageId,
@@ -721,7 +721,7 @@ describe('frame fuzzing against the server process', () => {
           prior.clock + bystander.acks,
         );
         const value = after.patches.map((p) => p[BYSTANDER_KEY]).find((v) => v !== undefined);
-        expect(value, where(`${roomId} bystander value`)).toEqual({ n: bystander.lastValue });
+        expect(value, where(`${roomId} bystander value`)).toEqual({ _exists: true, n: bystander.lastValue });
       }
 
       // The fuzzed rooms still serve a normal client: a write is acked and broadcast.
@@ -767,6 +767,7 @@ describe('frame fuzzing against the server process', () => {
         const read = beforeRestart.get(bystander.roomId) as RoomRead;
         const value = read.patches.map((p) => p[BYSTANDER_KEY]).find((v) => v !== undefined);
         expect(value, where(`${bystander.roomId}: the bystander's last acked write`)).toEqual({
+          _exists: true,
           n: bystander.lastValue,
         });
       }

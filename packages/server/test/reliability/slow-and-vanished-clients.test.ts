@@ -189,7 +189,7 @@ class HealthyRoom {
 
   /** One write of `doc/Blob` (always the same key: the document does not grow with the amount written). */
   async writeOnce(text: string): Promise<void> {
-    const ack = await this.writer.write([{ 'doc/Blob': { text, n: this.acks.length } }]);
+    const ack = await this.writer.write([{ 'doc/Blob': { _exists: true, text, n: this.acks.length } }]);
     this.acks.push(ack.timestamp as number);
   }
 
@@ -442,7 +442,7 @@ describe('[B4] [B5] slow and vanished clients', () => {
             (['fin', 'rst'] as const).map(async (how) => {
               const client = await server.connect(room.roomId, `${room.roomId}-${how}`);
               await client.sync(0);
-              await client.write([], [{ [`${room.roomId}-${how}/Cursor`]: { x: 0, y: 0 } }]);
+              await client.write([], [{ [`${room.roomId}-${how}/Cursor`]: { _exists: true, x: 0, y: 0 } }]);
               return { how, client, clientId: `${room.roomId}-${how}` };
             }),
           ),
@@ -612,7 +612,7 @@ describe('[B4] [B5] slow and vanished clients', () => {
             const client = await server.connect(roomId, `${roomId}-cut-${c}`);
             await client.sync(0);
             await client.write(
-              [{ [`${roomId}-cut-${c}/Note`]: { text: 'n'.repeat(32_768) } }],
+              [{ [`${roomId}-cut-${c}/Note`]: { _exists: true, text: 'n'.repeat(32_768) } }],
               [{ [`${roomId}-cut-${c}/Cursor`]: { label: 'c'.repeat(16_384) } }],
             );
             cut.push(client);

@@ -87,8 +87,9 @@ function applyDelta(base: unknown, delta: BufferDelta): number[] {
 
 /**
  * Applies patches in order with the document rules (SPEC D2-D6): a deletion
- * leaves a tombstone, a write to a live key merges fields, a write to an
- * absent or deleted key starts a fresh component. Field values are never
+ * leaves a tombstone, a write to a live key merges fields, only a write with
+ * `_exists: true` starts a fresh component at an absent or deleted key (D5,
+ * anything else there changes nothing). Field values are never
  * mutated (a buffer delta makes a new array), so states may share them.
  */
 export function applyPatches(state: DocState, patches: readonly Patch[]): void {
@@ -99,7 +100,9 @@ export function applyPatches(state: DocState, patches: readonly Patch[]): void {
         continue;
       }
       const previous = state.get(key);
-      const next: Component = previous && previous._exists !== false ? { ...previous } : {};
+      const live = previous !== undefined && previous._exists !== false;
+      if (!live && data._exists !== true) continue;
+      const next: Component = live ? { ...previous } : {};
       for (const [field, value] of Object.entries(data)) {
         next[field] = isBufferDelta(value) ? applyDelta(next[field], value) : value;
       }
@@ -112,8 +115,9 @@ export function applyPatches(state: DocState, patches: readonly Patch[]): void {
 function applyEphemeral(state: DocState, patches: readonly Patch[]): void {
   for (const patch of patches) {
     for (const [key, data] of Object.entries(patch)) {
+      const previous = state.get(key);
       if (data._exists === false) state.delete(key);
-      else state.set(key, { ...(state.get(key) ?? {}), ...data });
+      else if (previous || data._exists === true) state.set(key, { ...(previous ?? {}), ...data });
     }
   }
 }
@@ -580,7 +584,8 @@ export class Writer {
   }
 
   private cursorMove(): Patch {
-    this.lastCursor = { x: int(this.rng, 0, 1999), y: int(this.rng, 0, 1199) };
+    // `_exists: true` on every move: the first one creates the cursor (D5), later ones merge.
+    this.lastCursor = { _exists: true, x: int(this.rng, 0, 1999), y: int(this.rng, 0, 1199) };
     return { [this.cursorKey]: this.lastCursor };
   }
 
@@ -715,7 +720,7 @@ async function visit(load: SoakLoad, identity: Identity, rng: () => number, stay
   await syncAndCheck(socket, {
     prior: identity.known,
     offline,
-    ephemeral: [{ [cursorKey]: { x: 0, y: 0 } }],
+    ephemeral: [{ [cursorKey]: { _exists: true, x: 0, y: 0 } }],
     onReply: (reply) => {
       const seen = new Set(reply.flatMap((f) => patchesOf(f, 'ephemeralPatches').flatMap(Object.keys)));
       for (const key of expectedCursors) {
@@ -732,7 +737,7 @@ async function visit(load: SoakLoad, identity: Identity, rng: () => number, stay
   const writeAt = Array.from({ length: writes }, () => rng() * stayMs).sort((a, b) => a - b);
   while (performance.now() < until && !socket.closed) {
     await sleep(200);
-    socket.sendPatch(null, [{ [cursorKey]: { x: int(rng, 0, 1999), y: int(rng, 0, 1199) } }]);
+    socket.sendPatch(null, [{ [cursorKey]: { _exists: true, x: int(rng, 0, 1999), y: int(rng, 0, 1199) } }]);
     load.ephemeralUpdates++;
     const elapsed = stayMs - (until - performance.now());
     while (writeAt.length > 0 && (writeAt[0] as number) <= elapsed) {

@@ -278,6 +278,23 @@ describe('reconnect reply replaces keys deleted after lastTimestamp and re-creat
     expect(reply?.documentPatches).toEqual([{ k: { _exists: false } }, { k: { _exists: true, c: 3 } }]);
   });
 
+  it('[D7] a key the reconnecting client re-creates in its own frame gets no leading tombstone', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1 } }] });
+    writer.send({ type: 'patch', messageId: 'm2', documentPatches: [{ k: { _exists: false } }] });
+    const back = connect(room, { clientId: 'back' });
+    back.socket.clear();
+    // It holds what it wrote; a tombstone would survive its in-flight masking and delete it locally.
+    back.send({
+      type: 'reconnect',
+      lastTimestamp: 1,
+      protocolVersion: 2,
+      documentPatches: [{ k: { _exists: true, a: 5 } }],
+    });
+    expect(back.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: true, a: 5 } }]);
+  });
+
   it('[D7] a key whose every field was rewritten, but never deleted, gets no leading tombstone', () => {
     const room = createRoom();
     const writer = connect(room, { clientId: 'writer' });
