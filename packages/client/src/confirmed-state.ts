@@ -181,7 +181,9 @@ export class ConfirmedState {
       return;
     }
     if (!entry || entry.deleted) {
-      // D5: a write to an absent or deleted key starts a fresh component.
+      // D5: only `_exists: true` creates (a fresh component); any other write
+      // to an absent or deleted key changes nothing, as on the server.
+      if (data._exists !== true) return;
       entry = { fields: {}, stamps: {}, deleted: false };
     } else {
       entry = { fields: { ...entry.fields }, stamps: { ...entry.stamps }, deleted: false };

@@ -95,7 +95,10 @@ export function toWirePatches(patch: ReadonlyMap<string, PendingEdit>): Patch[] 
  */
 export function applyEdit(base: ComponentData | undefined, edit: PendingEdit): ComponentData | undefined {
   if (isDeletion(edit.data)) return undefined;
-  if (edit.replace || base === undefined) return materializeFresh(edit.data);
+  if (edit.replace || base === undefined) {
+    // D5: without `_exists: true` the server ignores a write to an absent or deleted key.
+    return edit.data._exists === true ? materializeFresh(edit.data) : undefined;
+  }
   const out: ComponentData = { ...base };
   for (const field of Object.keys(edit.data)) {
     const value = edit.data[field];

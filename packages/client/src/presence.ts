@@ -49,7 +49,14 @@ export class PresenceState {
 
   /** Sets own presence (`null` removes it). */
   setOwn(state: State | null): void {
-    this.own = state === null ? null : (JSON.parse(JSON.stringify(state)) as State);
+    if (state === null) {
+      this.own = null;
+      return;
+    }
+    const own = JSON.parse(JSON.stringify(state)) as State;
+    // `_exists` is the wire's own marker, not a presence field.
+    delete own._exists;
+    this.own = own;
   }
 
   /** The ephemeral patches that bring the server from what we sent to our presence, or none. */
@@ -60,9 +67,10 @@ export class PresenceState {
     this.sent = own;
     if (deepEqual(own, sent)) return undefined;
     if (own === null) return [{ [key]: { _exists: false } }];
-    if (sent === null) return [{ [key]: { ...own } }];
+    // Presence is created with `_exists: true` (SPEC E1 merges like D5: nothing else creates).
+    if (sent === null) return [{ [key]: { _exists: true, ...own } }];
     const removed = Object.keys(sent).some((field) => !Object.hasOwn(own, field));
-    if (removed) return [{ [key]: { _exists: false } }, { [key]: { ...own } }];
+    if (removed) return [{ [key]: { _exists: false } }, { [key]: { _exists: true, ...own } }];
     const changed: ComponentData = {};
     for (const field of Object.keys(own)) {
       if (!deepEqual(own[field], sent[field])) changed[field] = own[field];
@@ -73,7 +81,7 @@ export class PresenceState {
   /** Own presence for a `reconnect` frame (the server forgot it when our last socket closed). */
   takeForReconnect(): Patch[] | undefined {
     this.sent = this.own;
-    return this.own === null ? undefined : [{ [presenceKey(this.clientId)]: { ...this.own } }];
+    return this.own === null ? undefined : [{ [presenceKey(this.clientId)]: { _exists: true, ...this.own } }];
   }
 
   /** The socket closed: other clients' presence is unknown until the next reconnect reply. */

@@ -19,14 +19,30 @@ describe('local document', () => {
     expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 1, x: 3, y: 2 });
   });
 
-  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client becomes a fresh component', () => {
+  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client loses to the deletion', () => {
     const doc = new LocalDocument();
     doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
     doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
     doc.takeForWrite('me-1', DEFAULT_FRAME_BUDGET);
     doc.applyBroadcast([{ [K]: { _exists: false } }], 2);
+    // Only `_exists: true` creates: the server ignored the update, and so does the view.
+    expect(doc.get(K)).toBeUndefined();
     doc.acknowledge('me-1', 3, true);
-    expect(doc.get(K)).toEqual({ x: 5 });
+    expect(doc.get(K)).toBeUndefined();
+    expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 2 });
+  });
+
+  it('[D5] a broadcast write without `_exists: true` to an absent or deleted key changes nothing', () => {
+    const doc = new LocalDocument();
+    expect(doc.applyBroadcast([{ [K]: { x: 1 } }], 1)).toEqual([]);
+    expect(doc.get(K)).toBeUndefined();
+    expect(doc.confirmed.stampsOf(K)).toBeUndefined();
+    doc.applyBroadcast([{ [K]: { _exists: true, x: 2 } }], 2);
+    doc.applyBroadcast([{ [K]: { _exists: false } }], 3);
+    doc.applyBroadcast([{ [K]: { y: 4 } }], 4);
+    expect(doc.get(K)).toBeUndefined();
+    expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 3 });
+    expect(doc.confirmed.clock).toBe(4);
   });
 
   it('[A2] a write acked without being applied (read-only session) is dropped from the view', () => {

@@ -19,16 +19,35 @@ function randomDelta(random: () => number): BufferDelta {
   return { __buf: 1, len, runs };
 }
 
-function randomEdit(random: () => number): PendingEdit {
+/**
+ * A random edit as the client makes them (SPEC D5): a key it sees is updated
+ * (fields, a buffer delta) or deleted; a key it does not see is created with
+ * `_exists: true`.
+ */
+function randomEdit(random: () => number, visible: boolean): PendingEdit {
+  const data: ComponentData = visible ? {} : { _exists: true };
   const roll = random();
-  if (roll < 0.2) return { replace: false, data: { _exists: false } };
-  if (roll < 0.5) return { replace: false, data: { p: randomDelta(random) } };
-  const data: ComponentData = {};
-  if (random() < 0.3) data._exists = true;
+  if (visible && roll < 0.2) return { replace: false, data: { _exists: false } };
+  if (roll < 0.5) {
+    data.p = randomDelta(random);
+    return { replace: false, data };
+  }
   for (const field of ['a', 'b', 'c']) if (random() < 0.5) data[field] = Math.floor(random() * 10);
   if (random() < 0.3)
     data.p = Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * 9));
   return { replace: false, data };
+}
+
+/** `count` edits made one after another, each on the view the previous ones left. */
+function randomEdits(random: () => number, start: ComponentData | undefined, count: number): PendingEdit[] {
+  const edits: PendingEdit[] = [];
+  let view = start;
+  for (let i = 0; i < count; i++) {
+    const edit = randomEdit(random, view !== undefined);
+    edits.push(edit);
+    view = applyEdit(view, edit);
+  }
+  return edits;
 }
 
 /** The server's view of KEY after `frames` (each a list of wire patches), from a given start. */
@@ -46,7 +65,7 @@ describe('merge-patches', () => {
     for (let round = 0; round < 3000; round++) {
       const start: ComponentData | undefined =
         random() < 0.3 ? undefined : { _exists: true, a: 1, p: [1, 2, 3, 4, 5, 6] };
-      const edits = Array.from({ length: 1 + Math.floor(random() * 5) }, () => randomEdit(random));
+      const edits = randomEdits(random, start, 1 + Math.floor(random() * 5));
       const sequential = serverAfter(
         start,
         edits.map((edit) => toWirePatches(new Map([[KEY, edit]]))),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientEvents } from '../src/index.js';
+import { PresenceState } from '../src/presence.js';
 import { closeClients, eventually, makeClient } from './helpers/clients.js';
 import { TestServer } from './helpers/test-server.js';
 
@@ -12,6 +13,22 @@ afterEach(async () => {
 });
 
 describe('presence', () => {
+  it('[E1] [D5] own presence is created with `_exists: true`, updated by its changed fields, re-created whole when a field goes', () => {
+    const presence = new PresenceState('me');
+    presence.setOwn({ x: 1, y: 2, _exists: false });
+    expect(presence.takeUpdate()).toEqual([{ 'presence/me': { _exists: true, x: 1, y: 2 } }]);
+    presence.setOwn({ x: 3, y: 2 });
+    expect(presence.takeUpdate()).toEqual([{ 'presence/me': { x: 3 } }]);
+    presence.setOwn({ x: 3 });
+    expect(presence.takeUpdate()).toEqual([
+      { 'presence/me': { _exists: false } },
+      { 'presence/me': { _exists: true, x: 3 } },
+    ]);
+    expect(presence.takeForReconnect()).toEqual([{ 'presence/me': { _exists: true, x: 3 } }]);
+    presence.setOwn(null);
+    expect(presence.takeUpdate()).toEqual([{ 'presence/me': { _exists: false } }]);
+  });
+
   it('[E1] [E3] presence appears on the others, updates, and disappears when its client leaves', async () => {
     server = await TestServer.start();
     const a = makeClient(server.url, 'room', { clientId: 'alice' });

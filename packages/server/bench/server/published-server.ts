@@ -7,6 +7,16 @@
  * acks at once and saves the whole room at most every `saveThrottleMs`, default 10 s).
  *
  * Usage: node --import tsx published-server.ts --port 0 --host 127.0.0.1 --data-dir <dir>
+ *   [--save-throttle-ms <ms>] [--single-room-load]
+ * `--save-throttle-ms` passes the published Room's `saveThrottleMs` (the
+ * convergence suite saves at once so a SIGKILL loses as little as it can).
+ * `--single-room-load` works around a race of the published RoomManager:
+ * `getOrCreateRoom` registers a room only after its storage load, so
+ * sockets that open a room at the same moment (the first clients, or every
+ * client reconnecting after a restart) each get a Room of their own and never
+ * see each other's writes. With the flag, concurrent opens of one room share
+ * one load (the convergence suite compares clients, not this race).
+ * Prints one line `{"listening":<port>}` once it listens.
  * Exits 0 after SIGTERM/SIGINT once every room is saved.
  */
 import { createServer } from 'node:http';
@@ -19,12 +29,28 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     'data-dir': { type: 'string' },
+    'save-throttle-ms': { type: 'string' },
+    'single-room-load': { type: 'boolean', default: false },
   },
 });
 const dataDir = values['data-dir'];
 if (!dataDir) throw new Error('--data-dir is required');
+const saveThrottle = values['save-throttle-ms'];
+const saveThrottleMs = saveThrottle === undefined ? undefined : Number(saveThrottle);
 
 const manager = new RoomManager({ idleTimeout: 30_000 });
+if (values['single-room-load']) {
+  const opening = new Map<string, ReturnType<RoomManager['getOrCreateRoom']>>();
+  const open = manager.getOrCreateRoom.bind(manager);
+  manager.getOrCreateRoom = (roomId, options) => {
+    let room = opening.get(roomId);
+    if (!room) {
+      room = open(roomId, options).finally(() => opening.delete(roomId));
+      opening.set(roomId, room);
+    }
+    return room;
+  };
+}
 const server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain' }).end('published canvas-store-server 2.0.2\n');
 });
@@ -37,7 +63,10 @@ wss.on('connection', (ws, req) => {
     request: req,
     manager,
     authorize: () => ({ permissions: 'readwrite' }),
-    roomOptions: (roomId) => ({ createStorage: () => new FileStorage({ dir: dataDir, roomId }) }),
+    roomOptions: (roomId) => ({
+      createStorage: () => new FileStorage({ dir: dataDir, roomId }),
+      ...(saveThrottleMs === undefined ? {} : { saveThrottleMs }),
+    }),
   });
   ws.on('message', (data) => conn.onMessage(String(data)));
   ws.on('close', () => conn.onClose());
@@ -59,4 +88,7 @@ async function shutdown(): Promise<void> {
 process.once('SIGTERM', () => void shutdown());
 process.once('SIGINT', () => void shutdown());
 
-server.listen(Number(values.port), values.host);
+server.listen(Number(values.port), values.host, () => {
+  const address = server.address();
+  if (address && typeof address === 'object') console.log(JSON.stringify({ listening: address.port }));
+});

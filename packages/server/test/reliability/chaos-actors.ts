@@ -21,6 +21,7 @@
 import { applyBufferDelta } from '@woven-ecs/canvas-store';
 import { CanvasStoreClient } from 'canvas-store-client';
 import { type RawData, WebSocket } from 'ws';
+import { ourClientBusy } from '../convergence/peers.js';
 import type { AckedModel } from '../crash/wire-clients.js';
 import { Writer } from '../crash/wire-clients.js';
 import {
@@ -244,10 +245,7 @@ export class OurActor implements EditorActor {
 
   busy(): string | null {
     if (this.isOffline) return 'offline period not ended';
-    if (this.client.status !== 'online') return `status ${this.client.status}`;
-    if (!this.client.synced) return 'not synced';
-    if (this.client.pendingCount > 0) return `${this.client.pendingCount} unconfirmed key(s)`;
-    return null;
+    return ourClientBusy(this.client);
   }
 
   close(): void {
@@ -318,8 +316,6 @@ export class PublishedActor implements EditorActor {
   readonly kind = 'published';
   readonly own = new Map<string, Fields | null>();
   readonly client: TestClient;
-  /** Times {@link nudge} started a reconnect the adapter was still waiting for. */
-  nudges = 0;
   /** An offline period ended but its old socket was still closing. */
   private comingBack = false;
 
@@ -418,15 +414,6 @@ export class PublishedActor implements EditorActor {
   comeBack(): void {
     this.client.wantsOnline = true;
     this.comingBack = !this.reconnectNow();
-  }
-
-  /**
-   * After a server restart: reconnects now if the adapter is still waiting
-   * for its own retry, which runs on a timer that doubles up to 10 s while the
-   * server is down (the suite does not wait that long).
-   */
-  nudge(): void {
-    if (!this.client.adapter.isOnline && this.reconnectNow()) this.nudges++;
   }
 
   /**
