@@ -10,19 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { OPTION_SPECS } from '../../src/server/index.js';
 import { documentedFiles, ROOT } from './doc-blocks.js';
 
-/**
- * Pages other helpers are writing in parallel (issue 12 merge): links to them
- * are allowed before they exist. The lead removes this list after the merge.
- */
-const PAGES_WRITTEN_ELSEWHERE = [
-  'docs/compatibility.md',
-  'docs/compatibility-cases.md',
-  'docs/limits.md',
-  'docs/security.md',
-  'docs/protocol-rules.md',
-  'docs/whiteboard.md',
-];
-
 /** Variables the docs may name besides the server's own options. */
 const OTHER_VARIABLES = new Set([
   'CANVAS_STORE_TEST_PG_URL',
@@ -50,7 +37,7 @@ describe('[docs] links and references', () => {
     (_page, { path, text }) => {
       const broken = links(text)
         .map((target) => relative(ROOT, join(dirname(path), target.split('#')[0] as string)))
-        .filter((target) => !existsSync(join(ROOT, target)) && !PAGES_WRITTEN_ELSEWHERE.includes(target));
+        .filter((target) => !existsSync(join(ROOT, target)));
       expect(broken).toEqual([]);
     },
   );
@@ -75,7 +62,18 @@ describe('[docs] links and references', () => {
   it('[docs] the README is short: what it is, two commands, a tour and links', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme.split('\n').length).toBeLessThanOrEqual(100);
-    for (const page of ['operations', 'library', 'protocol', 'performance', 'reliability', 'architecture']) {
+    for (const page of [
+      'operations',
+      'library',
+      'protocol',
+      'compatibility',
+      'limits',
+      'security',
+      'performance',
+      'reliability',
+      'architecture',
+      'whiteboard',
+    ]) {
       expect(readme).toContain(`](docs/${page}.md)`);
     }
   });
