@@ -158,8 +158,8 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     const held = new ControllableStorage();
     const quick = new ControllableStorage();
     const manager = newManager({ createStorage: (id) => (id === 'held' ? held : quick) });
-    write(await manager.getRoom('held'), { 'e/A': { v: 1 } });
-    write(await manager.getRoom('quick'), { 'e/B': { v: 1 } });
+    write(await manager.getRoom('held'), { 'e/A': { _exists: true, v: 1 } });
+    write(await manager.getRoom('quick'), { 'e/B': { _exists: true, v: 1 } });
     expect(manager.getUnpersistedRoomIds()).toEqual([]);
     const release = held.holdSaves();
     const closing = manager.closeAll();
@@ -170,7 +170,7 @@ describe('RoomManager: closing persists (S3, P5)', () => {
     await closing;
     await settle();
     expect(manager.getUnpersistedRoomIds()).toEqual([]);
-    expect(held.stored?.state).toEqual({ 'e/A': { v: 1 } });
+    expect(held.stored?.state).toEqual({ 'e/A': { _exists: true, v: 1 } });
   });
 
   it('[9] closeAll returns a promise that resolves when nothing is open', async () => {

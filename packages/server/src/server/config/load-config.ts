@@ -52,6 +52,7 @@ function readSecretFile(
   fileKey: string,
   key: string,
   nameOf: (key: string) => string,
+  source: Map<string, string>,
 ): void {
   const path = input[fileKey];
   if (typeof path !== 'string') return;
@@ -60,6 +61,8 @@ function readSecretFile(
   }
   try {
     input[key] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    // A bad secret in the file is reported as the file's, the option the user set.
+    source.set(key, `the file ${path} (${nameOf(fileKey)})`);
   } catch (error) {
     throw new ConfigError(`${nameOf(fileKey)}: cannot read ${path}: ${(error as Error).message}`);
   }
@@ -128,7 +131,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   if (typeof input.jwtPublicKey === 'string') {
     input.jwtPublicKey = readKey(input.jwtPublicKey, nameOf('jwtPublicKey'));
   }
-  readSecretFile(input, 'jwtSecretFile', 'jwtSecret', nameOf);
-  readSecretFile(input, 'adminSecretFile', 'adminSecret', nameOf);
+  readSecretFile(input, 'jwtSecretFile', 'jwtSecret', nameOf, source);
+  readSecretFile(input, 'adminSecretFile', 'adminSecret', nameOf, source);
   return parseServerConfig(input as ServerConfigInput, nameOf);
 }

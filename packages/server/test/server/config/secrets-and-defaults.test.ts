@@ -54,7 +54,7 @@ describe('[B10] secrets from the environment or a file', () => {
     expect(() => loadConfig(['--jwt-secret-file', file, '--jwt-secret', JWT_SECRET], {})).toThrow(/not both/);
     expect(() => loadConfig(['--admin-secret-file', join(dir, 'missing')], {})).toThrow(ConfigError);
     expect(() => loadConfig(['--admin-secret-file', secretFile('short', 'short\n')], {})).toThrow(
-      /adminSecret: must be at least 16/,
+      /short \(--admin-secret-file\): must be at least 16/,
     );
   });
 });
