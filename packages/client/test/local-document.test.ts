@@ -45,6 +45,28 @@ describe('local document', () => {
     expect(doc.confirmed.clock).toBe(4);
   });
 
+  it('[D7] [D5] a key our reconnect frame re-created is replaced by the reply, which leads with no tombstone for it', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, color: 'a' } }], 1, true);
+    // Offline: deleted, then created again with other fields.
+    doc.edit(new Map([[K, { replace: false, data: { _exists: false } }]]));
+    doc.edit(new Map([[K, { replace: false, data: { _exists: true, p: [1] } }]]));
+    doc.takeForReconnect(DEFAULT_FRAME_BUDGET);
+    // The server applied the frame; its reply holds the fields stamped after our clock only.
+    doc.applyReconnectReply([{ [K]: { _exists: true, p: [1] } }], 2, false);
+    expect(doc.get(K)).toEqual({ _exists: true, p: [1] });
+    expect(doc.confirmed.get(K)).toEqual({ _exists: true, p: [1] });
+  });
+
+  it('[D7] [D3] a key our reconnect frame only updated still merges the reply into what we had', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, color: 'a' } }], 1, true);
+    doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
+    doc.takeForReconnect(DEFAULT_FRAME_BUDGET);
+    doc.applyReconnectReply([{ [K]: { x: 5 } }], 2, false);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 5, color: 'a' });
+  });
+
   it('[A2] a write acked without being applied (read-only session) is dropped from the view', () => {
     const doc = new LocalDocument();
     doc.edit(new Map([[K, { replace: false, data: { _exists: true, x: 1 } }]]));
