@@ -181,7 +181,9 @@ export class ConfirmedState {
       return;
     }
     if (!entry || entry.deleted) {
-      // D5: a write to an absent or deleted key starts a fresh component.
+      // D5: only `_exists: true` starts a fresh component at an absent or deleted
+      // key; any other write there lost a race with a deletion and changes nothing.
+      if (data._exists !== true) return;
       entry = { fields: {}, stamps: {}, deleted: false };
     } else {
       entry = { fields: { ...entry.fields }, stamps: { ...entry.stamps }, deleted: false };

@@ -60,9 +60,10 @@ export class PresenceState {
     this.sent = own;
     if (deepEqual(own, sent)) return undefined;
     if (own === null) return [{ [key]: { _exists: false } }];
-    if (sent === null) return [{ [key]: { ...own } }];
+    // SPEC D5: only `_exists: true` creates the key on the server.
+    if (sent === null) return [{ [key]: { _exists: true, ...own } }];
     const removed = Object.keys(sent).some((field) => !Object.hasOwn(own, field));
-    if (removed) return [{ [key]: { _exists: false } }, { [key]: { ...own } }];
+    if (removed) return [{ [key]: { _exists: false } }, { [key]: { _exists: true, ...own } }];
     const changed: ComponentData = {};
     for (const field of Object.keys(own)) {
       if (!deepEqual(own[field], sent[field])) changed[field] = own[field];
@@ -73,7 +74,7 @@ export class PresenceState {
   /** Own presence for a `reconnect` frame (the server forgot it when our last socket closed). */
   takeForReconnect(): Patch[] | undefined {
     this.sent = this.own;
-    return this.own === null ? undefined : [{ [presenceKey(this.clientId)]: { ...this.own } }];
+    return this.own === null ? undefined : [{ [presenceKey(this.clientId)]: { _exists: true, ...this.own } }];
   }
 
   /** The socket closed: other clients' presence is unknown until the next reconnect reply. */
