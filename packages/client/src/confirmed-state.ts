@@ -186,8 +186,8 @@ export class ConfirmedState {
       return;
     }
     if (!entry || entry.deleted) {
-      // D5: only `_exists: true` creates (a fresh component); any other write
-      // to an absent or deleted key changes nothing, as on the server.
+      // D5: only `_exists: true` starts a fresh component at an absent or deleted
+      // key; any other write there lost a race with a deletion and changes nothing.
       if (data._exists !== true) return;
       entry = { fields: {}, stamps: {}, deleted: false };
     } else {

@@ -19,7 +19,7 @@ describe('local document', () => {
     expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 1, x: 3, y: 2 });
   });
 
-  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client loses to the deletion', () => {
+  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client loses: the key stays deleted', () => {
     const doc = new LocalDocument();
     doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
     doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
