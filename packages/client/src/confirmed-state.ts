@@ -76,14 +76,19 @@ export class ConfirmedState {
   /**
    * Applies a reconnect reply of the server at clock `stamp`, patch by patch
    * in order (D2): tombstones delete, other values merge into a live
-   * component or start a fresh one (D3-D5). Returns the keys written.
+   * component or start a fresh one (D3-D5). Keys in `created` were written
+   * with `_exists: true` by the reconnect frame itself: the server sends them
+   * without a leading tombstone (D7), and their incarnation began after our
+   * clock, so the reply holds all of it and replaces what we had. Returns the
+   * keys written.
    */
-  applyIncrementalReply(reply: readonly Patch[], stamp: number): Set<string> {
+  applyIncrementalReply(reply: readonly Patch[], stamp: number, created?: ReadonlySet<string>): Set<string> {
     const touched = new Set<string>();
     for (const patch of reply) {
       for (const key of Object.keys(patch)) {
         const incoming = patch[key] as ComponentData;
         if (incoming._exists === false) this.applyComponent(key, incoming, stamp);
+        else if (created?.has(key) && !touched.has(key)) this.writeFresh(key, incoming, stamp, undefined);
         else this.writeFresh(key, incoming, stamp, this.entries.get(key));
         touched.add(key);
       }
@@ -181,8 +186,8 @@ export class ConfirmedState {
       return;
     }
     if (!entry || entry.deleted) {
-      // D5: only `_exists: true` creates (a fresh component); any other write
-      // to an absent or deleted key changes nothing, as on the server.
+      // D5: only `_exists: true` starts a fresh component at an absent or deleted
+      // key; any other write there lost a race with a deletion and changes nothing.
       if (data._exists !== true) return;
       entry = { fields: {}, stamps: {}, deleted: false };
     } else {

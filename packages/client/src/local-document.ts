@@ -163,11 +163,12 @@ export class LocalDocument {
    * it. Returns the keys whose view changed.
    */
   applyReconnectReply(reply: readonly Patch[], clock: number, complete: boolean): string[] {
-    const keys = new Set<string>(this.sentWithReconnect?.keys() ?? []);
+    const sent = this.sentWithReconnect ?? new Map<string, PendingEdit>();
+    const keys = new Set<string>(sent.keys());
     this.sentWithReconnect = null;
     let touched: Set<string>;
     if (complete) touched = this.confirmed.replaceAll(Object.assign({}, ...reply), clock);
-    else touched = this.confirmed.applyIncrementalReply(reply, clock);
+    else touched = this.confirmed.applyIncrementalReply(reply, clock, createdKeys(sent));
     this.confirmed.clock = clock;
     for (const key of touched) keys.add(key);
     return this.refresh(keys);
@@ -218,4 +219,11 @@ export class LocalDocument {
     yield* this.inFlight.values();
     yield this.buffer.current;
   }
+}
+
+/** Keys an edit writes with `_exists: true` (a creation or a re-creation), as the server sees the frame. */
+function createdKeys(patch: ReadonlyMap<string, PendingEdit>): Set<string> {
+  const created = new Set<string>();
+  for (const [key, edit] of patch) if (edit.data._exists === true) created.add(key);
+  return created;
 }

@@ -67,7 +67,7 @@ export class PresenceState {
     this.sent = own;
     if (deepEqual(own, sent)) return undefined;
     if (own === null) return [{ [key]: { _exists: false } }];
-    // Presence is created with `_exists: true` (SPEC E1 merges like D5: nothing else creates).
+    // SPEC D5: only `_exists: true` creates the key on the server.
     if (sent === null) return [{ [key]: { _exists: true, ...own } }];
     const removed = Object.keys(sent).some((field) => !Object.hasOwn(own, field));
     if (removed) return [{ [key]: { _exists: false } }, { [key]: { _exists: true, ...own } }];

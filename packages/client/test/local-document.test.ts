@@ -19,7 +19,7 @@ describe('local document', () => {
     expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 1, x: 3, y: 2 });
   });
 
-  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client loses to the deletion', () => {
+  it('[O2] [D5] an in-flight update of a key deleted meanwhile by another client loses: the key stays deleted', () => {
     const doc = new LocalDocument();
     doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, y: 0 } }], 1, true);
     doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
@@ -43,6 +43,28 @@ describe('local document', () => {
     expect(doc.get(K)).toBeUndefined();
     expect(doc.confirmed.stampsOf(K)).toEqual({ _exists: 3 });
     expect(doc.confirmed.clock).toBe(4);
+  });
+
+  it('[D7] [D5] a key our reconnect frame re-created is replaced by the reply, which leads with no tombstone for it', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, color: 'a' } }], 1, true);
+    // Offline: deleted, then created again with other fields.
+    doc.edit(new Map([[K, { replace: false, data: { _exists: false } }]]));
+    doc.edit(new Map([[K, { replace: false, data: { _exists: true, p: [1] } }]]));
+    doc.takeForReconnect(DEFAULT_FRAME_BUDGET);
+    // The server applied the frame; its reply holds the fields stamped after our clock only.
+    doc.applyReconnectReply([{ [K]: { _exists: true, p: [1] } }], 2, false);
+    expect(doc.get(K)).toEqual({ _exists: true, p: [1] });
+    expect(doc.confirmed.get(K)).toEqual({ _exists: true, p: [1] });
+  });
+
+  it('[D7] [D3] a key our reconnect frame only updated still merges the reply into what we had', () => {
+    const doc = new LocalDocument();
+    doc.applyReconnectReply([{ [K]: { _exists: true, x: 0, color: 'a' } }], 1, true);
+    doc.edit(new Map([[K, { replace: false, data: { x: 5 } }]]));
+    doc.takeForReconnect(DEFAULT_FRAME_BUDGET);
+    doc.applyReconnectReply([{ [K]: { x: 5 } }], 2, false);
+    expect(doc.get(K)).toEqual({ _exists: true, x: 5, color: 'a' });
   });
 
   it('[A2] a write acked without being applied (read-only session) is dropped from the view', () => {

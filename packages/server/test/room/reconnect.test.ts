@@ -295,6 +295,24 @@ describe('reconnect reply replaces keys deleted after lastTimestamp and re-creat
     expect(back.socket.ofType('patch')[0]?.documentPatches).toEqual([{ k: { _exists: true, a: 5 } }]);
   });
 
+  it('[D7] a frame that deletes and then re-creates a key (a replaced component) still gets the leading tombstone', () => {
+    const room = createRoom();
+    const writer = connect(room, { clientId: 'writer' });
+    writer.send({ type: 'patch', messageId: 'm1', documentPatches: [{ k: { _exists: true, a: 1, b: 1 } }] });
+    const back = connect(room, { clientId: 'back' });
+    back.socket.clear();
+    back.send({
+      type: 'reconnect',
+      lastTimestamp: 1,
+      protocolVersion: 2,
+      documentPatches: [{ k: { _exists: false } }, { k: { _exists: true, a: 5 } }],
+    });
+    expect(back.socket.ofType('patch')[0]?.documentPatches).toEqual([
+      { k: { _exists: false } },
+      { k: { _exists: true, a: 5 } },
+    ]);
+  });
+
   it('[D7] a key whose every field was rewritten, but never deleted, gets no leading tombstone', () => {
     const room = createRoom();
     const writer = connect(room, { clientId: 'writer' });
