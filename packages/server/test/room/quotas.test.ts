@@ -125,7 +125,12 @@ describe('[B7] per-client ephemeral quotas', () => {
   it('[B7] ephemeral bytes past maxEphemeralBytesPerClient are refused with ephemeral-bytes-quota, document part included', () => {
     const room = roomWith({ maxEphemeralBytesPerClient: 2_000 });
     const author = connect(room);
-    write(author, 'a', [{ 'd/C': { _exists: true } }], [{ 'cursor/C': { _exists: true, s: 'x'.repeat(3_000) } }]);
+    write(
+      author,
+      'a',
+      [{ 'd/C': { _exists: true } }],
+      [{ 'cursor/C': { _exists: true, s: 'x'.repeat(3_000) } }],
+    );
     expect(lastError(author)).toMatchObject({ code: 'ephemeral-bytes-quota', messageId: 'a' });
     // Refused whole: the document part of the frame did not apply either.
     expect(room.getTimestamp()).toBe(0);
