@@ -49,7 +49,7 @@ describe('[B9] names and patterns from outside', () => {
     for (const [i, roomId] of ids.entries()) {
       const outcome = await attempt(first, roomId, `w${i}`);
       if (!('open' in outcome)) throw new Error(`refused ${roomId}`);
-      await outcome.open.write([{ 'e/Owner': { roomId, i } }]);
+      await outcome.open.write([{ 'e/Owner': { _exists: true, roomId, i } }]);
       outcome.open.close();
     }
     await first.stop();
