@@ -33,6 +33,7 @@ export function utf8Length(text: string): number {
 function costOf(key: string, edit: PendingEdit): { bytes: number; keys: number } {
   const keyBytes = utf8Length(JSON.stringify(key)) + 2;
   const bytes = keyBytes + utf8Length(JSON.stringify(edit.data));
+  if (edit.before) return { bytes: bytes + keyBytes + utf8Length(JSON.stringify(edit.before)), keys: 2 };
   const recreate = edit.replace && edit.data._exists !== false;
   return recreate ? { bytes: bytes + keyBytes + 17, keys: 2 } : { bytes, keys: 1 };
 }

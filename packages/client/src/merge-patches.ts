@@ -11,13 +11,23 @@ import type { ComponentData, Patch } from './protocol.js';
 export interface PendingEdit {
   replace: boolean;
   data: ComponentData;
+  /**
+   * Fields edited before `data` (which carries `_exists: true`) created the
+   * key, sent first in a patch of their own: on a live component they merge,
+   * on an absent one they change nothing and `data` alone creates it (SPEC D2,
+   * D5). No single patch has that effect in both cases.
+   */
+  before?: ComponentData;
 }
 
 /** Unconfirmed edits by key, in the order their keys were first edited. */
 export type PendingPatch = Map<string, PendingEdit>;
 
 /** A pending patch as JSON-safe data (for IndexedDB). */
-export type SerializedPendingPatch = Array<[key: string, replace: boolean, data: ComponentData]>;
+export type SerializedPendingPatch = Array<
+  | [key: string, replace: boolean, data: ComponentData]
+  | [key: string, replace: boolean, data: ComponentData, before: ComponentData]
+>;
 
 /** True for a deletion (`{ _exists: false }`). */
 export function isDeletion(data: ComponentData): boolean {
@@ -40,19 +50,42 @@ function materializeFresh(data: ComponentData): ComponentData {
  * - a deletion wins over everything before it;
  * - fields written after a deletion become a fresh component (`replace`), so
  *   nothing of the deleted component comes back (deletion then re-creation);
+ * - an edit followed by a creation (`_exists: true`) keeps the edit apart, in
+ *   `before`, since only a live key takes it (SPEC D5);
  * - otherwise fields merge, newer values winning and buffer deltas composing.
  */
 export function mergeEdit(older: PendingEdit | undefined, newer: PendingEdit): PendingEdit {
   if (isDeletion(newer.data)) return { replace: false, data: { _exists: false } };
   if (newer.replace || (older !== undefined && isDeletion(older.data))) {
-    return { replace: true, data: materializeFresh(newer.data) };
+    const fresh = materializeFresh(newer.data);
+    // Fields after a deletion without `_exists: true` create nothing (D5): still a deletion.
+    if (fresh._exists !== true) return { replace: false, data: { _exists: false } };
+    return { replace: true, data: fresh };
   }
-  if (older === undefined) return { replace: false, data: { ...newer.data } };
-  const data: ComponentData = { ...older.data };
-  for (const field of Object.keys(newer.data)) {
-    data[field] = mergeFieldValue(data[field], newer.data[field], older.replace);
+  if (older === undefined) return withBefore({ replace: false, data: { ...newer.data } }, newer.before);
+  if (newer.data._exists === true && !older.replace && older.data._exists !== true) {
+    // An edit, then a creation: whether the edit counts depends on whether the
+    // key is live when the frame applies, so the edit travels first (D2, D5).
+    const before = newer.before ? mergeData(older.data, newer.before, false) : { ...older.data };
+    return { replace: false, data: { ...newer.data }, before };
   }
-  return { replace: older.replace, data };
+  let data = older.data;
+  if (newer.before) data = mergeData(data, newer.before, older.replace);
+  return withBefore(
+    { replace: older.replace, data: mergeData(data, newer.data, older.replace) },
+    older.before,
+  );
+}
+
+function mergeData(older: ComponentData, newer: ComponentData, replace: boolean): ComponentData {
+  const data: ComponentData = { ...older };
+  for (const field of Object.keys(newer)) data[field] = mergeFieldValue(data[field], newer[field], replace);
+  return data;
+}
+
+function withBefore(edit: PendingEdit, before: ComponentData | undefined): PendingEdit {
+  if (before !== undefined) edit.before = { ...before };
+  return edit;
 }
 
 /** Merges `newer` into `target` (whose edits are older), key by key. */
@@ -77,16 +110,14 @@ export function mergePendingPatches(
 export function toWirePatches(patch: ReadonlyMap<string, PendingEdit>): Patch[] {
   if (patch.size === 0) return [];
   const tombstones: Patch = {};
+  const befores: Patch = {};
   const fields: Patch = {};
-  let replaced = false;
   for (const [key, edit] of patch) {
-    if (edit.replace && !isDeletion(edit.data)) {
-      tombstones[key] = { _exists: false };
-      replaced = true;
-    }
+    if (edit.replace && !isDeletion(edit.data)) tombstones[key] = { _exists: false };
+    if (edit.before) befores[key] = edit.before;
     fields[key] = edit.data;
   }
-  return replaced ? [tombstones, fields] : [fields];
+  return [tombstones, befores, fields].filter((part) => Object.keys(part).length > 0);
 }
 
 /**
@@ -95,6 +126,7 @@ export function toWirePatches(patch: ReadonlyMap<string, PendingEdit>): Patch[] 
  */
 export function applyEdit(base: ComponentData | undefined, edit: PendingEdit): ComponentData | undefined {
   if (isDeletion(edit.data)) return undefined;
+  if (edit.before) base = applyEdit(base, { replace: false, data: edit.before });
   // SPEC D5: at an absent or replaced (deleted) key only `_exists: true` creates.
   if (edit.replace || base === undefined)
     return edit.data._exists === true ? materializeFresh(edit.data) : undefined;
@@ -108,7 +140,9 @@ export function applyEdit(base: ComponentData | undefined, edit: PendingEdit): C
 
 /** JSON-safe form of a pending patch. */
 export function serializePendingPatch(patch: ReadonlyMap<string, PendingEdit>): SerializedPendingPatch {
-  return Array.from(patch, ([key, edit]) => [key, edit.replace, edit.data]);
+  return Array.from(patch, ([key, edit]) =>
+    edit.before ? [key, edit.replace, edit.data, edit.before] : [key, edit.replace, edit.data],
+  );
 }
 
 /** Reads what {@link serializePendingPatch} wrote; malformed entries are skipped. */
@@ -116,11 +150,15 @@ export function deserializePendingPatch(value: unknown): PendingPatch {
   const out: PendingPatch = new Map();
   if (!Array.isArray(value)) return out;
   for (const item of value) {
-    if (!Array.isArray(item) || item.length !== 3) continue;
-    const [key, replace, data] = item as [unknown, unknown, unknown];
+    if (!Array.isArray(item) || (item.length !== 3 && item.length !== 4)) continue;
+    const [key, replace, data, before] = item as [unknown, unknown, unknown, unknown];
     if (typeof key !== 'string' || typeof replace !== 'boolean') continue;
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) continue;
-    out.set(key, { replace, data: data as ComponentData });
+    if (!isRecord(data) || (before !== undefined && !isRecord(before))) continue;
+    out.set(key, withBefore({ replace, data: data as ComponentData }, before as ComponentData | undefined));
   }
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
