@@ -1,5 +1,6 @@
 import type { StoredComponent } from '../document/stored-component.js';
 import type { Logger } from './logger.js';
+import type { DurabilityGate } from './outbox.js';
 import type { CommitBatch, IncrementalStorage } from './storage.js';
 
 const FIRST_RETRY_DELAY_MS = 100;
@@ -45,7 +46,7 @@ interface Waiter {
  * (O2) and broadcasts stay in clock order (O3). A failed commit is logged,
  * counted and retried with backoff; its frames wait (P4).
  */
-export class CommitPipeline {
+export class CommitPipeline implements DurabilityGate {
   private open: OpenBatch | null = null;
   private readonly sealed: SealedBatch[] = [];
   private held: Array<() => void> = [];
@@ -87,12 +88,13 @@ export class CommitPipeline {
     this.open.keys.add(key);
   }
 
-  /** Runs `send` now when nothing is pending, else once every write staged before it is durable. */
-  deliver(send: () => void): void {
-    if (!this.busy && this.held.length === 0 && !this.releasing) {
-      send();
-      return;
-    }
+  /** True while a frame sent now could overtake a write that is not yet durable, or an earlier held frame. */
+  mustHold(): boolean {
+    return this.busy || this.held.length > 0 || this.releasing;
+  }
+
+  /** Runs `send` once every write staged before it is durable, after the frames held before it. */
+  hold(send: () => void): void {
     this.held.push(send);
   }
 

@@ -1,6 +1,7 @@
 import type { ClockedDocument } from '../document/clocked-document.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
+import type { DurabilityGate } from './outbox.js';
 import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
 import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
 
@@ -74,10 +75,12 @@ export class RoomPersistence {
     if (!this.pipeline || this.incremental?.wantsSnapshot?.('write')) this.snapshots.markDirty();
   }
 
-  /** Runs `send` now, or once the writes staged before it are durable. */
-  deliver(send: () => void): void {
-    if (this.pipeline) this.pipeline.deliver(send);
-    else send();
+  /**
+   * What holds outgoing frames until earlier writes are durable; undefined for
+   * load/save storages, whose frames go out at once.
+   */
+  get gate(): DurabilityGate | undefined {
+    return this.pipeline;
   }
 
   /** Resolves once everything written so far is stored. */

@@ -1,39 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { ClockedDocument } from '../document/clocked-document.js';
-import { createdBy } from '../document/created-keys.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import type { FrameError } from '../protocol/frame-error.js';
-import type {
-  AuthRefreshRequest,
-  ClientMessage,
-  ErrorResponse,
-  Patch,
-  PatchBroadcast,
-  PatchRequest,
-  ReconnectRequest,
-  ServerMessage,
-} from '../protocol/messages.js';
-import { checkPatchList, parseClientFrame } from '../protocol/parse-client-frame.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Patch } from '../protocol/messages.js';
+import { checkPatchList } from '../protocol/parse-client-frame.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { RateLimitedLog } from './rate-limited-log.js';
-import { LARGE_REPLY_BYTES, type RoomLimits, resolveRoomLimits } from './room-limits.js';
-import type { RoomObserver } from './room-observer.js';
+import { FrameIntake } from './frame-intake.js';
+import { consoleLogger } from './logger.js';
+import { Outbox } from './outbox.js';
+import type { RoomContext } from './room-context.js';
+import { RoomEvents } from './room-events.js';
+import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
-import { type QuotaRefusal, quotaRefusal } from './room-quotas.js';
+import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
 import {
   isSessionPermission,
   Session,
   type SessionInfo,
   type SessionPermission,
   type SessionTokenRefresher,
-  type TokenRefreshResult,
 } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
 import { isIncrementalStorage, type Storage } from './storage.js';
@@ -59,17 +48,6 @@ export interface RoomStats extends PersistenceStats, CommitStats {
 /** Observer of session changes, used by {@link RoomManager} for idle closing. */
 export type SessionCountListener = (room: Room, count: number) => void;
 
-function hasKeys(patch: Patch): boolean {
-  for (const _ in patch) return true;
-  return false;
-}
-
-/** The patches that hold at least one key; the same array when all do (the common case, no allocation). */
-function nonEmpty(patches: readonly Patch[] | undefined): Patch[] {
-  if (!patches) return [];
-  return patches.every(hasKeys) ? (patches as Patch[]) : patches.filter(hasKeys);
-}
-
 /**
  * One shared document and its sessions: applies writes by the clocked-document
  * rules, acks and broadcasts them in order, holds ephemeral state and persists
@@ -94,9 +72,10 @@ export class Room {
   private readonly storage: Storage | undefined;
   private readonly persistence: RoomPersistence | undefined;
   private readonly limits: RoomLimits;
-  private readonly logger: Logger;
-  private readonly limitLog: RateLimitedLog;
-  private readonly logContext: { roomId?: string };
+  private readonly events: RoomEvents;
+  private readonly outbox: Outbox;
+  private readonly context: RoomContext;
+  private readonly intake: FrameIntake;
   private readonly sessionCountListeners = new Set<SessionCountListener>();
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private written = false;
@@ -105,9 +84,9 @@ export class Room {
 
   constructor(private readonly options: RoomOptions = {}) {
     this.limits = resolveRoomLimits(options.limits);
-    this.logger = options.logger ?? consoleLogger;
-    this.limitLog = new RateLimitedLog(this.logger);
-    this.logContext = options.roomId === undefined ? {} : { roomId: options.roomId };
+    const logger = options.logger ?? consoleLogger;
+    const logContext = options.roomId === undefined ? {} : { roomId: options.roomId };
+    this.events = new RoomEvents(options.observer, logger, logContext);
     this.document = options.initialSnapshot
       ? ClockedDocument.fromSnapshot(options.initialSnapshot)
       : new ClockedDocument();
@@ -122,12 +101,18 @@ export class Room {
           storage,
           document: () => this.document,
           saveThrottleMs,
-          logger: this.logger,
-          logContext: this.logContext,
+          logger,
+          logContext,
           onCommit: (event) =>
-            this.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
+            this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
         })
       : undefined;
+    this.outbox = new Outbox(this.sessions, this.persistence?.gate, (session, error) => {
+      logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
+      this.dropSession(session, CloseCode.GoingAway, 'send failed');
+    });
+    this.context = this.createContext();
+    this.intake = new FrameIntake(this.context);
   }
 
   /** The room's id when it was given one (rooms made by {@link RoomManager} always are). */
@@ -206,7 +191,7 @@ export class Room {
     this.sessions.set(sessionId, session);
     this.broadcastClientCount();
     const others = this.ephemeral.othersThan(session.clientId);
-    if (others) this.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
+    if (others) this.outbox.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
     this.notifySessionCount();
     return sessionId;
   }
@@ -220,30 +205,10 @@ export class Room {
     try {
       const session = this.sessions.get(sessionId);
       if (!session || session.closed) return;
-      const text = decodeMessage(data);
-      if (session.busy) {
-        if (session.inbox.length >= this.limits.maxQueuedFrames) {
-          this.limitHit(
-            session,
-            'maxQueuedFrames',
-            'session closed: too many frames held during auth-refresh',
-          );
-          this.dropSession(session, CloseCode.TooManyPendingFrames, 'too many frames while busy');
-          return;
-        }
-        // B6: held frames are bounded by size too, or a few large ones would hold megabytes each.
-        if (session.inboxChars + text.length > this.limits.maxQueuedBytes) {
-          this.limitHit(session, 'maxQueuedBytes', 'session closed: too many bytes held during auth-refresh');
-          this.dropSession(session, CloseCode.TooManyPendingFrames, 'too many bytes while busy');
-          return;
-        }
-        session.inbox.push(text);
-        session.inboxChars += text.length;
-        return;
-      }
-      this.processFrame(session, text);
+      this.intake.receive(session, decodeMessage(data));
     } catch (error) {
-      this.logger.error({ ...this.logContext, sessionId, err: error }, 'unexpected error handling a frame');
+      const { logger, logContext } = this.events;
+      logger.error({ ...logContext, sessionId, err: error }, 'unexpected error handling a frame');
     }
   }
 
@@ -328,8 +293,8 @@ export class Room {
     const documentPatches = nonEmpty(checked.patches);
     if (documentPatches.length === 0) return this.document.clock;
     const timestamp = this.writeDocument(documentPatches);
-    this.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
-    this.notifyDocumentChanged(documentPatches);
+    this.outbox.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
+    notifyDocumentChanged(this.context, documentPatches);
     return timestamp;
   }
 
@@ -372,217 +337,23 @@ export class Room {
     return () => this.sessionCountListeners.delete(listener);
   }
 
-  private processFrame(session: Session, text: string): void {
-    const receivedAt = performance.now();
-    this.counters.framesReceived++;
-    // Size first: an oversized frame is refused as such, and never charged to the rate limits.
-    const bytes = text.length > this.limits.maxFrameBytes ? text.length : Buffer.byteLength(text, 'utf8');
-    if (bytes > this.limits.maxFrameBytes) {
-      this.counters.framesRejected++;
-      this.observe((o) => o.frameRejected?.('frame-too-large'));
-      this.sendError(session, {
-        code: 'frame-too-large',
-        message: `frame exceeds ${this.limits.maxFrameBytes} bytes`,
-      });
-      this.dropSession(session, CloseCode.FrameTooLarge, 'frame too large');
-      return;
-    }
-    if (!session.withinRate(bytes)) {
-      this.counters.framesRejected++;
-      this.observe((o) => o.frameRejected?.('rate-limited'));
-      this.sendError(session, { code: 'rate-limited', message: 'frame or byte rate limit exceeded' });
-      this.dropSession(session, CloseCode.RateLimited, 'rate limit exceeded');
-      return;
-    }
-    const result = parseClientFrame(text, this.limits);
-    if (!result.ok) {
-      this.counters.framesRejected++;
-      const code = result.error.code;
-      this.observe((o) => o.frameRejected?.(code));
-      if (code === 'buffer-budget-exceeded')
-        this.limitHit(session, 'maxBufferEntriesPerFrame', 'frame refused: buffer budget');
-      this.sendError(session, result.error);
-      if (!session.countInvalidFrame()) {
-        this.dropSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
-      }
-      return;
-    }
-    const type = result.frame.type;
-    this.observe((o) => o.frameAccepted?.(type, bytes));
-    this.dispatch(session, result.frame, receivedAt);
-  }
-
-  private dispatch(session: Session, frame: ClientMessage, receivedAt: number): void {
-    switch (frame.type) {
-      case 'patch':
-        this.handlePatch(session, frame, receivedAt);
-        return;
-      case 'reconnect':
-        this.handleReconnect(session, frame);
-        return;
-      case 'auth-refresh':
-        this.handleAuthRefresh(session, frame);
-        return;
-      default: {
-        const unreachable: never = frame;
-        throw new Error(`unhandled frame ${JSON.stringify(unreachable)}`);
-      }
-    }
-  }
-
-  private handlePatch(session: Session, frame: PatchRequest, receivedAt: number): void {
-    const documentPatches = nonEmpty(frame.documentPatches);
-    const ephemeralPatches = nonEmpty(frame.ephemeralPatches);
-    if (documentPatches.length === 0 && ephemeralPatches.length === 0) return; // A1: nothing to ack
-    if (session.permissions === 'readonly') {
-      // A2: acked, neither applied nor broadcast.
-      this.send(session, { type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
-      return;
-    }
-    const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
-    if (refusal) {
-      this.refuseWrite(session, refusal, frame.messageId);
-      return;
-    }
-    const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
-    const ack = JSON.stringify({ type: 'ack', messageId: frame.messageId, timestamp: this.document.clock });
-    this.deliver(session, ack, () => this.observe((o) => o.writeAcked?.(performance.now() - receivedAt)));
-    if (broadcast) this.broadcast(session, broadcast);
-    this.notifyDocumentChanged(documentPatches);
-  }
-
-  private handleReconnect(session: Session, frame: ReconnectRequest): void {
-    if (frame.protocolVersion !== PROTOCOL_VERSION) {
-      this.send(session, { type: 'version-mismatch', serverProtocolVersion: PROTOCOL_VERSION });
-      return;
-    }
-    if (session.replyHeld) {
-      // B6: one reconnect reply may wait per session; asking again before it left is amplification.
-      this.limitHit(session, 'reconnectReplies', 'session closed: reconnect while its last reply is queued');
-      this.dropSession(session, CloseCode.SlowConsumer, 'reconnect reply still queued');
-      return;
-    }
-    const clockBefore = this.document.clock;
-    const rolledBack = frame.lastTimestamp > clockBefore;
-    let documentPatches = session.permissions === 'readwrite' ? nonEmpty(frame.documentPatches) : [];
-    if (session.permissions === 'readwrite') {
-      // D8: the client saw writes this server no longer has; ask for them back first.
-      if (rolledBack) this.send(session, { type: 'resync', since: clockBefore });
-      const ephemeralPatches = nonEmpty(frame.ephemeralPatches);
-      const refusal = this.quotaRefusal(session, documentPatches, ephemeralPatches);
-      if (refusal) {
-        // B7: the offline edits are refused whole; the reconnect itself is still answered.
-        this.refuseWrite(session, refusal, undefined);
-        documentPatches = [];
-      } else {
-        const broadcast = this.applyWrite(session, documentPatches, ephemeralPatches);
-        if (broadcast) this.broadcast(session, broadcast);
-      }
-    }
-    // After a rollback the client's clock belongs to a history this server lost,
-    // so nothing can be assumed known: reply with the whole document.
-    const since = rolledBack ? 0 : frame.lastTimestamp;
-    const documentChanges = this.document.reconnectPatches(since, createdBy(documentPatches));
-    const others = this.ephemeral.othersThan(session.clientId);
-    if (documentChanges.length > 0 || others) {
-      const reply: PatchBroadcast = { type: 'patch', clientId: '' };
-      if (documentChanges.length > 0) {
-        reply.documentPatches = documentChanges;
-        reply.timestamp = this.document.clock;
-      }
-      if (others) reply.ephemeralPatches = [others];
-      const text = JSON.stringify(reply);
-      // B6: mark a large reply while it waits for durability; the transport bounds it once sent.
-      if (text.length >= LARGE_REPLY_BYTES) session.replyHeld = true;
-      this.deliver(session, text, () => {
-        session.replyHeld = false;
-      });
-    }
-    this.send(session, { type: 'synced', timestamp: this.document.clock });
-    this.notifyDocumentChanged(documentPatches);
-  }
-
-  private handleAuthRefresh(session: Session, frame: AuthRefreshRequest): void {
-    const roomRefresh = this.options.onTokenRefresh;
-    const refresh: SessionTokenRefresher | undefined =
-      session.refreshToken ??
-      (roomRefresh
-        ? (token) => roomRefresh(this, { sessionId: session.sessionId, clientId: session.clientId, token })
-        : undefined);
-    if (!refresh) {
-      this.sendError(session, {
-        code: 'auth-refresh-unsupported',
-        message: 'this room does not accept auth-refresh frames',
-      });
-      return;
-    }
-    // O1: frames after the refresh wait for its verdict, which may change permissions.
-    session.busy = true;
-    const onRefused = (error: unknown) => {
-      this.logger.warn(
-        { ...this.logContext, sessionId: session.sessionId, err: error },
-        'auth-refresh refused',
-      );
-      this.dropSession(session, CloseCode.Forbidden, 'auth refresh refused');
+  /** The room's state and operations as its frame handlers see them. */
+  private createContext(): RoomContext {
+    const room = this;
+    return {
+      room,
+      options: this.options,
+      limits: this.limits,
+      ephemeral: this.ephemeral,
+      outbox: this.outbox,
+      events: this.events,
+      counters: this.counters,
+      get document() {
+        return room.document;
+      },
+      writeDocument: (documentPatches) => this.writeDocument(documentPatches),
+      dropSession: (session, code, reason) => this.dropSession(session, code, reason),
     };
-    let outcome: TokenRefreshResult | Promise<TokenRefreshResult>;
-    try {
-      outcome = refresh(frame.token);
-    } catch (error) {
-      onRefused(error);
-      return;
-    }
-    Promise.resolve(outcome).then(
-      (result) => {
-        if (session.closed) return;
-        if (!result || !isSessionPermission(result.permissions)) {
-          onRefused(new TypeError('token refresh returned no valid permissions'));
-          return;
-        }
-        session.permissions = result.permissions;
-        if (result.metadata !== undefined) session.metadata = result.metadata;
-        this.resume(session);
-      },
-      (error: unknown) => {
-        if (!session.closed) onRefused(error);
-      },
-    );
-  }
-
-  /** Processes frames held while the session was busy, until it is busy again or they run out. */
-  private resume(session: Session): void {
-    session.busy = false;
-    while (!session.busy && !session.closed && session.inbox.length > 0) {
-      const next = session.inbox.shift() as string;
-      session.inboxChars -= next.length;
-      try {
-        this.processFrame(session, next);
-      } catch (error) {
-        this.logger.error({ ...this.logContext, err: error }, 'unexpected error handling a held frame');
-      }
-    }
-  }
-
-  /**
-   * Applies a readwrite session's document and ephemeral patches and returns
-   * the broadcast for the other sessions (SPEC A3: both parts in one frame).
-   */
-  private applyWrite(
-    session: Session,
-    documentPatches: Patch[],
-    ephemeralPatches: Patch[],
-  ): PatchBroadcast | null {
-    if (documentPatches.length === 0 && ephemeralPatches.length === 0) return null;
-    const broadcast: PatchBroadcast = { type: 'patch', clientId: session.clientId };
-    if (documentPatches.length > 0) {
-      broadcast.documentPatches = documentPatches;
-      broadcast.timestamp = this.writeDocument(documentPatches);
-    }
-    if (ephemeralPatches.length > 0) {
-      this.ephemeral.apply(session.clientId, ephemeralPatches);
-      broadcast.ephemeralPatches = ephemeralPatches;
-    }
-    return broadcast;
   }
 
   private writeDocument(documentPatches: Patch[]): number {
@@ -590,16 +361,6 @@ export class Room {
     this.written = true;
     this.persistence?.written();
     return timestamp;
-  }
-
-  /**
-   * Runs the change callbacks once a write's ack and broadcasts are queued, so
-   * a callback that writes (say, a server patch) comes after them (SPEC O2, O3).
-   */
-  private notifyDocumentChanged(documentPatches: Patch[]): void {
-    if (documentPatches.length === 0) return;
-    this.callback('onDocumentPatch', () => this.options.onDocumentPatch?.(this, documentPatches));
-    this.callback('onDataChange', () => this.options.onDataChange?.(this));
   }
 
   private removeSession(session: Session): void {
@@ -610,11 +371,15 @@ export class Room {
       // E3: the client's last session left; its presence goes with it.
       const deletions = this.ephemeral.forget(session.clientId);
       if (deletions)
-        this.broadcast(null, { type: 'patch', clientId: session.clientId, ephemeralPatches: [deletions] });
+        this.outbox.broadcast(null, {
+          type: 'patch',
+          clientId: session.clientId,
+          ephemeralPatches: [deletions],
+        });
     }
     this.broadcastClientCount();
     const remaining = this.sessions.size;
-    this.callback('onSessionRemoved', () =>
+    this.events.callback('onSessionRemoved', () =>
       this.options.onSessionRemoved?.(this, { sessionId: session.sessionId, remaining }),
     );
     this.notifySessionCount();
@@ -630,108 +395,20 @@ export class Room {
     try {
       session.socket.close(code, reason);
     } catch (error) {
-      this.logger.warn(
-        { ...this.logContext, sessionId: session.sessionId, err: error },
+      this.events.logger.warn(
+        { ...this.events.logContext, sessionId: session.sessionId, err: error },
         'socket close failed',
       );
     }
   }
 
-  /** The quota a readwrite session's write would pass (SPEC B7), or null. */
-  private quotaRefusal(
-    session: Session,
-    documentPatches: Patch[],
-    ephemeralPatches: Patch[],
-  ): QuotaRefusal | null {
-    return quotaRefusal(
-      this.document,
-      this.ephemeral,
-      session.clientId,
-      documentPatches,
-      ephemeralPatches,
-      this.limits,
-    );
-  }
-
-  /** Refuses a write that would pass a quota (SPEC B7): an `error` frame, nothing applied, no ack. */
-  private refuseWrite(session: Session, refusal: QuotaRefusal, messageId: string | undefined): void {
-    this.counters.framesRejected++;
-    this.observe((o) => o.frameRejected?.(refusal.code));
-    this.limitHit(session, refusal.limit, `write refused: ${refusal.code}`);
-    const error: FrameError = { code: refusal.code, message: refusal.message };
-    if (messageId !== undefined) error.messageId = messageId;
-    this.sendError(session, error);
-  }
-
-  /** Counts a limit or quota a session hit and logs it at a bounded rate. */
-  private limitHit(session: Session, limit: string, message: string): void {
-    this.observe((o) => o.limitHit?.(limit));
-    this.limitLog.log(
-      limit,
-      { ...this.logContext, sessionId: session.sessionId, clientId: session.clientId },
-      message,
-    );
-  }
-
-  private sendError(session: Session, error: FrameError): void {
-    const frame: ErrorResponse = { type: 'error', code: error.code, message: error.message };
-    if (error.messageId !== undefined) frame.messageId = error.messageId;
-    this.send(session, frame);
-  }
-
-  private send(session: Session, message: ServerMessage): void {
-    this.deliver(session, JSON.stringify(message));
-  }
-
-  /** Sends one frame to every session except `except`, serialising it once. */
-  private broadcast(except: Session | null, message: ServerMessage): void {
-    if (this.sessions.size === 0 || (except && this.sessions.size === 1)) return;
-    const text = JSON.stringify(message);
-    for (const session of this.sessions.values()) {
-      if (session !== except) this.deliver(session, text);
-    }
-  }
-
   private broadcastClientCount(): void {
-    this.broadcast(null, { type: 'clientCount', count: this.sessions.size });
-  }
-
-  /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
-  private deliver(session: Session, text: string, onSent?: () => void): void {
-    const send = () => {
-      this.sendNow(session, text);
-      onSent?.();
-    };
-    if (this.persistence) this.persistence.deliver(send);
-    else send();
-  }
-
-  private sendNow(session: Session, text: string): void {
-    if (session.closed) return;
-    try {
-      session.socket.send(text);
-    } catch (error) {
-      this.logger.warn({ ...this.logContext, sessionId: session.sessionId, err: error }, 'send failed');
-      this.dropSession(session, CloseCode.GoingAway, 'send failed');
-    }
+    this.outbox.broadcast(null, { type: 'clientCount', count: this.sessions.size });
   }
 
   private notifySessionCount(): void {
     for (const listener of this.sessionCountListeners) {
-      this.callback('session listener', () => listener(this, this.sessions.size));
-    }
-  }
-
-  private observe(hook: (observer: RoomObserver) => void): void {
-    const observer = this.options.observer;
-    if (observer) this.callback('observer', () => hook(observer));
-  }
-
-  private callback(name: string, run: () => void): void {
-    try {
-      run();
-    } catch (error) {
-      this.logger.error({ ...this.logContext, err: error }, `${name} callback threw`);
+      this.events.callback('session listener', () => listener(this, this.sessions.size));
     }
   }
 }

@@ -1,0 +1,68 @@
+import type { FrameError } from '../protocol/frame-error.js';
+import type { ErrorResponse, ServerMessage } from '../protocol/messages.js';
+import type { Session } from './session.js';
+
+/**
+ * Holds frames back until the writes queued before them are durable (SPEC O4).
+ * Implemented by the commit pipeline of an incremental storage.
+ */
+export interface DurabilityGate {
+  /** True while an earlier write is not yet durable, or earlier frames still wait. */
+  mustHold(): boolean;
+  /** Queues `send` to run, in order, once the writes staged before it are durable. */
+  hold(send: () => void): void;
+}
+
+/**
+ * Every frame a room sends leaves through here. {@link Outbox.deliver} is the
+ * one place that decides "send now or hold until durable", so acks, broadcasts
+ * and replies all keep the same order (SPEC O2, O3, O4).
+ */
+export class Outbox {
+  constructor(
+    private readonly sessions: ReadonlyMap<string, Session>,
+    private readonly gate: DurabilityGate | undefined,
+    /** Called when a socket refuses a frame; the room drops that session. */
+    private readonly onSendFailed: (session: Session, error: unknown) => void,
+  ) {}
+
+  /** Serialises and delivers one frame to one session. */
+  send(session: Session, message: ServerMessage): void {
+    this.deliver(session, JSON.stringify(message));
+  }
+
+  /** Delivers an `error` frame (SPEC B2). */
+  sendError(session: Session, error: FrameError): void {
+    const frame: ErrorResponse = { type: 'error', code: error.code, message: error.message };
+    if (error.messageId !== undefined) frame.messageId = error.messageId;
+    this.send(session, frame);
+  }
+
+  /** Sends one frame to every session except `except`, serialising it once. */
+  broadcast(except: Session | null, message: ServerMessage): void {
+    if (this.sessions.size === 0 || (except && this.sessions.size === 1)) return;
+    const text = JSON.stringify(message);
+    for (const session of this.sessions.values()) {
+      if (session !== except) this.deliver(session, text);
+    }
+  }
+
+  /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
+  deliver(session: Session, text: string, onSent?: () => void): void {
+    const send = () => {
+      this.sendNow(session, text);
+      onSent?.();
+    };
+    if (this.gate?.mustHold()) this.gate.hold(send);
+    else send();
+  }
+
+  private sendNow(session: Session, text: string): void {
+    if (session.closed) return;
+    try {
+      session.socket.send(text);
+    } catch (error) {
+      this.onSendFailed(session, error);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { ClockedDocument } from '../document/clocked-document.js';
+import type { EphemeralState } from '../document/ephemeral-state.js';
+import type { Patch } from '../protocol/messages.js';
+import type { Outbox } from './outbox.js';
+import type { Room } from './room.js';
+import type { RoomEvents } from './room-events.js';
+import type { RoomLimits } from './room-limits.js';
+import type { RoomOptions } from './room-options.js';
+import type { Session } from './session.js';
+
+/** Frame counters of one room (part of `RoomStats`). */
+export interface FrameCounters {
+  framesReceived: number;
+  framesRejected: number;
+}
+
+/**
+ * What the frame handlers of a room share: the room's state and the few
+ * operations that change it. Built once by {@link Room}; internal.
+ */
+export interface RoomContext {
+  /** The public room, handed to user callbacks. */
+  readonly room: Room;
+  readonly options: RoomOptions;
+  readonly limits: RoomLimits;
+  readonly ephemeral: EphemeralState;
+  readonly outbox: Outbox;
+  readonly events: RoomEvents;
+  readonly counters: FrameCounters;
+  /** The live document; `load()` may replace it before the first write. */
+  readonly document: ClockedDocument;
+  /** Applies document patches, stages them for storage and returns the new clock. */
+  writeDocument(documentPatches: Patch[]): number;
+  /** Closes a session's socket with `code` and removes the session. */
+  dropSession(session: Session, code: number, reason: string): void;
+}
