@@ -16,6 +16,7 @@ import { RoomEvents } from './room-events.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
+import { RoomSessions, type SessionCountListener } from './room-sessions.js';
 import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
 import {
   isSessionPermission,
@@ -45,8 +46,7 @@ export interface RoomStats extends PersistenceStats, CommitStats {
   framesRejected: number;
 }
 
-/** Observer of session changes, used by {@link RoomManager} for idle closing. */
-export type SessionCountListener = (room: Room, count: number) => void;
+export type { SessionCountListener } from './room-sessions.js';
 
 /**
  * One shared document and its sessions: applies writes by the clocked-document
@@ -68,7 +68,7 @@ export type SessionCountListener = (room: Room, count: number) => void;
 export class Room {
   private document: ClockedDocument;
   private readonly ephemeral = new EphemeralState();
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions: RoomSessions;
   private readonly storage: Storage | undefined;
   private readonly persistence: RoomPersistence | undefined;
   private readonly limits: RoomLimits;
@@ -76,7 +76,6 @@ export class Room {
   private readonly outbox: Outbox;
   private readonly context: RoomContext;
   private readonly intake: FrameIntake;
-  private readonly sessionCountListeners = new Set<SessionCountListener>();
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private written = false;
   private closed = false;
@@ -107,10 +106,12 @@ export class Room {
             this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
         })
       : undefined;
-    this.outbox = new Outbox(this.sessions, this.persistence?.gate, (session, error) => {
+    const byId = new Map<string, Session>();
+    this.outbox = new Outbox(byId, this.persistence?.gate, (session, error) => {
       logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
-      this.dropSession(session, CloseCode.GoingAway, 'send failed');
+      this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
     });
+    this.sessions = new RoomSessions(byId, this, options, this.ephemeral, this.outbox, this.events);
     this.context = this.createContext();
     this.intake = new FrameIntake(this.context);
   }
@@ -188,11 +189,7 @@ export class Room {
       this.limits,
       options.onTokenRefresh,
     );
-    this.sessions.set(sessionId, session);
-    this.broadcastClientCount();
-    const others = this.ephemeral.othersThan(session.clientId);
-    if (others) this.outbox.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
-    this.notifySessionCount();
+    this.sessions.add(session);
     return sessionId;
   }
 
@@ -215,13 +212,13 @@ export class Room {
   /** Handles a closed connection: removes the session (SPEC S1, S2, E3). */
   handleSocketClose(sessionId: string): void {
     const session = this.sessions.get(sessionId);
-    if (session) this.removeSession(session);
+    if (session) this.sessions.remove(session);
   }
 
   /** Handles a socket error: closes the socket and removes the session. */
   handleSocketError(sessionId: string): void {
     const session = this.sessions.get(sessionId);
-    if (session) this.dropSession(session, CloseCode.GoingAway, 'socket error');
+    if (session) this.sessions.drop(session, CloseCode.GoingAway, 'socket error');
   }
 
   /**
@@ -230,7 +227,7 @@ export class Room {
    */
   closeSession(sessionId: string, code: number = CloseCode.GoingAway, reason = 'closed by the server'): void {
     const session = this.sessions.get(sessionId);
-    if (session) this.dropSession(session, code, reason);
+    if (session) this.sessions.drop(session, code, reason);
   }
 
   /** The live document (no tombstones), its per-field stamps and the clock (SPEC D10). */
@@ -310,11 +307,7 @@ export class Room {
   close(options: { flush?: boolean } = {}): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
-    for (const session of this.sessions.values()) {
-      session.closed = true;
-      this.closeSocket(session, CloseCode.GoingAway, 'room closed');
-    }
-    this.sessions.clear();
+    this.sessions.closeAll(CloseCode.GoingAway, 'room closed');
     this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
     // The seed's close() returns void, so callers may ignore the promise: a
     // failed final save (already logged) must not become an unhandled rejection.
@@ -333,8 +326,7 @@ export class Room {
 
   /** @internal Observes session count changes (used by RoomManager). */
   watchSessionCount(listener: SessionCountListener): () => void {
-    this.sessionCountListeners.add(listener);
-    return () => this.sessionCountListeners.delete(listener);
+    return this.sessions.watch(listener);
   }
 
   /** The room's state and operations as its frame handlers see them. */
@@ -352,7 +344,7 @@ export class Room {
         return room.document;
       },
       writeDocument: (documentPatches) => this.writeDocument(documentPatches),
-      dropSession: (session, code, reason) => this.dropSession(session, code, reason),
+      dropSession: (session, code, reason) => this.sessions.drop(session, code, reason),
     };
   }
 
@@ -361,54 +353,5 @@ export class Room {
     this.written = true;
     this.persistence?.written();
     return timestamp;
-  }
-
-  private removeSession(session: Session): void {
-    if (!this.sessions.delete(session.sessionId)) return;
-    session.closed = true;
-    const clientStillHere = Array.from(this.sessions.values()).some((s) => s.clientId === session.clientId);
-    if (!clientStillHere) {
-      // E3: the client's last session left; its presence goes with it.
-      const deletions = this.ephemeral.forget(session.clientId);
-      if (deletions)
-        this.outbox.broadcast(null, {
-          type: 'patch',
-          clientId: session.clientId,
-          ephemeralPatches: [deletions],
-        });
-    }
-    this.broadcastClientCount();
-    const remaining = this.sessions.size;
-    this.events.callback('onSessionRemoved', () =>
-      this.options.onSessionRemoved?.(this, { sessionId: session.sessionId, remaining }),
-    );
-    this.notifySessionCount();
-  }
-
-  private dropSession(session: Session, code: number, reason: string): void {
-    if (!session.closed) this.closeSocket(session, code, reason);
-    this.removeSession(session);
-  }
-
-  private closeSocket(session: Session, code: number, reason: string): void {
-    session.closed = true;
-    try {
-      session.socket.close(code, reason);
-    } catch (error) {
-      this.events.logger.warn(
-        { ...this.events.logContext, sessionId: session.sessionId, err: error },
-        'socket close failed',
-      );
-    }
-  }
-
-  private broadcastClientCount(): void {
-    this.outbox.broadcast(null, { type: 'clientCount', count: this.sessions.size });
-  }
-
-  private notifySessionCount(): void {
-    for (const listener of this.sessionCountListeners) {
-      this.events.callback('session listener', () => listener(this, this.sessions.size));
-    }
   }
 }

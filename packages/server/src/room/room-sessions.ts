@@ -1,0 +1,114 @@
+import type { EphemeralState } from '../document/ephemeral-state.js';
+import type { Outbox } from './outbox.js';
+import type { Room } from './room.js';
+import type { RoomEvents } from './room-events.js';
+import type { RoomOptions } from './room-options.js';
+import type { Session } from './session.js';
+
+/** Observer of session changes, used by {@link RoomManager} for idle closing. */
+export type SessionCountListener = (room: Room, count: number) => void;
+
+/**
+ * The sessions of one room and what joining and leaving announce: the client
+ * count (SPEC S1), the removal callback (S2) and a departed client's presence (E3).
+ */
+export class RoomSessions {
+  private readonly listeners = new Set<SessionCountListener>();
+
+  constructor(
+    /** Shared with the {@link Outbox}, which broadcasts to them. */
+    private readonly byId: Map<string, Session>,
+    private readonly room: Room,
+    private readonly options: RoomOptions,
+    private readonly ephemeral: EphemeralState,
+    private readonly outbox: Outbox,
+    private readonly events: RoomEvents,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(sessionId: string): Session | undefined {
+    return this.byId.get(sessionId);
+  }
+
+  values(): IterableIterator<Session> {
+    return this.byId.values();
+  }
+
+  /** Adds a session; announces the new count and sends it the others' ephemeral state (SPEC E2). */
+  add(session: Session): void {
+    this.byId.set(session.sessionId, session);
+    this.broadcastClientCount();
+    const others = this.ephemeral.othersThan(session.clientId);
+    if (others) this.outbox.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
+    this.notifyCount();
+  }
+
+  /** Removes a session whose socket is gone (or being closed). */
+  remove(session: Session): void {
+    if (!this.byId.delete(session.sessionId)) return;
+    session.closed = true;
+    const clientStillHere = Array.from(this.byId.values()).some((s) => s.clientId === session.clientId);
+    if (!clientStillHere) {
+      // E3: the client's last session left; its presence goes with it.
+      const deletions = this.ephemeral.forget(session.clientId);
+      if (deletions)
+        this.outbox.broadcast(null, {
+          type: 'patch',
+          clientId: session.clientId,
+          ephemeralPatches: [deletions],
+        });
+    }
+    this.broadcastClientCount();
+    const remaining = this.byId.size;
+    this.events.callback('onSessionRemoved', () =>
+      this.options.onSessionRemoved?.(this.room, { sessionId: session.sessionId, remaining }),
+    );
+    this.notifyCount();
+  }
+
+  /** Closes a session's socket with `code` and removes the session. */
+  drop(session: Session, code: number, reason: string): void {
+    if (!session.closed) this.closeSocket(session, code, reason);
+    this.remove(session);
+  }
+
+  /** Closes every socket and forgets every session, announcing nothing (the room is closing). */
+  closeAll(code: number, reason: string): void {
+    for (const session of this.byId.values()) {
+      session.closed = true;
+      this.closeSocket(session, code, reason);
+    }
+    this.byId.clear();
+  }
+
+  /** Calls `listener` after every join and leave; returns the unsubscribe. */
+  watch(listener: SessionCountListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private closeSocket(session: Session, code: number, reason: string): void {
+    session.closed = true;
+    try {
+      session.socket.close(code, reason);
+    } catch (error) {
+      this.events.logger.warn(
+        { ...this.events.logContext, sessionId: session.sessionId, err: error },
+        'socket close failed',
+      );
+    }
+  }
+
+  private broadcastClientCount(): void {
+    this.outbox.broadcast(null, { type: 'clientCount', count: this.byId.size });
+  }
+
+  private notifyCount(): void {
+    for (const listener of this.listeners) {
+      this.events.callback('session listener', () => listener(this.room, this.byId.size));
+    }
+  }
+}
