@@ -3,6 +3,7 @@ import type { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage } from '../room/decode-message.js';
 import { RoomClosedError, RoomFullError } from '../room/errors.js';
+import { FrameQueue } from '../room/frame-queue.js';
 import type { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
 import { isSessionPermission, type SessionPermission } from '../room/session.js';
@@ -108,14 +109,18 @@ type State = 'pending' | 'ready' | 'closed';
 class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
   readonly ready: Promise<ConnectionReady>;
   private state: State = 'pending';
-  private held: string[] = [];
-  private heldBytes = 0;
+  /** Frames that arrive before the session exists (SPEC C3). */
+  private readonly held: FrameQueue;
   private readyRoom: Room | undefined;
   private readySessionId: string | undefined;
   private initialMetadata: TMeta | undefined;
   private readonly readyView: ReadyConnection<TMeta>;
 
   constructor(private readonly options: AcceptConnectionOptions<TRequest, TMeta>) {
+    this.held = new FrameQueue(
+      options.maxPendingFrames ?? DEFAULT_MAX_PENDING_FRAMES,
+      options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+    );
     this.ready = this.start();
     // Callers that only `await acceptConnection(...)` never touch `ready`;
     // mark it handled so a refusal does not become an unhandled rejection.
@@ -166,15 +171,9 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
     }
     if (this.state === 'closed') return;
     try {
-      const text = decodeMessage(data);
-      const maxFrames = this.options.maxPendingFrames ?? DEFAULT_MAX_PENDING_FRAMES;
-      const maxBytes = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
-      if (this.held.length >= maxFrames || this.heldBytes + text.length > maxBytes) {
+      if (this.held.push(decodeMessage(data)) !== null) {
         this.fail(CloseCode.TooManyPendingFrames, 'too many frames before the connection was ready');
-        return;
       }
-      this.held.push(text);
-      this.heldBytes += text.length;
     } catch {
       this.fail(CloseCode.BadRequest, 'unreadable message');
     }
@@ -183,14 +182,14 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
   onClose(): void {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
-    this.held = [];
+    this.held.clear();
     if (wasReady) this.readyRoom?.handleSocketClose(this.readySessionId as string);
   }
 
   onError(): void {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
-    this.held = [];
+    this.held.clear();
     if (wasReady) this.readyRoom?.handleSocketError(this.readySessionId as string);
   }
 
@@ -256,10 +255,7 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
   }
 
   private drainHeld(room: Room, sessionId: string): void {
-    const held = this.held;
-    this.held = [];
-    this.heldBytes = 0;
-    for (const text of held) room.handleSocketMessage(sessionId, text);
+    for (const text of this.held.drain()) room.handleSocketMessage(sessionId, text);
   }
 
   private throwIfClosed(): void {
@@ -269,7 +265,7 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
   private fail(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.held = [];
+    this.held.clear();
     try {
       this.options.socket.close(code, reason);
     } catch {

@@ -33,7 +33,7 @@ export function handleAuthRefresh(
     return;
   }
   // O1: frames after the refresh wait for its verdict, which may change permissions.
-  session.busy = true;
+  session.pause();
   const onRefused = (error: unknown) => {
     ctx.events.logger.warn(
       { ...ctx.events.logContext, sessionId: session.sessionId, err: error },

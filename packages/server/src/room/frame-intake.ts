@@ -25,10 +25,9 @@ export class FrameIntake {
 
   /** Processes frames held while the session was busy, until it is busy again or they run out. */
   resume(session: Session): void {
-    session.busy = false;
+    session.resume();
     while (!session.busy && !session.closed && session.inbox.length > 0) {
       const next = session.inbox.shift() as string;
-      session.inboxChars -= next.length;
       try {
         this.process(session, next);
       } catch (error) {
@@ -41,20 +40,16 @@ export class FrameIntake {
   }
 
   private hold(session: Session, text: string): void {
-    const { limits, events } = this.ctx;
-    if (session.inbox.length >= limits.maxQueuedFrames) {
+    const { events } = this.ctx;
+    const overflow = session.inbox.push(text);
+    if (overflow === 'frames') {
       events.limitHit(session, 'maxQueuedFrames', 'session closed: too many frames held during auth-refresh');
       this.ctx.dropSession(session, CloseCode.TooManyPendingFrames, 'too many frames while busy');
-      return;
-    }
-    // B6: held frames are bounded by size too, or a few large ones would hold megabytes each.
-    if (session.inboxChars + text.length > limits.maxQueuedBytes) {
+    } else if (overflow === 'bytes') {
+      // B6: held frames are bounded by size too, or a few large ones would hold megabytes each.
       events.limitHit(session, 'maxQueuedBytes', 'session closed: too many bytes held during auth-refresh');
       this.ctx.dropSession(session, CloseCode.TooManyPendingFrames, 'too many bytes while busy');
-      return;
     }
-    session.inbox.push(text);
-    session.inboxChars += text.length;
   }
 
   private process(session: Session, text: string): void {

@@ -49,7 +49,7 @@ export class RoomSessions {
   /** Removes a session whose socket is gone (or being closed). */
   remove(session: Session): void {
     if (!this.byId.delete(session.sessionId)) return;
-    session.closed = true;
+    session.close();
     const clientStillHere = Array.from(this.byId.values()).some((s) => s.clientId === session.clientId);
     if (!clientStillHere) {
       // E3: the client's last session left; its presence goes with it.
@@ -78,7 +78,7 @@ export class RoomSessions {
   /** Closes every socket and forgets every session, announcing nothing (the room is closing). */
   closeAll(code: number, reason: string): void {
     for (const session of this.byId.values()) {
-      session.closed = true;
+      session.close();
       this.closeSocket(session, code, reason);
     }
     this.byId.clear();
@@ -91,7 +91,7 @@ export class RoomSessions {
   }
 
   private closeSocket(session: Session, code: number, reason: string): void {
-    session.closed = true;
+    session.close();
     try {
       session.socket.close(code, reason);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { FrameQueue } from './frame-queue.js';
 import type { RoomLimits } from './room-limits.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WebSocketLike } from './web-socket-like.js';
@@ -24,6 +25,13 @@ export type SessionTokenRefresher = (token: string) => TokenRefreshResult | Prom
 
 const MINUTE_MS = 60_000;
 
+/**
+ * Where a session is in its life: `open` processes frames as they come,
+ * `paused` holds them in its inbox while an asynchronous step (an
+ * `auth-refresh`) decides (SPEC O1), `closed` is final.
+ */
+export type SessionState = 'open' | 'paused' | 'closed';
+
 /** True for the two permission strings. */
 export function isSessionPermission(value: unknown): value is SessionPermission {
   return value === 'readonly' || value === 'readwrite';
@@ -34,15 +42,10 @@ export function isSessionPermission(value: unknown): value is SessionPermission 
  * and the per-session state that keeps frames in order (SPEC O1) and in bounds (SPEC B3, B4).
  */
 export class Session {
-  /** Frames that arrived while an earlier frame (an `auth-refresh`) was still being handled. */
-  readonly inbox: string[] = [];
-  /** Characters held in {@link inbox}, bounded by `maxQueuedBytes` (SPEC B6). */
-  inboxChars = 0;
-  /** True while an asynchronous step holds later frames back. */
-  busy = false;
-  closed = false;
-  /** True while this session's large reconnect reply waits in the room for earlier writes to be durable (SPEC B6). */
-  replyHeld = false;
+  /** Frames that arrived while the session was paused, bounded by `maxQueuedFrames` and `maxQueuedBytes` (SPEC B6). */
+  readonly inbox: FrameQueue;
+  private state: SessionState = 'open';
+  private largeReplyQueued = false;
   private readonly frames: TokenBucket;
   private readonly bytes: TokenBucket;
   private invalidFrames = 0;
@@ -59,6 +62,42 @@ export class Session {
   ) {
     this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
     this.bytes = new TokenBucket(limits.bytesPerSecond, limits.byteBurst);
+    this.inbox = new FrameQueue(limits.maxQueuedFrames, limits.maxQueuedBytes);
+  }
+
+  /** True while an asynchronous step holds later frames back. */
+  get busy(): boolean {
+    return this.state === 'paused';
+  }
+
+  /** True once the session left the room (or is leaving it); final. */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Holds later frames in {@link inbox} until {@link resume}; an open session only. */
+  pause(): void {
+    if (this.state === 'open') this.state = 'paused';
+  }
+
+  /** Processes frames again; a closed session stays closed. */
+  resume(): void {
+    if (this.state === 'paused') this.state = 'open';
+  }
+
+  /** Marks the session closed, for good. */
+  close(): void {
+    this.state = 'closed';
+  }
+
+  /** True while this session's large reconnect reply waits for earlier writes to be durable (SPEC B6). */
+  get replyHeld(): boolean {
+    return this.largeReplyQueued;
+  }
+
+  /** Notes that a large reconnect reply was queued (`large`) or that the last one left. */
+  setReplyHeld(large: boolean): void {
+    this.largeReplyQueued = large;
   }
 
   /** Charges one frame of `length` bytes against the rate limits; false when over. */

@@ -79,10 +79,8 @@ export function handleReconnect(ctx: RoomContext, session: Session, frame: Recon
   if (reply) {
     const text = JSON.stringify(reply);
     // B6: mark a large reply while it waits for durability; the transport bounds it once sent.
-    if (text.length >= LARGE_REPLY_BYTES) session.replyHeld = true;
-    outbox.deliver(session, text, () => {
-      session.replyHeld = false;
-    });
+    if (text.length >= LARGE_REPLY_BYTES) session.setReplyHeld(true);
+    outbox.deliver(session, text, () => session.setReplyHeld(false));
   }
   outbox.send(session, { type: 'synced', timestamp: ctx.document.clock });
   notifyDocumentChanged(ctx, documentPatches);
