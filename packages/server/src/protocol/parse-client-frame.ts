@@ -189,6 +189,8 @@ function describeZodIssue(error: z.ZodError): string {
  * Turns one untrusted WebSocket message into a typed client frame, or a precise
  * error (SPEC B2). The work is bounded by the size of the input: the size is
  * checked before parsing, and every walk stops at the configured limits.
+ * A caller that already measured the frame's UTF-8 size passes it as
+ * `utf8Bytes`, so the text is not walked twice.
  *
  * @example
  * ```ts
@@ -197,9 +199,12 @@ function describeZodIssue(error: z.ZodError): string {
  * else console.log(result.error.code);
  * ```
  */
-export function parseClientFrame(data: string, limits: FrameLimits): ParseResult {
+export function parseClientFrame(data: string, limits: FrameLimits, utf8Bytes?: number): ParseResult {
   // A UTF-8 byte is at most one UTF-16 unit, so length alone settles most cases.
-  if (data.length > limits.maxFrameBytes || Buffer.byteLength(data, 'utf8') > limits.maxFrameBytes) {
+  if (
+    data.length > limits.maxFrameBytes ||
+    (utf8Bytes ?? Buffer.byteLength(data, 'utf8')) > limits.maxFrameBytes
+  ) {
     return fail('frame-too-large', `frame exceeds ${limits.maxFrameBytes} bytes`);
   }
   // B6: JSON.parse of a deeply nested text costs far more than its size; refuse it unparsed.

@@ -58,6 +58,7 @@ export class FrameIntake {
     const receivedAt = performance.now();
     counters.framesReceived++;
     // Size first: an oversized frame is refused as such, and never charged to the rate limits.
+    // Measured once here; the validator is handed the figure instead of walking the text again.
     const bytes = text.length > limits.maxFrameBytes ? text.length : Buffer.byteLength(text, 'utf8');
     if (bytes > limits.maxFrameBytes) {
       counters.framesRejected++;
@@ -76,7 +77,7 @@ export class FrameIntake {
       ctx.dropSession(session, CloseCode.RateLimited, 'rate limit exceeded');
       return;
     }
-    const result = parseClientFrame(text, limits);
+    const result = parseClientFrame(text, limits, bytes);
     if (!result.ok) {
       counters.framesRejected++;
       const code = result.error.code;
