@@ -1,4 +1,4 @@
-import type { ClockedDocument } from '../document/clocked-document.js';
+import { ClockedDocument } from '../document/clocked-document.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
 import type { DurabilityGate } from './outbox.js';
@@ -62,6 +62,25 @@ export class RoomPersistence {
       ...this.snapshots.stats,
       ...(this.pipeline?.stats ?? { commits: 0, commitFailures: 0, heldFrames: 0 }),
     };
+  }
+
+  /**
+   * Reads the stored document; null when the storage holds none. `beforeUse`
+   * runs once something was read and before it is decoded, and may throw to
+   * refuse it. A failing storage or a malformed snapshot rejects (SPEC P3).
+   */
+  async load(beforeUse: () => void): Promise<ClockedDocument | null> {
+    const { storage } = this.options;
+    if (this.incremental?.loadComponents) {
+      const stored = await this.incremental.loadComponents();
+      if (stored === null || stored === undefined) return null;
+      beforeUse();
+      return ClockedDocument.fromComponents(stored.timestamp, stored.components);
+    }
+    const snapshot = await storage.load();
+    if (snapshot === null || snapshot === undefined) return null;
+    beforeUse();
+    return ClockedDocument.fromSnapshot(snapshot);
   }
 
   /** Receives each written key, to stage it for the next commit; undefined for load/save storages. */

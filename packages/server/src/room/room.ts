@@ -26,7 +26,7 @@ import {
   type SessionTokenRefresher,
 } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
-import { isIncrementalStorage, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
 /** Options of {@link Room.handleSocketConnect}. */
@@ -69,7 +69,6 @@ export class Room {
   private document: ClockedDocument;
   private readonly ephemeral = new EphemeralState();
   private readonly sessions: RoomSessions;
-  private readonly storage: Storage | undefined;
   private readonly persistence: RoomPersistence | undefined;
   private readonly limits: RoomLimits;
   private readonly events: RoomEvents;
@@ -90,7 +89,6 @@ export class Room {
       ? ClockedDocument.fromSnapshot(options.initialSnapshot)
       : new ClockedDocument();
     const storage = options.storage ?? options.createStorage?.();
-    this.storage = storage;
     const saveThrottleMs = options.saveThrottleMs ?? DEFAULT_SAVE_THROTTLE_MS;
     if (!Number.isFinite(saveThrottleMs) || saveThrottleMs < 0) {
       throw new RangeError(`saveThrottleMs must be a non-negative number, got ${saveThrottleMs}`);
@@ -145,18 +143,10 @@ export class Room {
    * snapshot) makes this reject and the room must not be used (SPEC P3).
    */
   async load(): Promise<void> {
-    if (!this.storage) return;
-    if (isIncrementalStorage(this.storage) && this.storage.loadComponents) {
-      const stored = await this.storage.loadComponents();
-      if (stored === null || stored === undefined) return;
+    const loaded = await this.persistence?.load(() => {
       if (this.written) throw new Error('Room.load() must be called before the room is first written');
-      this.document = ClockedDocument.fromComponents(stored.timestamp, stored.components);
-      return;
-    }
-    const snapshot = await this.storage.load();
-    if (snapshot === null || snapshot === undefined) return;
-    if (this.written) throw new Error('Room.load() must be called before the room is first written');
-    this.document = ClockedDocument.fromSnapshot(snapshot);
+    });
+    if (loaded) this.document = loaded;
   }
 
   /**
