@@ -1,6 +1,6 @@
 import type { StoredComponent } from '../document/stored-component.js';
+import type { CommitBatch, IncrementalStorage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
-import type { CommitBatch, IncrementalStorage } from './storage.js';
 
 const FIRST_RETRY_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 10_000;

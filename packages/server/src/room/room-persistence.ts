@@ -1,8 +1,8 @@
 import type { ClockedDocument } from '../document/clocked-document.js';
+import { type IncrementalStorage, isIncrementalStorage, type Storage } from '../storage/storage.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
 import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
-import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
 
 const CLOSE_RETRY_FIRST_DELAY_MS = 500;
 const CLOSE_RETRY_MAX_DELAY_MS = 30_000;

@@ -17,6 +17,7 @@ import type {
 } from '../protocol/messages.js';
 import { checkPatchList, parseClientFrame } from '../protocol/parse-client-frame.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { isIncrementalStorage, type Storage } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
@@ -36,7 +37,6 @@ import {
   type TokenRefreshResult,
 } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
-import { isIncrementalStorage, type Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
 /** Options of {@link Room.handleSocketConnect}. */

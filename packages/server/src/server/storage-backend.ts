@@ -1,9 +1,9 @@
 import { join, resolve } from 'node:path';
-import type { Storage } from '../room/storage.js';
-import { FileStorage } from '../storage/file-storage.js';
-import { MemoryStorage } from '../storage/memory-storage.js';
-import { PostgresStorage } from '../storage/postgres-storage.js';
-import { SqliteStorage } from '../storage/sqlite-storage.js';
+import { FileStorage } from '../storage/file/file-storage.js';
+import { MemoryStorage } from '../storage/memory/memory-storage.js';
+import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
+import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/server-config.js';
 import { reasonOf, StartupError } from './lifecycle/startup-error.js';
 import { dataDirWorks, probeDataDirSync } from './lifecycle/storage-probe.js';

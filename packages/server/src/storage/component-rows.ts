@@ -1,7 +1,7 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
-import type { CommitBatch, IncrementalStorage, StoredRoom } from '../room/storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from './storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /**

@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../room/storage.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../storage.js';
 import { replayJournal } from './journal.js';
 import { foldJournalSegment } from './journal-fold.js';
 import {

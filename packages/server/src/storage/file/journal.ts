@@ -1,7 +1,7 @@
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
-import { isPlainObject } from '../protocol/plain-object.js';
-import { StorageCorruptError } from './storage-corrupt-error.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import type { ComponentData, FieldTimestamps } from '../../protocol/messages.js';
+import { isPlainObject } from '../../protocol/plain-object.js';
+import { StorageCorruptError } from '../storage-corrupt-error.js';
 
 /** The outcome of replaying a journal over a snapshot. */
 export interface ReplayResult {
