@@ -5,9 +5,9 @@ import type { RoomManager } from '../../manager/room-manager.js';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { isStorableName } from '../../protocol/forbidden-names.js';
 import type { Room } from '../../room/room.js';
+import type { StorageBackend } from '../../storage/storage-backend.js';
 import type { ServerLogger } from '../observability/create-logger.js';
 import { addressPrincipal } from '../principals/remote-address.js';
-import type { StorageBackend } from '../storage-backend.js';
 import { AdminThrottle } from './admin-throttle.js';
 import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 
