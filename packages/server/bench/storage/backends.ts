@@ -146,8 +146,9 @@ export function instrument<S extends AnyStorage>(storage: S, counters: StorageCo
       counters.maxCommitMs = Math.max(counters.maxCommitMs, took);
     },
   };
-  const { wantsSnapshot, close } = inner;
+  const { wantsSnapshot, closingAfterFlush, close } = inner;
   if (wantsSnapshot) wrapped.wantsSnapshot = (reason) => wantsSnapshot.call(inner, reason);
+  if (closingAfterFlush) wrapped.closingAfterFlush = () => closingAfterFlush.call(inner);
   if (close) wrapped.close = () => close.call(inner);
   return wrapped as unknown as S;
 }

@@ -96,6 +96,7 @@ export class RoomPersistence {
       try {
         await this.pipeline?.flush();
         // With every commit done, a journaling storage may want its journal folded now.
+        this.incremental?.closingAfterFlush?.();
         if (this.incremental?.wantsSnapshot?.('close')) this.snapshots.markDirty();
         await this.snapshots.flush();
       } catch (error) {
