@@ -19,7 +19,7 @@ export type StorageBackendOptions =
   | { kind: 'postgres'; postgres: PostgresStorageOptions };
 
 /** The backends {@link openStorageBackend} knows. */
-export type StorageBackendKind = StorageBackendOptions['kind'];
+type StorageBackendKind = StorageBackendOptions['kind'];
 
 /** Storage for many rooms: what a room manager and the server need of one backend. */
 export interface StorageBackend {

@@ -14,7 +14,7 @@ import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@link AdminApi} beyond its secret and collaborators. */
-export interface AdminApiOptions {
+interface AdminApiOptions {
   /** Wrong secrets one address may send per minute before it is answered 429. Default 10. */
   failuresPerMinute?: number;
   /** Told of each request refused by the throttle (for metrics and a rate-limited log). */

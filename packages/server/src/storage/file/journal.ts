@@ -4,7 +4,7 @@ import { isPlainObject } from '../../protocol/plain-object.js';
 import { StorageCorruptError } from '../storage-corrupt-error.js';
 
 /** The outcome of replaying a journal over a snapshot. */
-export interface ReplayResult {
+interface ReplayResult {
   snapshot: RoomSnapshot | null;
   /** Bytes of complete lines; anything after is a torn tail to drop. */
   validBytes: number;
