@@ -1,7 +1,7 @@
 import type { ReconnectOptions } from './client-options.js';
 
 /** Defaults of {@link ReconnectOptions}. */
-export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
+const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
   minDelayMs: 250,
   maxDelayMs: 10_000,
   jitter: 0.5,

@@ -6,7 +6,7 @@ import { shouldReconnect } from './close-policy.js';
 import { connectUrl } from './connect-url.js';
 
 /** What a {@link Connection} needs to open sockets. */
-export interface ConnectionOptions {
+interface ConnectionOptions {
   url: string;
   roomId: string;
   clientId: string;
@@ -33,7 +33,7 @@ export interface ConnectionHandlers {
 type Wanted = 'online' | 'offline' | 'closed';
 
 /** Code reported when the client itself closes the socket. */
-export const CLIENT_CLOSE_CODE = 1000;
+const CLIENT_CLOSE_CODE = 1000;
 
 /**
  * The socket lifecycle: opens a socket to the connect URL (token from a string

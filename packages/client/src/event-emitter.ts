@@ -1,5 +1,5 @@
 /** A listener of one event of `Events`. */
-export type Listener<T> = (payload: T) => void;
+type Listener<T> = (payload: T) => void;
 
 /**
  * A minimal typed event emitter. A listener that throws does not stop the

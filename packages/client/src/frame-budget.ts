@@ -15,7 +15,7 @@ export const DEFAULT_FRAME_BUDGET: Readonly<FrameBudget> = Object.freeze({
 });
 
 /** UTF-8 length of a string. */
-export function utf8Length(text: string): number {
+function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

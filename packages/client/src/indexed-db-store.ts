@@ -2,7 +2,7 @@ import type { SerializedEntry } from './confirmed-state.js';
 import type { SerializedPendingPatch } from './merge-patches.js';
 
 /** What a client keeps across page reloads. */
-export interface PersistedState {
+interface PersistedState {
   /** The confirmed clock (the next reconnect's `lastTimestamp`). */
   clock: number;
   /** The confirmed document, tombstones and stamps included. */
@@ -12,7 +12,7 @@ export interface PersistedState {
 }
 
 /** One write: changed confirmed keys, removed keys, the clock and all pending edits, stored atomically. */
-export interface PersistedChanges {
+interface PersistedChanges {
   clock: number;
   put: SerializedEntry[];
   remove: string[];

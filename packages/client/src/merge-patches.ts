@@ -30,7 +30,7 @@ export type SerializedPendingPatch = Array<
 >;
 
 /** True for a deletion (`{ _exists: false }`). */
-export function isDeletion(data: ComponentData): boolean {
+function isDeletion(data: ComponentData): boolean {
   return data._exists === false;
 }
 

@@ -27,7 +27,7 @@ export interface SyncSessionHost {
  *   was asked for.
  * - `live`: synced; writes are sent and broadcasts applied as they come.
  */
-export type SyncPhase = 'idle' | 'handshake' | 'refreshing' | 'live';
+type SyncPhase = 'idle' | 'handshake' | 'refreshing' | 'live';
 
 /**
  * The protocol over one socket (SPEC section 3): the `reconnect` handshake with

@@ -40,17 +40,17 @@ export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room/room-limits.js';
 export type { RoomObserver } from './room/room-observer.js';
 export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.js';
 export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
+export type { WebSocketLike } from './room/web-socket-like.js';
+export { FileStorage, type FileStorageOptions } from './storage/file/file-storage.js';
+export { MemoryStorage } from './storage/memory/memory-storage.js';
+export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/postgres-storage.js';
+export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type {
   CommitBatch,
   IncrementalStorage,
   SnapshotReason,
   StoredComponent,
   StoredRoom,
-} from './room/storage.js';
-export { isIncrementalStorage, type Storage } from './room/storage.js';
-export type { WebSocketLike } from './room/web-socket-like.js';
-export { FileStorage, type FileStorageOptions } from './storage/file-storage.js';
-export { MemoryStorage } from './storage/memory-storage.js';
-export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres-storage.js';
-export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite-storage.js';
+} from './storage/storage.js';
+export { isIncrementalStorage, type Storage } from './storage/storage.js';
 export { StorageCorruptError } from './storage/storage-corrupt-error.js';

@@ -5,15 +5,13 @@
 import { join } from 'node:path';
 import * as published from '@woven-ecs/canvas-store-server';
 import {
-  FileStorage,
   type IncrementalStorage,
   isIncrementalStorage,
-  MemoryStorage,
-  PostgresStorage,
   type RoomSnapshot,
-  SqliteStorage,
   type Storage,
 } from 'canvas-store-server';
+// The backend factory is internal to the package, so it comes from the sources (run by tsx like the bench).
+import { openStorageBackend } from '../../src/storage/open-storage-backend.js';
 
 /** `none` is a baseline without storage, used only for the event-loop stall. */
 export const BACKEND_IDS = ['memory', 'sqlite', 'file', 'postgres', 'published-file', 'none'] as const;
@@ -46,43 +44,23 @@ export interface StorageSet {
 
 export function openStorages(config: BackendConfig): StorageSet {
   switch (config.backend) {
-    case 'memory': {
-      // A MemoryStorage keeps its data in the instance: reopening a room reuses it.
-      const rooms = new Map<string, MemoryStorage>();
-      return {
-        forRoom: (roomId) => {
-          let storage = rooms.get(roomId);
-          if (!storage) {
-            storage = new MemoryStorage();
-            rooms.set(roomId, storage);
-          }
-          return storage;
-        },
-        close: async () => {},
-      };
-    }
-    case 'sqlite': {
-      const sqlite = new SqliteStorage({ path: join(config.dataDir, 'rooms.db') });
-      return { forRoom: (roomId) => sqlite.forRoom(roomId), close: async () => sqlite.close() };
-    }
+    case 'memory':
+      return openStorageBackend({ kind: 'memory' });
+    case 'sqlite':
+      return openStorageBackend({ kind: 'sqlite', path: join(config.dataDir, 'rooms.db') });
     case 'file': {
       const dir = join(config.dataDir, 'ours');
-      return {
-        forRoom: (roomId) =>
-          config.fileCompactAfterBytes === undefined
-            ? new FileStorage({ dir, roomId })
-            : new FileStorage({ dir, roomId, compactAfterBytes: config.fileCompactAfterBytes }),
-        close: async () => {},
-      };
+      return openStorageBackend({ kind: 'file', dir, compactAfterBytes: config.fileCompactAfterBytes });
     }
-    case 'postgres': {
-      const postgres = new PostgresStorage({
-        connectionString: config.pgUrl,
-        tablePrefix: config.pgPrefix,
-        pool: { max: 4, connectionTimeoutMillis: 5_000 },
+    case 'postgres':
+      return openStorageBackend({
+        kind: 'postgres',
+        postgres: {
+          connectionString: config.pgUrl,
+          tablePrefix: config.pgPrefix,
+          pool: { max: 4, connectionTimeoutMillis: 5_000 },
+        },
       });
-      return { forRoom: (roomId) => postgres.forRoom(roomId), close: () => postgres.close() };
-    }
     case 'published-file': {
       const dir = join(config.dataDir, 'published');
       return { forRoom: (roomId) => new published.FileStorage({ dir, roomId }), close: async () => {} };
@@ -168,8 +146,9 @@ export function instrument<S extends AnyStorage>(storage: S, counters: StorageCo
       counters.maxCommitMs = Math.max(counters.maxCommitMs, took);
     },
   };
-  const { wantsSnapshot, close } = inner;
+  const { wantsSnapshot, closingAfterFlush, close } = inner;
   if (wantsSnapshot) wrapped.wantsSnapshot = (reason) => wantsSnapshot.call(inner, reason);
+  if (closingAfterFlush) wrapped.closingAfterFlush = () => closingAfterFlush.call(inner);
   if (close) wrapped.close = () => close.call(inner);
   return wrapped as unknown as S;
 }

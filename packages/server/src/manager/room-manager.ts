@@ -1,7 +1,7 @@
 import { consoleLogger, type Logger } from '../room/logger.js';
 import { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
-import type { Storage } from '../room/storage.js';
+import type { Storage } from '../storage/storage.js';
 import { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './errors.js';
 
 /** Default time an empty room stays open, in ms. */

@@ -71,7 +71,7 @@ function reject(code: FrameErrorCode, message: string): never {
 const ENVELOPE_DEPTH = 4;
 
 /** The deepest nesting a whole frame may have, for the scan before parsing. */
-export function frameDepthLimit(limits: FrameLimits): number {
+function frameDepthLimit(limits: FrameLimits): number {
   return ENVELOPE_DEPTH + Math.max(limits.maxDepth, ENVELOPE_DEPTH);
 }
 

@@ -1,7 +1,7 @@
 import type { StoredComponent } from '../document/stored-component.js';
+import type { CommitBatch, IncrementalStorage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
 import type { DurabilityGate } from './outbox.js';
-import type { CommitBatch, IncrementalStorage } from './storage.js';
 
 const FIRST_RETRY_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 10_000;

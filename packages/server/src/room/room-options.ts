@@ -1,11 +1,11 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { Patch } from '../protocol/messages.js';
+import type { Storage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
 import type { Room } from './room.js';
 import type { RoomLimits } from './room-limits.js';
 import type { RoomObserver } from './room-observer.js';
 import type { TokenRefreshResult } from './session.js';
-import type { Storage } from './storage.js';
 
 /** Default minimum time between whole-snapshot saves, in ms. */
 export const DEFAULT_SAVE_THROTTLE_MS = 10_000;

@@ -1,9 +1,9 @@
 import { ClockedDocument } from '../document/clocked-document.js';
+import { type IncrementalStorage, isIncrementalStorage, type Storage } from '../storage/storage.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
 import type { DurabilityGate } from './outbox.js';
 import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
-import { type IncrementalStorage, isIncrementalStorage, type Storage } from './storage.js';
 
 const CLOSE_RETRY_FIRST_DELAY_MS = 500;
 const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
@@ -118,6 +118,7 @@ export class RoomPersistence {
       try {
         await this.pipeline?.flush();
         // With every commit done, a journaling storage may want its journal folded now.
+        this.incremental?.closingAfterFlush?.();
         if (this.incremental?.wantsSnapshot?.('close')) this.snapshots.markDirty();
         await this.snapshots.flush();
       } catch (error) {

@@ -5,6 +5,7 @@ import type { RoomSnapshot } from '../document/room-snapshot.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import type { Patch } from '../protocol/messages.js';
 import { checkPatchList } from '../protocol/parse-client-frame.js';
+import type { Storage } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
@@ -26,7 +27,6 @@ import {
   type SessionTokenRefresher,
 } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
-import type { Storage } from './storage.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
 /** Options of {@link Room.handleSocketConnect}. */

@@ -1,6 +1,6 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
+import type { Storage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
-import type { Storage } from './storage.js';
 
 const MAX_RETRY_DELAY_MS = 30_000;
 const FIRST_RETRY_DELAY_MS = 500;

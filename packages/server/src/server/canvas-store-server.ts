@@ -7,6 +7,7 @@ import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
+import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
@@ -19,8 +20,8 @@ import { listenError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
+import { openServerStorage } from './open-server-storage.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
-import { openStorageBackend, type StorageBackend } from './storage-backend.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
@@ -82,7 +83,7 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.storage = openStorageBackend(config);
+    this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
       createStorage: (roomId) => this.storage.forRoom(roomId),

@@ -1,7 +1,7 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
-import type { CommitBatch, IncrementalStorage, StoredRoom } from '../room/storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from './storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /**
@@ -55,7 +55,7 @@ export function parseComponentRow(roomId: string, row: ComponentRow): StoredComp
  * The seed's snapshot form of a stored room, in null-prototype records so a
  * stored key can never reach `Object.prototype`.
  */
-export function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
+function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
   const state = Object.create(null) as Record<string, ComponentData>;
   const timestamps = Object.create(null) as Record<string, FieldTimestamps>;
   let deletions: Record<string, number> | undefined;
@@ -73,7 +73,7 @@ export function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
 }
 
 /** What a database backend does for one room; {@link databaseRoomStorage} adapts it to the storage interface. */
-export interface RoomRecords {
+interface RoomRecords {
   loadRoom(): Promise<StoredRoom | null>;
   replaceRoom(snapshot: RoomSnapshot): Promise<void>;
   commitRoom(batch: CommitBatch): Promise<void>;

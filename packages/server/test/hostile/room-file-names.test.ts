@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStorage } from '../../src/index.js';
-import { legacyRoomFileName, roomFileName } from '../../src/storage/room-file-name.js';
+import { legacyRoomFileName, roomFileName } from '../../src/storage/file/room-file-name.js';
 import { numberedSnapshot } from '../helpers/numbered-snapshot.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 

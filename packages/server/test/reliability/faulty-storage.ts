@@ -8,7 +8,7 @@
  *   (the way a stalled disk or database answers late).
  */
 import type { RoomSnapshot } from '../../src/document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, StoredRoom } from '../../src/room/storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from '../../src/storage/storage.js';
 
 /** The fault a {@link FaultyStorage} injects. */
 export type StorageFault = 'none' | 'fail' | 'hang';

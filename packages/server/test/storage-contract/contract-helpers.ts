@@ -151,8 +151,9 @@ export function wrapStorage(inner: Storage, hooks: StorageHooks): Storage {
         .then(() => hooks.afterCommit?.(batch, call));
     },
   };
-  const { wantsSnapshot, close } = inner;
+  const { wantsSnapshot, closingAfterFlush, close } = inner;
   if (wantsSnapshot) incremental.wantsSnapshot = (reason) => wantsSnapshot.call(inner, reason);
+  if (closingAfterFlush) incremental.closingAfterFlush = () => closingAfterFlush.call(inner);
   if (close) incremental.close = () => close.call(inner);
   return incremental;
 }

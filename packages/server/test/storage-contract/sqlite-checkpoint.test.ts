@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CommitBatch, SqliteStorage } from '../../src/index.js';
-import { WAL_SIZE_LIMIT_BYTES } from '../../src/storage/sqlite-storage.js';
+import { WAL_SIZE_LIMIT_BYTES } from '../../src/storage/sqlite/sqlite-storage.js';
 import { waitFor } from './contract-helpers.js';
 
 const dirs: string[] = [];

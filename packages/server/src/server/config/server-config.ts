@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 /** Storage backends the server can run on. */
-export const STORAGE_KINDS = ['sqlite', 'file', 'memory', 'postgres'] as const;
+const STORAGE_KINDS = ['sqlite', 'file', 'memory', 'postgres'] as const;
 /** Log levels, as pino names them. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
@@ -12,7 +12,7 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
  * The validated configuration of the runnable server. Every field has a
  * default; see the configuration table of docs/operations.md for flags and variables.
  */
-export const serverConfigSchema = z
+const serverConfigSchema = z
   .object({
     port: z.coerce.number().int().min(0).max(65_535).default(8080),
     /** Defaults to 127.0.0.1 with auth none (SPEC B10), 0.0.0.0 otherwise. */

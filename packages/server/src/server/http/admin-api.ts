@@ -5,16 +5,16 @@ import type { RoomManager } from '../../manager/room-manager.js';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { isStorableName } from '../../protocol/forbidden-names.js';
 import type { Room } from '../../room/room.js';
+import type { StorageBackend } from '../../storage/storage-backend.js';
 import type { ServerLogger } from '../observability/create-logger.js';
 import { addressPrincipal } from '../principals/remote-address.js';
-import type { StorageBackend } from '../storage-backend.js';
 import { AdminThrottle } from './admin-throttle.js';
 import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 
 const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@link AdminApi} beyond its secret and collaborators. */
-export interface AdminApiOptions {
+interface AdminApiOptions {
   /** Wrong secrets one address may send per minute before it is answered 429. Default 10. */
   failuresPerMinute?: number;
   /** Told of each request refused by the throttle (for metrics and a rate-limited log). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** What decides which browser pages may open a WebSocket (SPEC B10). */
-export interface OriginPolicyConfig {
+interface OriginPolicyConfig {
   auth: 'none' | 'jwt';
   allowedOrigins: readonly string[];
   allowAnyOrigin: boolean;

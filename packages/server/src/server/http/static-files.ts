@@ -25,7 +25,7 @@ const PAGES: Record<string, string> = { '/': 'index.html', '/inspect': 'inspect.
  * no framing by other sites (`frame-ancestors 'none'`), so that a page
  * elsewhere cannot overlay the whiteboard or the inspector (clickjacking).
  */
-export const PAGE_CSP = [
+const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
@@ -38,7 +38,7 @@ export const PAGE_CSP = [
 ].join('; ');
 
 /** Where the built whiteboard lives inside the server package (`packages/server/public`). */
-export const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../../../public/', import.meta.url));
 
 /**
  * Serves the built demo whiteboard (`/`) and inspector (`/inspect`) from

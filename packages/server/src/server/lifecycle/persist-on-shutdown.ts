@@ -1,6 +1,6 @@
 import type { RoomManager } from '../../manager/room-manager.js';
+import type { StorageBackend } from '../../storage/storage-backend.js';
 import type { ServerLogger } from '../observability/create-logger.js';
-import type { StorageBackend } from '../storage-backend.js';
 import { ShutdownError } from './shutdown-error.js';
 import { withTimeout } from './with-timeout.js';
 

@@ -11,7 +11,7 @@ import { PrincipalLedger } from './principal-ledger.js';
 import { addressPrincipal } from './remote-address.js';
 
 /** The limits a {@link ConnectionGuard} enforces (SPEC B8). */
-export interface ConnectionGuardLimits {
+interface ConnectionGuardLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
   maxRoomsPerAddress: number;
@@ -21,7 +21,7 @@ export interface ConnectionGuardLimits {
 }
 
 /** The limits named in metrics and logs. */
-export type GuardLimit =
+type GuardLimit =
   | 'connections'
   | 'connections-per-address'
   | 'rooms-per-address'
@@ -31,7 +31,7 @@ export type GuardLimit =
   | 'admin-secret-failures';
 
 /** A refusal before the upgrade, answered with an HTTP status. */
-export interface HttpRefusal {
+interface HttpRefusal {
   status: 429;
   retryAfterSeconds: number;
   limit: GuardLimit;
@@ -222,7 +222,7 @@ function roomIdOf(url: string | undefined): string | undefined {
 }
 
 /** With `bindClientId`: the clientId is the subject itself or `<subject>:<anything>`. */
-export function clientIdBelongsTo(clientId: string, subject: string | undefined): boolean {
+function clientIdBelongsTo(clientId: string, subject: string | undefined): boolean {
   return subject !== undefined && (clientId === subject || clientId.startsWith(`${subject}:`));
 }
 

@@ -1,5 +1,5 @@
 /** What a principal (a token subject or a remote address) may hold at once. */
-export interface PrincipalLimits {
+interface PrincipalLimits {
   /** Connections open at once. */
   maxConnections: number;
   /** Distinct rooms with at least one of its connections. */
@@ -7,7 +7,7 @@ export interface PrincipalLimits {
 }
 
 /** Which limit a connection would pass. */
-export type PrincipalRefusal = 'connections' | 'rooms';
+type PrincipalRefusal = 'connections' | 'rooms';
 
 interface Holdings {
   connections: number;

@@ -1,5 +1,5 @@
 /** A frame ready to send: its UTF-8 bytes and its `type`. */
-export interface EncodedFrame {
+interface EncodedFrame {
   bytes: Buffer;
   type: string;
 }
@@ -7,7 +7,7 @@ export interface EncodedFrame {
 const TYPE_PREFIX = '{"type":"';
 
 /** Reads the `type` of a frame we serialised (`type` is always its first key) without parsing it. */
-export function frameType(data: string): string {
+function frameType(data: string): string {
   if (!data.startsWith(TYPE_PREFIX)) return 'unknown';
   const end = data.indexOf('"', TYPE_PREFIX.length);
   return end === -1 ? 'unknown' : data.slice(TYPE_PREFIX.length, end);

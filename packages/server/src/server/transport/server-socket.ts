@@ -7,7 +7,7 @@ import type { FrameEncoder } from './frame-encoder.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /** What a {@link ServerSocket} reports, for metrics. */
-export interface ServerSocketEvents {
+interface ServerSocketEvents {
   frameSent(type: string, bytes: number): void;
   /** The client stopped reading: its unsent bytes passed the bound, or it asked for a second reconnect reply before reading the first. */
   slowConsumer(limit: 'maxBufferedBytes' | 'reconnectReplies'): void;

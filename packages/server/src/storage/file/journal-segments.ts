@@ -1,7 +1,7 @@
 import { access, open, readFile, rename, unlink } from 'node:fs/promises';
-import type { RoomSnapshot } from '../document/room-snapshot.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import { StorageCorruptError } from '../storage-corrupt-error.js';
 import { replayJournal } from './journal.js';
-import { StorageCorruptError } from './storage-corrupt-error.js';
 
 /**
  * The files of one room of a FileStorage. At every moment, the snapshot, then

@@ -60,6 +60,12 @@ export interface IncrementalStorage extends Storage {
    * (for example to fold a journal). Asked after writes and when the room closes.
    */
   wantsSnapshot?(reason: SnapshotReason): boolean;
+  /**
+   * Optional: told when the room closes after every commit is done, just before
+   * it asks `wantsSnapshot('close')` and calls `close`. A journaling storage may
+   * then fold its journal when it closes.
+   */
+  closingAfterFlush?(): void;
   /** Optional: releases the room's resources (files, handles) after the room closed. */
   close?(): Promise<void>;
 }

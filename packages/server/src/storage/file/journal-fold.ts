@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { startWorker } from '../start-worker.js';
 import { foldSegment, type RoomFiles } from './journal-segments.js';
-import { startWorker } from './start-worker.js';
 
 /**
  * Below this many bytes of snapshot and segment, folding on the main thread

@@ -1,5 +1,5 @@
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { Storage } from '../room/storage.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import type { Storage } from '../storage.js';
 
 /**
  * Keeps the last saved snapshot in memory, for tests and throwaway rooms.

@@ -2,21 +2,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import {
   type ComponentRow,
   databaseRoomStorage,
   deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
-} from './component-rows.js';
+} from '../component-rows.js';
+import { startWorker } from '../start-worker.js';
+import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
 import type {
   CheckpointWorkerCommand,
   CheckpointWorkerData,
   CheckpointWorkerRequest,
 } from './sqlite-checkpoint-worker.js';
-import { startWorker } from './start-worker.js';
 
 /** Options of {@link SqliteStorage}. */
 export interface SqliteStorageOptions {

@@ -1,13 +1,13 @@
 import pg from 'pg';
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../room/storage.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import {
   type ComponentRow,
   databaseRoomStorage,
   deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
-} from './component-rows.js';
+} from '../component-rows.js';
+import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {

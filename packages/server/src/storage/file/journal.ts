@@ -1,10 +1,10 @@
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
-import { isPlainObject } from '../protocol/plain-object.js';
-import { StorageCorruptError } from './storage-corrupt-error.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import type { ComponentData, FieldTimestamps } from '../../protocol/messages.js';
+import { isPlainObject } from '../../protocol/plain-object.js';
+import { StorageCorruptError } from '../storage-corrupt-error.js';
 
 /** The outcome of replaying a journal over a snapshot. */
-export interface ReplayResult {
+interface ReplayResult {
   snapshot: RoomSnapshot | null;
   /** Bytes of complete lines; anything after is a torn tail to drop. */
   validBytes: number;

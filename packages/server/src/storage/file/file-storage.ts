@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../room/storage.js';
+import type { RoomSnapshot } from '../../document/room-snapshot.js';
+import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../storage.js';
 import { replayJournal } from './journal.js';
 import { foldJournalSegment } from './journal-fold.js';
 import {
@@ -128,13 +128,14 @@ export class FileStorage implements IncrementalStorage {
     });
   }
 
-  /**
-   * Always false: the storage folds its journal itself. A room asks with
-   * `'close'` only when it closes after a flush, which makes `close()` fold.
-   */
-  wantsSnapshot(reason: SnapshotReason): boolean {
-    if (reason === 'close') this.foldOnClose = true;
+  /** Always false, for every reason: the storage folds its journal itself. */
+  wantsSnapshot(_reason: SnapshotReason): boolean {
     return false;
+  }
+
+  /** The room closes after a flush: `close()` will fold everything into the snapshot. */
+  closingAfterFlush(): void {
+    this.foldOnClose = true;
   }
 
   /**

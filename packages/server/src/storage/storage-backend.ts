@@ -1,0 +1,35 @@
+import type { PostgresStorageOptions } from './postgres/postgres-storage.js';
+import type { Storage } from './storage.js';
+
+/**
+ * Which backend to open and how; {@link openStorageBackend} turns it into a
+ * {@link StorageBackend}. The server builds it from its configuration, the
+ * storage benchmark from its own.
+ */
+export type StorageBackendOptions =
+  | { kind: 'memory' }
+  | { kind: 'sqlite' /** The database file. */; path: string }
+  | {
+      kind: 'file';
+      /** Directory of the room files. */
+      dir: string;
+      /** Journal folding threshold of each room; the storage's default when undefined. */
+      compactAfterBytes?: number;
+    }
+  | { kind: 'postgres'; postgres: PostgresStorageOptions };
+
+/** The backends {@link openStorageBackend} knows. */
+type StorageBackendKind = StorageBackendOptions['kind'];
+
+/** Storage for many rooms: what a room manager and the server need of one backend. */
+export interface StorageBackend {
+  readonly kind: StorageBackendKind;
+  /** Storage of one room, for the room manager. */
+  forRoom(roomId: string): Storage;
+  /** Removes a room's stored data (the room must be closed). */
+  deleteRoom(roomId: string): Promise<void>;
+  /** True when storage answers (for `/readyz`). */
+  isHealthy(): Promise<boolean>;
+  /** Releases shared handles (the SQLite file, the PostgreSQL pool). */
+  close(): Promise<void>;
+}
