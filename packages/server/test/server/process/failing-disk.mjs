@@ -2,11 +2,15 @@
 // SIGUSR2, every FileHandle write/sync fails with EIO, as a dying disk does, or with
 // FAILING_DISK=hang never answers, as a stalled one does. Before it, files behave
 // normally. `--storage file` writes through FileHandle.
+import { writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 let failing = false;
 process.on('SIGUSR2', () => {
   failing = true;
+  // Tells the test the disk is now broken: a signal and socket data race in the event
+  // loop, so a write sent right after the signal could otherwise still be stored.
+  if (process.env.FAILING_DISK_ARMED) writeFileSync(process.env.FAILING_DISK_ARMED, 'armed');
 });
 
 const probe = await open('/dev/null', 'r');

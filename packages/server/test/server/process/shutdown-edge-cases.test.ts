@@ -4,6 +4,8 @@
  * (item 7). Either way SIGTERM ends the process; when edits are lost it exits 1
  * and names the rooms.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, ServerProcess, tempDir, waitUntil } from './server-process.js';
@@ -45,21 +47,23 @@ describe('[P5] shutdown while storage is failing', () => {
   it.each(BROKEN_DISKS)(
     '[P5] a disk that starts to $disk: SIGTERM exits 1 naming the room whose edits are not stored',
     async ({ disk, says }) => {
+      const armed = join(tempDir(), 'armed');
       const server = await ServerProcess.start({
         args: ['--storage', 'file', '--data-dir', tempDir(), '--shutdown-timeout', '300'],
         nodeArgs: ['--import', FAILING_DISK],
-        env: { FAILING_DISK: disk },
+        env: { FAILING_DISK: disk, FAILING_DISK_ARMED: armed },
       });
       const client = await server.connect('doomed-room', 'c1');
       await client.sync(0);
-      await client.write([{ 'a/B': { v: 1 } }]);
+      await client.write([{ 'a/B': { _exists: true, v: 1 } }]);
       const healthy = await server.connect('clean-room', 'c2');
       await healthy.sync(0);
-      await healthy.write([{ 'c/D': { v: 1 } }]);
+      await healthy.write([{ 'c/D': { _exists: true, v: 1 } }]);
       healthy.close();
       await healthy.closed();
 
       server.child.kill('SIGUSR2');
+      await waitUntil('the disk is broken', () => existsSync(armed));
       // This write cannot be stored: it is never acked, and shutdown cannot save it.
       const unacked = client.sendPatch([{ 'a/B': { v: 2 } }]);
       if (disk === 'fail') {
