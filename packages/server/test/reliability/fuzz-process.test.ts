@@ -5,7 +5,7 @@
  * limit at its default. Fuzz sessions, several at a time, send seeded volumes
  * of random JSON, random strings and bytes, broken JSON, mutations of valid
  * frames, targeted invalid frames, the hostile-input catalogue and valid but
- * odd writes (frame-fuzzer.ts), and end in every documented way a session can
+ * odd writes (test/harness/fuzz), and end in every documented way a session can
  * be closed; a handful of malformed connect attempts and non-WebSocket
  * requests run alongside. Meanwhile bystanders in the fuzzed rooms and in
  * other rooms write steadily and wait for every ack.
@@ -24,6 +24,14 @@ import type { Socket } from 'node:net';
 import { connect as tcpConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { EXPECTED_CLOSE, planSession, type SessionPlan } from '../harness/fuzz/frame-fuzzer.js';
+import {
+  BYSTANDER_PREFIX,
+  FORBIDDEN,
+  FRAME_ERROR_CODES,
+  type FuzzFrame,
+} from '../harness/fuzz/fuzz-basics.js';
+import { fillFrames, LATEST } from '../harness/fuzz/valid-frames.js';
 import {
   cleanup,
   type Frame,
@@ -34,17 +42,6 @@ import {
   type WireClient,
   waitUntil,
 } from '../server/process/server-process.js';
-import {
-  BYSTANDER_PREFIX,
-  EXPECTED_CLOSE,
-  FORBIDDEN,
-  FRAME_ERROR_CODES,
-  type FuzzFrame,
-  fillFrames,
-  LATEST,
-  planSession,
-  type SessionPlan,
-} from './frame-fuzzer.js';
 import { LONG, recordFigures, scaled } from './reliability-harness.js';
 
 afterEach(cleanup);

@@ -32,6 +32,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type DocState, diffStates } from '../harness/soak/doc-state.js';
+import { fdTargets, httpGet, leakPreloadSource, theilSen } from '../harness/soak/process-figures.js';
+import { pollUntil, SoakLoad, type SoakShape } from '../harness/soak/soak-load.js';
 import { cleanup, metric, parseMetrics, tempDir } from '../server/process/server-process.js';
 import {
   growsInEveryWindow,
@@ -42,17 +45,6 @@ import {
   scaled,
   startProbedServer,
 } from './reliability-harness.js';
-import {
-  type DocState,
-  diffStates,
-  fdTargets,
-  httpGet,
-  leakPreloadSource,
-  pollUntil,
-  SoakLoad,
-  type SoakShape,
-  theilSen,
-} from './soak-load.js';
 
 const SEED = Number(process.env.CANVAS_SOAK_SEED ?? 20_261_126);
 const INJECT_LEAK = process.env.CANVAS_SOAK_INJECT_LEAK;
