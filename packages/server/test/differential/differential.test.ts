@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recordFigures, scaled } from '../reliability/reliability-harness.js';
+import { recordFigures, scaled } from '../harness/reliability-harness.js';
 import { needlessTombstones } from './mutants.js';
 import { runSchedule } from './run-schedule.js';
 import { scheduleArb } from './traffic.js';

@@ -46,16 +46,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/index.js';
-import { startOursOnPort } from '../convergence/target-server.js';
 import { AckedModel, type RoomView, readRoom } from '../crash/wire-clients.js';
-import { seededRandom } from '../helpers/seeded-random.js';
-import {
-  type ClientEnvironment,
-  type DocModel,
-  installClientEnvironment,
-  plain,
-} from '../interop/client-harness.js';
-import { cleanup, type ServerProcess, tempDir } from '../server/process/server-process.js';
 import {
   type EditorActor,
   type Fields,
@@ -64,8 +55,17 @@ import {
   PublishedActor,
   RawWriterActor,
   type SocketConstructor,
-} from './chaos-actors.js';
-import { freePort, LONG, recordFigures, scaled } from './reliability-harness.js';
+} from '../harness/chaos-actors.js';
+import { freePort, LONG, recordFigures, scaled } from '../harness/reliability-harness.js';
+import { cleanup, type ServerProcess, tempDir } from '../harness/server-process.js';
+import { startOursOnPort } from '../harness/target-server.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import {
+  type ClientEnvironment,
+  type DocModel,
+  installClientEnvironment,
+  plain,
+} from '../interop/client-harness.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20_261_126);
 const ROOMS = scaled(3, 4);

@@ -32,10 +32,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DocState, diffStates } from '../harness/soak/doc-state.js';
-import { fdTargets, httpGet, leakPreloadSource, theilSen } from '../harness/soak/process-figures.js';
-import { pollUntil, SoakLoad, type SoakShape } from '../harness/soak/soak-load.js';
-import { cleanup, metric, parseMetrics, tempDir } from '../server/process/server-process.js';
 import {
   growsInEveryWindow,
   median,
@@ -44,7 +40,11 @@ import {
   recordFigures,
   scaled,
   startProbedServer,
-} from './reliability-harness.js';
+} from '../harness/reliability-harness.js';
+import { cleanup, metric, parseMetrics, tempDir } from '../harness/server-process.js';
+import { type DocState, diffStates } from '../harness/soak/doc-state.js';
+import { fdTargets, httpGet, leakPreloadSource, theilSen } from '../harness/soak/process-figures.js';
+import { pollUntil, SoakLoad, type SoakShape } from '../harness/soak/soak-load.js';
 
 const SEED = Number(process.env.CANVAS_SOAK_SEED ?? 20_261_126);
 const INJECT_LEAK = process.env.CANVAS_SOAK_INJECT_LEAK;

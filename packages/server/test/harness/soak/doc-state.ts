@@ -4,6 +4,7 @@
  * small random choices the actors make.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { isDelta, naiveApplyBufferDelta } from '../reference-doc.js';
 
 export type Frame = Record<string, unknown>;
 export type Component = Record<string, unknown>;
@@ -27,29 +28,6 @@ export function int(rng: () => number, min: number, max: number): number {
   return min + Math.floor(rng() * (max - min + 1));
 }
 
-interface BufferDelta {
-  __buf: 1;
-  len: number;
-  runs: Array<[number, number[]]>;
-}
-
-function isBufferDelta(value: unknown): value is BufferDelta {
-  return typeof value === 'object' && value !== null && (value as { __buf?: unknown }).__buf === 1;
-}
-
-/** SPEC D6, written from the spec: keep min(len, length), pad with 0, write the runs inside [0, len). */
-function applyDelta(base: unknown, delta: BufferDelta): number[] {
-  const previous = Array.isArray(base) ? (base as number[]) : [];
-  const out: number[] = [];
-  for (let i = 0; i < delta.len; i++) out.push(i < previous.length ? (previous[i] as number) : 0);
-  for (const [offset, values] of delta.runs) {
-    values.forEach((value, i) => {
-      if (offset + i >= 0 && offset + i < delta.len) out[offset + i] = value;
-    });
-  }
-  return out;
-}
-
 /**
  * Applies patches in order with the document rules (SPEC D2-D6): a deletion
  * leaves a tombstone, a write to a live key merges fields, only a write with
@@ -69,7 +47,7 @@ export function applyPatches(state: DocState, patches: readonly Patch[]): void {
       if (!live && data._exists !== true) continue;
       const next: Component = live ? { ...previous } : {};
       for (const [field, value] of Object.entries(data)) {
-        next[field] = isBufferDelta(value) ? applyDelta(next[field], value) : value;
+        next[field] = isDelta(value) ? naiveApplyBufferDelta(next[field], value) : value;
       }
       state.set(key, next);
     }

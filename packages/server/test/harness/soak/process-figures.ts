@@ -6,7 +6,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
-import { CLI } from '../../server/process/server-process.js';
+import { CLI } from '../server-process.js';
 
 /** GET on the server with a fresh connection closed after the answer (no keep-alive socket to skew fd counts). */
 export function httpGet(

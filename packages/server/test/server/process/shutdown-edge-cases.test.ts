@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, ServerProcess, tempDir, waitUntil } from './server-process.js';
+import { cleanup, ServerProcess, tempDir, waitUntil } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -21,7 +21,6 @@
 import { applyBufferDelta } from '@woven-ecs/canvas-store';
 import { CanvasStoreClient } from 'canvas-store-client';
 import { type RawData, WebSocket } from 'ws';
-import { ourClientBusy } from '../convergence/peers.js';
 import type { AckedModel } from '../crash/wire-clients.js';
 import { Writer } from '../crash/wire-clients.js';
 import {
@@ -35,6 +34,7 @@ import {
   TestClient,
   wireOf,
 } from '../interop/client-harness.js';
+import { ourClientBusy } from './convergence/peers.js';
 
 /** Fields of one component. */
 export type Fields = Record<string, unknown>;

@@ -13,7 +13,7 @@ import {
   plain,
   TestClient,
   wireOf,
-} from '../interop/client-harness.js';
+} from '../../interop/client-harness.js';
 import { wholeComponent } from './schedule.js';
 
 /** Which client library a peer runs. */
