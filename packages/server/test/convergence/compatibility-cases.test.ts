@@ -10,16 +10,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { FrameTap } from '../harness/chaos-actors.js';
-import { OurPeer, type Peer, PublishedPeer } from '../harness/convergence/peers.js';
-import { type RunOutcome, settleRoom } from '../harness/convergence/run-schedule.js';
-import { cleanup } from '../harness/server-process.js';
-import { type ServerKind, TargetServer } from '../harness/target-server.js';
 import {
   type ClientEnvironment,
   installClientEnvironment,
   waitFor,
   wireOf,
-} from '../interop/client-harness.js';
+} from '../harness/client-harness.js';
+import { OurPeer, type Peer, PublishedPeer } from '../harness/convergence/peers.js';
+import { type RunOutcome, settleRoom } from '../harness/convergence/run-schedule.js';
+import { cleanup } from '../harness/server-process.js';
+import { type ServerKind, TargetServer } from '../harness/target-server.js';
 
 const SETTLE = { timeoutMs: 20_000 };
 const SHAPE = 'shape-0/Shape';

@@ -6,14 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
-import { AckedModel, type RoomView, readRoom } from '../crash/wire-clients.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import {
-  type ClientEnvironment,
-  type DocModel,
-  installClientEnvironment,
-  plain,
-} from '../interop/client-harness.js';
 import {
   type EditorActor,
   type Fields,
@@ -23,6 +16,8 @@ import {
   RawWriterActor,
   type SocketConstructor,
 } from './chaos-actors.js';
+import { type ClientEnvironment, type DocModel, installClientEnvironment, plain } from './client-harness.js';
+import { AckedModel, type RoomView, readRoom } from './crash/wire-clients.js';
 import { freePort, scaled } from './reliability-harness.js';
 import { type ServerProcess, tempDir } from './server-process.js';
 import { startOursOnPort } from './target-server.js';

@@ -45,12 +45,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/index.js';
-import type { RoomView } from '../crash/wire-clients.js';
 import type { EditorActor } from '../harness/chaos-actors.js';
 import { ChaosRun, liveOf, missingAcked, ROOMS, SEED, STEPS, TEST_TIMEOUT_MS } from '../harness/chaos-run.js';
+import { plain } from '../harness/client-harness.js';
+import type { RoomView } from '../harness/crash/wire-clients.js';
 import { LONG, recordFigures } from '../harness/reliability-harness.js';
 import { cleanup, type ServerProcess } from '../harness/server-process.js';
-import { plain } from '../interop/client-harness.js';
 
 // The run of the current test, released in afterEach.
 let current: ChaosRun | undefined;

@@ -15,8 +15,8 @@
  *   acked write and deletion.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { verifyAcked } from '../crash/crash-harness.js';
-import { AckedModel, Writer } from '../crash/wire-clients.js';
+import { verifyAcked } from '../harness/crash/crash-harness.js';
+import { AckedModel, Writer } from '../harness/crash/wire-clients.js';
 import { type FaultMode, FaultProxy } from '../harness/fault-proxy.js';
 import { recordFigures, scaled } from '../harness/reliability-harness.js';
 import { cleanup, metric, ServerProcess, waitUntil } from '../harness/server-process.js';

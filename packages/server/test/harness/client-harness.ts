@@ -60,7 +60,7 @@ export async function waitFor(
 }
 
 // The one plain-JSON copy (null-prototype objects become ordinary ones) lives with the reference model.
-export { plain } from '../harness/reference-doc.js';
+export { plain } from './reference-doc.js';
 
 /**
  * Applies a patch to an app model the way the client's store does:
