@@ -4,7 +4,7 @@
  * Each returns what the attacker saw (its error codes and close code) and
  * whether a bystander in another room kept being served.
  */
-import type { ServerProcess, WireClient } from '../server/process/server-process.js';
+
 import {
   bufferBombFrame,
   deepFrame,
@@ -13,7 +13,8 @@ import {
   manyKeysFrame,
   pauseReading,
   sendInOneWrite,
-} from './abuse-harness.js';
+} from '../harness/abuse/abuse-harness.js';
+import type { ServerProcess, WireClient } from '../harness/server-process.js';
 
 /** What the attacker saw. */
 export interface AttackOutcome {

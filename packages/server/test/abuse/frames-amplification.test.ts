@@ -8,9 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ROOM_LIMITS } from '../../src/index.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { cleanup, metric } from '../server/process/server-process.js';
-import { MiB, measure, recordAttack, startAbuseServer } from './abuse-harness.js';
+import { MiB, measure, recordAttack, startAbuseServer } from '../harness/abuse/abuse-harness.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { cleanup, metric } from '../harness/server-process.js';
 import { bufferBomb, deepNesting, reconnectFlood, seedDocument } from './frame-attacks.js';
 import { sessionWorstCase } from './memory-model.js';
 

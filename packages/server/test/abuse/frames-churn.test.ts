@@ -7,9 +7,9 @@
  * members keep being served and end with the right count.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { scaled } from '../reliability/reliability-harness.js';
-import { cleanup, type WireClient } from '../server/process/server-process.js';
-import { MiB, measure, recordAttack, startAbuseServer } from './abuse-harness.js';
+import { MiB, measure, recordAttack, startAbuseServer } from '../harness/abuse/abuse-harness.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { cleanup, type WireClient } from '../harness/server-process.js';
 import { bystanderServed } from './frame-attacks.js';
 
 afterEach(cleanup);

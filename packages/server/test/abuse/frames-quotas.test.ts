@@ -7,9 +7,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ROOM_LIMITS } from '../../src/index.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { cleanup, metric, readRoom } from '../server/process/server-process.js';
-import { MiB, measure, recordAttack, startAbuseServer } from './abuse-harness.js';
+import { MiB, measure, recordAttack, startAbuseServer } from '../harness/abuse/abuse-harness.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { cleanup, metric, readRoom } from '../harness/server-process.js';
 import { keyFlood } from './frame-attacks.js';
 import { BYTE_FACTOR, clientPresenceWorstCase, roomDocumentWorstCase } from './memory-model.js';
 

@@ -3,8 +3,9 @@
  * figures as JSON lines: `node --import tsx packages/server/test/abuse/measure-attacks.ts`.
  * Used to record the before/after table of docs/limits.md.
  */
-import { cleanup } from '../server/process/server-process.js';
-import { type AttackFigures, measure, startAbuseServer } from './abuse-harness.js';
+
+import { type AttackFigures, measure, startAbuseServer } from '../harness/abuse/abuse-harness.js';
+import { cleanup } from '../harness/server-process.js';
 import { bufferBomb, deepNesting, keyFlood, MiB, reconnectFlood, seedDocument } from './frame-attacks.js';
 
 const attacks: Record<string, (server: Parameters<typeof bufferBomb>[0]) => Promise<unknown>> = {

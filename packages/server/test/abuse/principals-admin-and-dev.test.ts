@@ -8,11 +8,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  attempt,
+  HealthzSampler,
+  httpFrom,
+  recordAbuseFigures,
+} from '../harness/abuse/principals-harness.js';
+import { scaled, startProbedServer } from '../harness/reliability-harness.js';
+import { cleanup, metric, ServerProcess, tempDir } from '../harness/server-process.js';
 import { IN_CI, postgresProblem, TEST_PG_URL } from '../helpers/postgres.js';
-import { scaled, startProbedServer } from '../reliability/reliability-harness.js';
 import { SECRET } from '../server/auth/token-helpers.js';
-import { cleanup, metric, ServerProcess, tempDir } from '../server/process/server-process.js';
-import { attempt, HealthzSampler, httpFrom, recordAbuseFigures } from './principals-harness.js';
 
 afterEach(cleanup);
 

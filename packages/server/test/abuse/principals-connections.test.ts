@@ -8,9 +8,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/protocol/close-codes.js';
-import { scaled, startProbedServer } from '../reliability/reliability-harness.js';
-import { claims, hsToken, SECRET } from '../server/auth/token-helpers.js';
-import { cleanup, metric, type WireClient, waitUntil } from '../server/process/server-process.js';
 import {
   attempt,
   HealthzSampler,
@@ -18,7 +15,10 @@ import {
   mib,
   rawUpgrade,
   recordAbuseFigures,
-} from './principals-harness.js';
+} from '../harness/abuse/principals-harness.js';
+import { scaled, startProbedServer } from '../harness/reliability-harness.js';
+import { cleanup, metric, type WireClient, waitUntil } from '../harness/server-process.js';
+import { claims, hsToken, SECRET } from '../server/auth/token-helpers.js';
 
 afterEach(cleanup);
 

@@ -8,10 +8,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/protocol/close-codes.js';
-import { scaled, startProbedServer } from '../reliability/reliability-harness.js';
+import { attempt, HealthzSampler, recordAbuseFigures } from '../harness/abuse/principals-harness.js';
+import { scaled, startProbedServer } from '../harness/reliability-harness.js';
+import { cleanup, documentOf, ServerProcess, tempDir } from '../harness/server-process.js';
 import { claims, hsToken, SECRET } from '../server/auth/token-helpers.js';
-import { cleanup, documentOf, ServerProcess, tempDir } from '../server/process/server-process.js';
-import { attempt, HealthzSampler, recordAbuseFigures } from './principals-harness.js';
 
 afterEach(cleanup);
 

@@ -9,17 +9,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { FrameTap } from '../harness/chaos-actors.js';
 import {
   type ClientEnvironment,
   installClientEnvironment,
   waitFor,
   wireOf,
-} from '../interop/client-harness.js';
-import { FrameTap } from '../reliability/chaos-actors.js';
-import { cleanup } from '../server/process/server-process.js';
-import { OurPeer, type Peer, PublishedPeer } from './peers.js';
-import { type RunOutcome, settleRoom } from './run-schedule.js';
-import { type ServerKind, TargetServer } from './target-server.js';
+} from '../harness/client-harness.js';
+import { OurPeer, type Peer, PublishedPeer } from '../harness/convergence/peers.js';
+import { type RunOutcome, settleRoom } from '../harness/convergence/run-schedule.js';
+import { cleanup } from '../harness/server-process.js';
+import { type ServerKind, TargetServer } from '../harness/target-server.js';
 
 const SETTLE = { timeoutMs: 20_000 };
 const SHAPE = 'shape-0/Shape';

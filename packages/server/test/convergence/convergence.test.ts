@@ -21,13 +21,18 @@
  * `CONVERGENCE_SEED` moves the first seed, `CONVERGENCE_SEEDS` sets the seeds per category.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientEnvironment, installClientEnvironment } from '../interop/client-harness.js';
-import { LONG, recordFigures, scaled } from '../reliability/reliability-harness.js';
-import { cleanup } from '../server/process/server-process.js';
-import type { ClientKind } from './peers.js';
-import { type RunOutcome, runSchedule } from './run-schedule.js';
-import { CATEGORIES, describeSchedule, generateSchedule, type Schedule } from './schedule.js';
-import { type ServerKind, TargetServer } from './target-server.js';
+import { type ClientEnvironment, installClientEnvironment } from '../harness/client-harness.js';
+import type { ClientKind } from '../harness/convergence/peers.js';
+import { type RunOutcome, runSchedule } from '../harness/convergence/run-schedule.js';
+import {
+  CATEGORIES,
+  describeSchedule,
+  generateSchedule,
+  type Schedule,
+} from '../harness/convergence/schedule.js';
+import { LONG, recordFigures, scaled } from '../harness/reliability-harness.js';
+import { cleanup } from '../harness/server-process.js';
+import { type ServerKind, TargetServer } from '../harness/target-server.js';
 
 const FIRST_SEED = Number(process.env.CONVERGENCE_SEED ?? 1);
 const SEEDS_PER_CATEGORY = Number(process.env.CONVERGENCE_SEEDS ?? scaled(3, 40));

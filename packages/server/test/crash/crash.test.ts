@@ -10,13 +10,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  type CrashReport,
+  type CrashScenario,
+  killAllServers,
+  runCrashScenario,
+} from '../harness/crash/crash-harness.js';
+import {
   dropStorageTables,
   HOW_TO_RUN_POSTGRES,
   IN_CI,
   postgresProblem,
   TEST_PG_URL,
 } from '../helpers/postgres.js';
-import { type CrashReport, type CrashScenario, killAllServers, runCrashScenario } from './crash-harness.js';
 
 const TEST_TIMEOUT_MS = 180_000;
 /** Acks per round before the SIGKILL: three rounds, three different points. */

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recordFigures, scaled } from '../reliability/reliability-harness.js';
-import { needlessTombstones } from './mutants.js';
-import { runSchedule } from './run-schedule.js';
-import { scheduleArb } from './traffic.js';
+import { needlessTombstones } from '../harness/differential/mutants.js';
+import { runSchedule } from '../harness/differential/run-schedule.js';
+import { scheduleArb } from '../harness/differential/traffic.js';
+import { recordFigures, scaled } from '../harness/reliability-harness.js';
 
 /**
  * The differential suite (issue 10): seeded schedules of traffic the published

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../src/index.js';
-import { applyReply, worldOf } from './client-mirror.js';
-import { drain, ourSide, publishedSide, type Side } from './twin-rooms.js';
+import { applyReply, worldOf } from '../harness/differential/client-mirror.js';
+import { drain, ourSide, publishedSide, type Side } from '../harness/differential/twin-rooms.js';
 
 /**
  * Every difference from the published server 2.x that we keep on purpose,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/server/config/load-config.js';
-import { cleanup, readRoom, ServerProcess, tempDir } from '../server/process/server-process.js';
+import { cleanup, readRoom, ServerProcess, tempDir } from '../harness/server-process.js';
 import { blocksOf, type DocBlock, documentedFiles, ROOT, shellCommands } from './doc-blocks.js';
 
 /** Values of the variables the docs use. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClockedDocument, type Patch } from '../../src/index.js';
+import { ReferenceDoc } from '../harness/reference-doc.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { ReferenceDoc } from '../properties/arbitraries.js';
 
 /** History used by the explicit cases below; the clock after each frame is in the comment. */
 function buildHistory(): ClockedDocument {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Patch } from '../../src/index.js';
+import { ReferenceDoc } from '../harness/reference-doc.js';
 import { HOSTILE_CASES, MIXED_CASES, RecordingStorage, recordingLogger } from '../helpers/hostile-inputs.js';
 import { connect, createRoom, type FakeClient } from '../helpers/room-harness.js';
 import { seededRandom as seeded } from '../helpers/seeded-random.js';
-import { ReferenceDoc } from '../properties/arbitraries.js';
 
 const STEPS = 1_500;
 const BAD = [...HOSTILE_CASES, ...MIXED_CASES];

@@ -20,7 +20,7 @@ import {
   waitFor,
   waitForSynced,
   wireOf,
-} from './client-harness.js';
+} from '../harness/client-harness.js';
 
 const ROOM = 'interop-room';
 const LONG_TEST_MS = 120_000;

@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Patch, Room, type RoomSnapshot, SqliteStorage, silentLogger } from '../../src/index.js';
+import { clientApply, type LiveState, plain } from '../harness/reference-doc.js';
+import { scaled } from '../harness/reliability-harness.js';
 import { connect, type FakeClient } from '../helpers/room-harness.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { clientApply, historyArb, type LiveState, plain } from './arbitraries.js';
+import { historyArb } from './arbitraries.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canvas-batched-frames-'));
 const sqlite = new SqliteStorage({ path: join(dir, 'rooms.db') });

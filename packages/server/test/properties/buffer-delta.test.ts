@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyBufferDelta } from '../../src/index.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { bufferDeltaArb, naiveApplyBufferDelta, plain } from './arbitraries.js';
+import { naiveApplyBufferDelta, plain } from '../harness/reference-doc.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { bufferDeltaArb } from './arbitraries.js';
 
 const baseArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.array(fc.integer({ min: -100, max: 100 }), { maxLength: 60 }) },

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClockedDocument, type Patch } from '../../src/index.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { clientApply, historyArb, type LiveState, plain, ReferenceDoc } from './arbitraries.js';
+import { clientApply, type LiveState, plain, ReferenceDoc } from '../harness/reference-doc.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { historyArb } from './arbitraries.js';
 
 describe('ClockedDocument properties', () => {
   it('[D1][D2][D3][D4][D5][D6] matches a reference model of the document rules, clock and stamps included', () => {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FRAME_LIMITS, type Patch, parseClientFrame } from '../../src/index.js';
-import { scaled } from '../reliability/reliability-harness.js';
-import { framePatchesArb, KEYS, plain } from './arbitraries.js';
+import { plain } from '../harness/reference-doc.js';
+import { scaled } from '../harness/reliability-harness.js';
+import { framePatchesArb, KEYS } from './arbitraries.js';
 
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'] as const;
 const MAX_BUF = DEFAULT_FRAME_LIMITS.maxBufferLength;

@@ -15,8 +15,11 @@
  *   acked write and deletion.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { verifyAcked } from '../crash/crash-harness.js';
-import { AckedModel, Writer } from '../crash/wire-clients.js';
+import { verifyAcked } from '../harness/crash/crash-harness.js';
+import { AckedModel, Writer } from '../harness/crash/wire-clients.js';
+import { type FaultMode, FaultProxy } from '../harness/fault-proxy.js';
+import { recordFigures, scaled } from '../harness/reliability-harness.js';
+import { cleanup, metric, ServerProcess, waitUntil } from '../harness/server-process.js';
 import {
   HOW_TO_RUN_POSTGRES,
   IN_CI,
@@ -24,9 +27,6 @@ import {
   TEST_PG_URL,
   withPostgres,
 } from '../helpers/postgres.js';
-import { cleanup, metric, ServerProcess, waitUntil } from '../server/process/server-process.js';
-import { type FaultMode, FaultProxy } from './fault-proxy.js';
-import { recordFigures, scaled } from './reliability-harness.js';
 
 const ROOMS = ['outage-room-a', 'outage-room-b'];
 const WRITERS_PER_ROOM = 2;

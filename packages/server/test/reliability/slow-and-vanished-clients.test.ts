@@ -18,43 +18,41 @@
  * bounds are relative to the configured limits or to what a round allocates,
  * never to time. `CANVAS_SLOW_SEED` overrides the seed of the random choices.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
-import { request } from 'node:http';
-import type { Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from '../helpers/seeded-random.js';
+import { killPeerProcesses, PeerProcess, startPeerProcess } from '../harness/frozen-peer.js';
+import { median, recordFigures, scaled, slope, startProbedServer } from '../harness/reliability-harness.js';
 import {
   cleanup,
   type Frame,
   metric,
-  parseMetrics,
-  type Sample,
-  type ServerProcess,
   tempDir,
   type WireClient,
   waitUntil,
-} from '../server/process/server-process.js';
-import { killPeerProcesses, PeerProcess, startPeerProcess } from './frozen-peer.js';
+} from '../harness/server-process.js';
 import {
-  median,
-  type ProbeReading,
-  recordFigures,
-  scaled,
-  slope,
-  startProbedServer,
-} from './reliability-harness.js';
+  ADMIN_SECRET,
+  adminRooms,
+  fdTargets,
+  HealthyRoom,
+  LONG_WAIT_MS,
+  lastClientCount,
+  metricNow,
+  metricsOf,
+  range,
+  retained,
+  SEED,
+  shuffle,
+  socketsOf,
+  tcpOf,
+} from '../harness/slow-clients.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 afterEach(async () => {
   await killPeerProcesses();
   await cleanup();
 });
 
-const SEED = Number(process.env.CANVAS_SLOW_SEED ?? 0x5e1f);
-const ADMIN_SECRET = 'slow-clients-admin-secret';
-/** Waits here are for whole heartbeat rounds and idle timeouts on a loaded machine: generous. */
-const LONG_WAIT_MS = 60_000;
-
-/** Everything the suite measured, written as `slow-clients` figures once the suite ends. */
+export /** Everything the suite measured, written as `slow-clients` figures once the suite ends. */
 const figures: Record<string, unknown> = { seed: SEED };
 const suiteStarted = Date.now();
 afterAll(() => {
@@ -67,174 +65,6 @@ afterAll(() => {
     durationMs: Date.now() - suiteStarted,
   });
 });
-
-/** A seeded Fisher-Yates shuffle (a copy). */
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy;
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
-
-/** What the server retains after a full GC: JS heap plus the buffers outside it (queued frames live there). */
-function retained(reading: ProbeReading): number {
-  return reading.heapUsed + reading.external;
-}
-
-/**
- * GET over a fresh connection that the server closes after answering: no
- * keep-alive socket stays open in the server to blur its descriptor count.
- */
-function httpGet(server: ServerProcess, path: string, headers: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        path,
-        agent: false,
-        headers: { ...headers, connection: 'close' },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(body) : reject(new Error(`${path} answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function metricsOf(server: ServerProcess): Promise<Sample[]> {
-  return parseMetrics(await httpGet(server, '/metrics'));
-}
-
-/** A metric's value, 0 when the series does not exist (a counter never incremented). */
-async function metricNow(server: ServerProcess, name: string, labels: Record<string, string> = {}) {
-  return metric(await metricsOf(server), name, labels) ?? 0;
-}
-
-/** Open rooms and their session counts, from the admin API. */
-async function adminRooms(server: ServerProcess): Promise<Map<string, number>> {
-  const body = await httpGet(server, '/admin/rooms', { authorization: `Bearer ${ADMIN_SECRET}` });
-  const { rooms } = JSON.parse(body) as { rooms: { roomId: string; sessions: number }[] };
-  return new Map(rooms.map((room) => [room.roomId, room.sessions]));
-}
-
-/** What each descriptor of a process points at (for failure messages). */
-function fdTargets(pid: number): string[] {
-  const targets: string[] = [];
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      targets.push(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]$/, '[…]'));
-    } catch {
-      // Closed while listing.
-    }
-  }
-  return targets.sort();
-}
-
-/** How many of a process's descriptors are sockets (connections, listeners). */
-function socketsOf(pid: number): number {
-  return fdTargets(pid).filter((target) => target.startsWith('socket:')).length;
-}
-
-/** The underlying TCP socket of a `ws` client. */
-function tcpOf(client: WireClient): Socket {
-  return (client.ws as unknown as { _socket: Socket })._socket;
-}
-
-function lastClientCount(client: WireClient, from = 0): number | undefined {
-  return client.frames
-    .slice(from)
-    .filter((f) => f.type === 'clientCount')
-    .at(-1)?.count as number | undefined;
-}
-
-/**
- * A room's healthy pair: a writer that writes one frame at a time (each acked
- * before the next) and a reader that must receive each of those writes.
- */
-class HealthyRoom {
-  /** Ack timestamps of every write, in order. */
-  readonly acks: number[] = [];
-  private stopRequested = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  private constructor(
-    readonly roomId: string,
-    readonly writer: WireClient,
-    readonly reader: WireClient,
-  ) {}
-
-  static async open(server: ServerProcess, roomId: string): Promise<HealthyRoom> {
-    const writer = await server.connect(roomId, `${roomId}-writer`);
-    await writer.sync(0);
-    const reader = await server.connect(roomId, `${roomId}-reader`);
-    await reader.sync(0);
-    return new HealthyRoom(roomId, writer, reader);
-  }
-
-  /** One write of `doc/Blob` (always the same key: the document does not grow with the amount written). */
-  async writeOnce(text: string): Promise<void> {
-    const ack = await this.writer.write([{ 'doc/Blob': { _exists: true, text, n: this.acks.length } }]);
-    this.acks.push(ack.timestamp as number);
-  }
-
-  /**
-   * Writes in the background until {@link stop}, one write per `pauseMs` at
-   * most: a healthy editor, well under the default rate limit (100 frames/s).
-   */
-  start(text: () => string, pauseMs = 20): void {
-    this.stopRequested = false;
-    this.loop = (async () => {
-      while (!this.stopRequested) {
-        await this.writeOnce(text());
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
-    })();
-    // Reported by stop(); not an unhandled rejection meanwhile.
-    this.loop.catch(() => {});
-  }
-
-  /** Stops the background writes; rejects if one was not acked. */
-  async stop(): Promise<void> {
-    this.stopRequested = true;
-    await this.loop;
-  }
-
-  /**
-   * [A3] [O3] The reader received every acked write exactly once, in clock
-   * order, and the writer and reader are still connected.
-   */
-  async expectEveryWriteDelivered(context: string): Promise<void> {
-    const last = this.acks.at(-1);
-    if (last !== undefined) {
-      await this.reader.waitForFrame(
-        `${this.roomId}: the broadcast of the last write`,
-        (f) => f.type === 'patch' && f.timestamp === last,
-      );
-    }
-    const delivered = this.reader.frames
-      .filter((f: Frame) => f.type === 'patch' && f.clientId === `${this.roomId}-writer`)
-      .map((f) => f.timestamp);
-    expect(delivered, `${context}: ${this.roomId} reader (seed ${SEED})`).toEqual(this.acks);
-    expect(this.writer.closeInfo, `${context}: ${this.roomId} writer`).toBeUndefined();
-    expect(this.reader.closeInfo, `${context}: ${this.roomId} reader`).toBeUndefined();
-  }
-}
 
 describe('[B4] [B5] slow and vanished clients', () => {
   it(

@@ -32,7 +32,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, metric, parseMetrics, tempDir } from '../server/process/server-process.js';
 import {
   growsInEveryWindow,
   median,
@@ -41,18 +40,11 @@ import {
   recordFigures,
   scaled,
   startProbedServer,
-} from './reliability-harness.js';
-import {
-  type DocState,
-  diffStates,
-  fdTargets,
-  httpGet,
-  leakPreloadSource,
-  pollUntil,
-  SoakLoad,
-  type SoakShape,
-  theilSen,
-} from './soak-load.js';
+} from '../harness/reliability-harness.js';
+import { cleanup, metric, parseMetrics, tempDir } from '../harness/server-process.js';
+import { type DocState, diffStates } from '../harness/soak/doc-state.js';
+import { fdTargets, httpGet, leakPreloadSource, theilSen } from '../harness/soak/process-figures.js';
+import { pollUntil, SoakLoad, type SoakShape } from '../harness/soak/soak-load.js';
 
 const SEED = Number(process.env.CANVAS_SOAK_SEED ?? 20_261_126);
 const INJECT_LEAK = process.env.CANVAS_SOAK_INJECT_LEAK;
@@ -145,184 +137,230 @@ function round(value: number): number {
 
 afterEach(cleanup);
 
+/** The server under soak and the ways the test reads it. */
+interface SoakServer {
+  pid: number;
+  port: number;
+  probe: () => Promise<ProbeReading>;
+  admin: { authorization: string };
+  adminRooms: () => Promise<Array<{ roomId: string; sessions: number }>>;
+  gauges: () => Promise<{ connections: number; rooms: number }>;
+}
+
+/** Phase 1: the probed server over SQLite (with the injected leak, when asked for). */
+async function startSoakServer(): Promise<SoakServer> {
+  const nodeArgs: string[] = [];
+  if (INJECT_LEAK) {
+    const preload = join(tempDir('soak-leak-'), 'leak.mjs');
+    writeFileSync(preload, leakPreloadSource(INJECT_LEAK));
+    nodeArgs.push('--import', preload);
+  }
+  const { server, probe } = await startProbedServer({
+    args: [
+      '--storage',
+      'sqlite',
+      '--data-dir',
+      tempDir('canvas-soak-'),
+      '--admin-secret',
+      ADMIN_SECRET,
+      // Transient rooms close 2 s after their last visitor leaves and reopen from storage (S3).
+      '--idle-timeout',
+      '2000',
+    ],
+    nodeArgs,
+  });
+  const port = server.port;
+  const admin = { authorization: `Bearer ${ADMIN_SECRET}` };
+  const adminRooms = async () => {
+    const { status, text } = await httpGet(port, '/admin/rooms', admin);
+    if (status !== 200) throw new Error(`/admin/rooms answered ${status}`);
+    return (JSON.parse(text) as { rooms: Array<{ roomId: string; sessions: number }> }).rooms;
+  };
+  const gauges = async () => {
+    const { status, text } = await httpGet(port, '/metrics');
+    if (status !== 200) throw new Error(`/metrics answered ${status}`);
+    const samples = parseMetrics(text);
+    return {
+      connections: metric(samples, 'canvas_connections') ?? Number.NaN,
+      rooms: metric(samples, 'canvas_rooms') ?? Number.NaN,
+    };
+  };
+  return { pid: server.pid, port, probe, admin, adminRooms, gauges };
+}
+
+/** Phase 2, the run: a sample every few seconds until the load time is over. */
+async function sampleUntilLoadEnds(
+  soak: SoakServer,
+  load: SoakLoad,
+  endpointProblems: string[],
+): Promise<Sample[]> {
+  const { port, probe, admin } = soak;
+  const samples: Sample[] = [];
+  for (;;) {
+    const due = (samples.length + 1) * SAMPLE_EVERY_MS;
+    const now = performance.now() - load.startedAt;
+    if (due > LOAD_MS) {
+      await sleep(Math.max(0, LOAD_MS - now));
+      break;
+    }
+    await sleep(Math.max(0, due - now));
+    const socketsBefore = load.sockets.size;
+    const reading = await probe();
+    const socketsAfter = load.sockets.size;
+    const { connections, rooms } = await soak.gauges();
+    const listed = await soak.adminRooms();
+    // The other endpoints are polled too, as operators and load balancers would.
+    const roomId = load.roomIds[samples.length % load.roomIds.length] as string;
+    for (const [path, headers] of [
+      [`/admin/rooms/${roomId}/document`, admin],
+      ['/healthz', {}],
+      ['/readyz', {}],
+    ] as const) {
+      const { status } = await httpGet(port, path, headers);
+      if (status !== 200) endpointProblems.push(`${path} answered ${status}`);
+    }
+    samples.push({
+      at: performance.now() - load.startedAt,
+      heapUsed: reading.heapUsed,
+      rss: reading.rss,
+      fds: reading.fds,
+      sockets: Math.max(socketsBefore, socketsAfter),
+      connections,
+      rooms,
+      sessions: listed.reduce((sum, r) => sum + r.sessions, 0),
+    });
+  }
+  return samples;
+}
+
+/** Phase 4: the end state against the oracle, room by room. */
+async function checkEndState(
+  soak: SoakServer,
+  load: SoakLoad,
+): Promise<{ endProblems: string[]; ackedWritesLost: number }> {
+  const endProblems: string[] = [];
+  let ackedWritesLost = 0;
+  const writerCursors: DocState = new Map();
+  for (const writer of load.writers) writerCursors.set(writer.cursorKey, writer.lastCursor ?? {});
+  for (const roomId of [...load.roomIds, ...load.transientRoomIds]) {
+    const model = load.model(roomId);
+    // Checked against the model by the oracle too (a D7 failure if it differs).
+    const read = await load.freshRead(roomId);
+    const expected = read.checked.state;
+    // D1: every clock value up to the room's clock belongs to exactly one acked write.
+    const { pendingWrites, pendingChecks } = model.outstanding();
+    if (pendingWrites + pendingChecks > 0 || model.replayed !== read.synced) {
+      endProblems.push(
+        `[D1] ${roomId}: clock ${read.synced}, acked writes replayed in order up to ${model.replayed}, ` +
+          `${pendingWrites} acked writes beyond a gap, ${pendingChecks} replies unchecked`,
+      );
+    }
+    ackedWritesLost += diffStates(expected, read.document, Number.POSITIVE_INFINITY).length;
+    // D10: the admin API's live document is the model without tombstones.
+    const { text } = await httpGet(soak.port, `/admin/rooms/${roomId}/document`, soak.admin);
+    const snapshot = JSON.parse(text) as {
+      timestamp: number;
+      state: Record<string, Record<string, unknown>>;
+    };
+    const live = new Map([...expected].filter(([, component]) => component._exists !== false));
+    const adminDiff = diffStates(live, new Map(Object.entries(snapshot.state)));
+    if (snapshot.timestamp !== read.synced || adminDiff.length > 0) {
+      endProblems.push(`[D10] ${roomId} admin document at ${snapshot.timestamp}: ${adminDiff.join('; ')}`);
+    }
+    // E2, E3: the others' ephemeral state is exactly the writers' last cursors, no visitor's left.
+    const cursors = new Map([...writerCursors].filter(([key]) => key.startsWith(`${roomId}-writer-`)));
+    const ephemeralDiff = diffStates(cursors, read.ephemeral);
+    if (ephemeralDiff.length > 0) endProblems.push(`[E3] ${roomId} new client's ephemeral: ${ephemeralDiff}`);
+    // A3, D6: the readers' mirrors, built from broadcasts, end where the acked writes do.
+    for (const reader of load.readers.filter((r) => r.socket.roomId === roomId)) {
+      const mirrorDiff = diffStates(expected, reader.document);
+      if (mirrorDiff.length > 0) endProblems.push(`[A3] ${roomId} reader mirror: ${mirrorDiff.join('; ')}`);
+      const presenceDiff = diffStates(cursors, reader.ephemeral);
+      if (presenceDiff.length > 0) endProblems.push(`[E3] ${roomId} reader ephemeral: ${presenceDiff}`);
+    }
+  }
+  return { endProblems, ackedWritesLost };
+}
+
+/** Phase 5: everyone leaves; connections, sessions and descriptors back to the baseline. */
+async function everyoneLeaves(
+  soak: SoakServer,
+  load: SoakLoad,
+  baseline: ProbeReading,
+): Promise<{ end: ProbeReading; endFdTargets: string }> {
+  load.closeAll();
+  await pollUntil(async () => (await soak.gauges()).connections === 0, 'the connections gauge to reach 0');
+  await pollUntil(
+    async () => (await soak.adminRooms()).every((r) => r.sessions === 0),
+    'every room to report no session',
+  );
+  let end: ProbeReading = await soak.probe();
+  await pollUntil(
+    async () => {
+      end = await soak.probe();
+      return end.fds <= baseline.fds + FD_END_SLACK;
+    },
+    'descriptors to return to the baseline',
+    30_000,
+  ).catch(() => {}); // asserted below, with the figures
+  return { end, endFdTargets: fdTargets(soak.pid) };
+}
+
+/** Phase 6: the heap trend after warm-up and the write latency, window by window. */
+function trends(samples: Sample[], load: SoakLoad) {
+  const measured = samples.filter((s) => s.at >= WARMUP_MS);
+  const heapSlope = theilSen(
+    measured.map((s) => s.at / 1000),
+    measured.map((s) => s.heapUsed),
+  );
+  const spanS = ((measured.at(-1)?.at ?? 0) - (measured[0]?.at ?? 0)) / 1000;
+  const projectedGrowth = heapSlope * spanS;
+  const thirds = Math.max(1, Math.floor(measured.length / 3));
+  // Latencies in send order, split in windows of equal counts (the load is paced, so equal times).
+  const ordered = [...load.latencies].sort((a, b) => a.at - b.at).map((l) => l.ms);
+  const size = Math.max(1, Math.floor(ordered.length / LATENCY_WINDOWS));
+  const latencyWindows = Array.from({ length: LATENCY_WINDOWS }, (_, w) => {
+    const window = ordered.slice(w * size, (w + 1) * size);
+    return {
+      writes: window.length,
+      p50Ms: round(quantile(window, 0.5)),
+      p99Ms: round(quantile(window, 0.99)),
+    };
+  });
+  const latencyGrows = growsInEveryWindow(ordered, LATENCY_WINDOWS, LATENCY_GROWTH);
+  return { measured, heapSlope, projectedGrowth, thirds, latencyWindows, latencyGrows };
+}
+
 describe('soak: sustained mixed load', () => {
   it(
     '[D1] [D6] [D7] [D10] [O2] [O3] [A3] [E2] [E3] heap, descriptors and latency stay flat, no acked write is lost',
     async () => {
-      const nodeArgs: string[] = [];
-      if (INJECT_LEAK) {
-        const preload = join(tempDir('soak-leak-'), 'leak.mjs');
-        writeFileSync(preload, leakPreloadSource(INJECT_LEAK));
-        nodeArgs.push('--import', preload);
-      }
-      const { server, probe } = await startProbedServer({
-        args: [
-          '--storage',
-          'sqlite',
-          '--data-dir',
-          tempDir('canvas-soak-'),
-          '--admin-secret',
-          ADMIN_SECRET,
-          // Transient rooms close 2 s after their last visitor leaves and reopen from storage (S3).
-          '--idle-timeout',
-          '2000',
-        ],
-        nodeArgs,
-      });
-      const port = server.port;
-      const admin = { authorization: `Bearer ${ADMIN_SECRET}` };
-      const adminRooms = async () => {
-        const { status, text } = await httpGet(port, '/admin/rooms', admin);
-        if (status !== 200) throw new Error(`/admin/rooms answered ${status}`);
-        return (JSON.parse(text) as { rooms: Array<{ roomId: string; sessions: number }> }).rooms;
-      };
-      const gauges = async () => {
-        const { status, text } = await httpGet(port, '/metrics');
-        if (status !== 200) throw new Error(`/metrics answered ${status}`);
-        const samples = parseMetrics(text);
-        return {
-          connections: metric(samples, 'canvas_connections') ?? Number.NaN,
-          rooms: metric(samples, 'canvas_rooms') ?? Number.NaN,
-        };
-      };
+      const soak = await startSoakServer();
+      const { probe } = soak;
       const endpointProblems: string[] = [];
 
       const baseline = await probe();
-      const load = new SoakLoad(port, SEED, SHAPE);
+      const load = new SoakLoad(soak.port, SEED, SHAPE);
       await load.start();
-
-      // ---- the run: a sample every few seconds until the load time is over
-      const samples: Sample[] = [];
-      for (;;) {
-        const due = (samples.length + 1) * SAMPLE_EVERY_MS;
-        const now = performance.now() - load.startedAt;
-        if (due > LOAD_MS) {
-          await sleep(Math.max(0, LOAD_MS - now));
-          break;
-        }
-        await sleep(Math.max(0, due - now));
-        const socketsBefore = load.sockets.size;
-        const reading = await probe();
-        const socketsAfter = load.sockets.size;
-        const { connections, rooms } = await gauges();
-        const listed = await adminRooms();
-        // The other endpoints are polled too, as operators and load balancers would.
-        const roomId = load.roomIds[samples.length % load.roomIds.length] as string;
-        for (const [path, headers] of [
-          [`/admin/rooms/${roomId}/document`, admin],
-          ['/healthz', {}],
-          ['/readyz', {}],
-        ] as const) {
-          const { status } = await httpGet(port, path, headers);
-          if (status !== 200) endpointProblems.push(`${path} answered ${status}`);
-        }
-        samples.push({
-          at: performance.now() - load.startedAt,
-          heapUsed: reading.heapUsed,
-          rss: reading.rss,
-          fds: reading.fds,
-          sockets: Math.max(socketsBefore, socketsAfter),
-          connections,
-          rooms,
-          sessions: listed.reduce((sum, r) => sum + r.sessions, 0),
-        });
-      }
+      const samples = await sampleUntilLoadEnds(soak, load, endpointProblems);
       const loadMs = performance.now() - load.startedAt;
 
-      // ---- wind down: no new visitors, every write acked, visitors reaped by the server
+      // Phase 3, wind down: no new visitors, every write acked, visitors reaped by the server.
       await load.stop();
       const unacked = load.unacked();
       const persistent = load.writers.length + load.readers.length;
-      await pollUntil(async () => (await gauges()).connections === persistent, 'visitors to be reaped');
+      await pollUntil(async () => (await soak.gauges()).connections === persistent, 'visitors to be reaped');
       const withPersistent = await probe();
 
-      // ---- the end state against the oracle
-      const endProblems: string[] = [];
-      let ackedWritesLost = 0;
-      const writerCursors: DocState = new Map();
-      for (const writer of load.writers) writerCursors.set(writer.cursorKey, writer.lastCursor ?? {});
-      for (const roomId of [...load.roomIds, ...load.transientRoomIds]) {
-        const model = load.model(roomId);
-        // Checked against the model by the oracle too (a D7 failure if it differs).
-        const read = await load.freshRead(roomId);
-        const expected = read.checked.state;
-        // D1: every clock value up to the room's clock belongs to exactly one acked write.
-        const { pendingWrites, pendingChecks } = model.outstanding();
-        if (pendingWrites + pendingChecks > 0 || model.replayed !== read.synced) {
-          endProblems.push(
-            `[D1] ${roomId}: clock ${read.synced}, acked writes replayed in order up to ${model.replayed}, ` +
-              `${pendingWrites} acked writes beyond a gap, ${pendingChecks} replies unchecked`,
-          );
-        }
-        ackedWritesLost += diffStates(expected, read.document, Number.POSITIVE_INFINITY).length;
-        // D10: the admin API's live document is the model without tombstones.
-        const { text } = await httpGet(port, `/admin/rooms/${roomId}/document`, admin);
-        const snapshot = JSON.parse(text) as {
-          timestamp: number;
-          state: Record<string, Record<string, unknown>>;
-        };
-        const live = new Map([...expected].filter(([, component]) => component._exists !== false));
-        const adminDiff = diffStates(live, new Map(Object.entries(snapshot.state)));
-        if (snapshot.timestamp !== read.synced || adminDiff.length > 0) {
-          endProblems.push(
-            `[D10] ${roomId} admin document at ${snapshot.timestamp}: ${adminDiff.join('; ')}`,
-          );
-        }
-        // E2, E3: the others' ephemeral state is exactly the writers' last cursors, no visitor's left.
-        const cursors = new Map([...writerCursors].filter(([key]) => key.startsWith(`${roomId}-writer-`)));
-        const ephemeralDiff = diffStates(cursors, read.ephemeral);
-        if (ephemeralDiff.length > 0)
-          endProblems.push(`[E3] ${roomId} new client's ephemeral: ${ephemeralDiff}`);
-        // A3, D6: the readers' mirrors, built from broadcasts, end where the acked writes do.
-        for (const reader of load.readers.filter((r) => r.socket.roomId === roomId)) {
-          const mirrorDiff = diffStates(expected, reader.document);
-          if (mirrorDiff.length > 0)
-            endProblems.push(`[A3] ${roomId} reader mirror: ${mirrorDiff.join('; ')}`);
-          const presenceDiff = diffStates(cursors, reader.ephemeral);
-          if (presenceDiff.length > 0) endProblems.push(`[E3] ${roomId} reader ephemeral: ${presenceDiff}`);
-        }
-      }
-
-      // ---- everyone leaves: connections, sessions and descriptors back to the baseline
-      load.closeAll();
-      await pollUntil(async () => (await gauges()).connections === 0, 'the connections gauge to reach 0');
-      await pollUntil(
-        async () => (await adminRooms()).every((r) => r.sessions === 0),
-        'every room to report no session',
-      );
-      let end: ProbeReading = await probe();
-      await pollUntil(
-        async () => {
-          end = await probe();
-          return end.fds <= baseline.fds + FD_END_SLACK;
-        },
-        'descriptors to return to the baseline',
-        30_000,
-      ).catch(() => {}); // asserted below, with the figures
-      const endFdTargets = fdTargets(server.pid);
+      const { endProblems, ackedWritesLost } = await checkEndState(soak, load);
+      const { end, endFdTargets } = await everyoneLeaves(soak, load, baseline);
 
       // ---- figures
-      const measured = samples.filter((s) => s.at >= WARMUP_MS);
-      const heapSlope = theilSen(
-        measured.map((s) => s.at / 1000),
-        measured.map((s) => s.heapUsed),
+      const { measured, heapSlope, projectedGrowth, thirds, latencyWindows, latencyGrows } = trends(
+        samples,
+        load,
       );
-      const spanS = ((measured.at(-1)?.at ?? 0) - (measured[0]?.at ?? 0)) / 1000;
-      const projectedGrowth = heapSlope * spanS;
-      const thirds = Math.max(1, Math.floor(measured.length / 3));
       const heaps = samples.map((s) => s.heapUsed);
-      // Latencies in send order, split in windows of equal counts (the load is paced, so equal times).
-      const ordered = [...load.latencies].sort((a, b) => a.at - b.at).map((l) => l.ms);
-      const size = Math.max(1, Math.floor(ordered.length / LATENCY_WINDOWS));
-      const latencyWindows = Array.from({ length: LATENCY_WINDOWS }, (_, w) => {
-        const window = ordered.slice(w * size, (w + 1) * size);
-        return {
-          writes: window.length,
-          p50Ms: round(quantile(window, 0.5)),
-          p99Ms: round(quantile(window, 0.99)),
-        };
-      });
-      const latencyGrows = growsInEveryWindow(ordered, LATENCY_WINDOWS, LATENCY_GROWTH);
       const writesAcked = load.allModels().reduce((sum, m) => sum + m.writesAcked, 0);
       const fdsOverConnections = Math.max(...samples.map((s) => s.fds - s.sockets - baseline.fds));
       const figures = {

@@ -16,12 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/index.js';
-import { verifyAcked } from '../crash/crash-harness.js';
-import { AckedModel, readRoom, Writer } from '../crash/wire-clients.js';
-import { TestServer } from '../interop/client-harness.js';
-import { cleanupAll, WireClient, waitUntil } from '../server/server-harness.js';
-import { FaultyStorage, type StorageFault } from './faulty-storage.js';
-import { recordFigures, scaled } from './reliability-harness.js';
+import { TestServer } from '../harness/client-harness.js';
+import { verifyAcked } from '../harness/crash/crash-harness.js';
+import { AckedModel, readRoom, Writer } from '../harness/crash/wire-clients.js';
+import { FaultyStorage, type StorageFault } from '../harness/faulty-storage.js';
+import { recordFigures, scaled } from '../harness/reliability-harness.js';
+import { cleanupAll, WireClient, waitUntil } from '../harness/server-harness.js';
 
 const FAULTY = 'faulty-room';
 const CALM = ['calm-room-a', 'calm-room-b'];

@@ -12,7 +12,7 @@ import {
   stopServer,
   WireClient,
   waitUntil,
-} from '../server-harness.js';
+} from '../../harness/server-harness.js';
 import { ADMIN_SECRET, admin, getDocument, postPatches, roomPath } from './admin-helpers.js';
 
 afterEach(cleanupAll);

@@ -4,7 +4,14 @@
  * answer 400/413 and change nothing (SPEC B2).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupAll, makeTempDir, shape, startServer, stopServer, WireClient } from '../server-harness.js';
+import {
+  cleanupAll,
+  makeTempDir,
+  shape,
+  startServer,
+  stopServer,
+  WireClient,
+} from '../../harness/server-harness.js';
 import { ADMIN_SECRET, admin, getDocument, postPatches, roomPath } from './admin-helpers.js';
 
 afterEach(cleanupAll);

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../../../src/server/index.js';
-import { cleanupAll, shape, startServer, WireClient } from '../server-harness.js';
+import { cleanupAll, shape, startServer, WireClient } from '../../harness/server-harness.js';
 import { ADMIN_SECRET, admin, getDocument, roomPath } from './admin-helpers.js';
 
 afterEach(cleanupAll);

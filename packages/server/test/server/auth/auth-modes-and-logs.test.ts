@@ -4,7 +4,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
-import { captureLogger, cleanupAll, shape, startServer, WireClient, waitUntil } from '../server-harness.js';
+import {
+  captureLogger,
+  cleanupAll,
+  shape,
+  startServer,
+  WireClient,
+  waitUntil,
+} from '../../harness/server-harness.js';
 import { claims, epochIn, hsToken, OTHER_SECRET, SECRET } from './token-helpers.js';
 
 afterEach(cleanupAll);

@@ -5,7 +5,13 @@
 import { UnsecuredJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../../src/protocol/close-codes.js';
-import { cleanupAll, type StartedServer, shape, startServer, WireClient } from '../server-harness.js';
+import {
+  cleanupAll,
+  type StartedServer,
+  shape,
+  startServer,
+  WireClient,
+} from '../../harness/server-harness.js';
 import { claims, epochIn, hsToken, makeKeyPair, OTHER_SECRET, pairToken, SECRET } from './token-helpers.js';
 
 afterEach(cleanupAll);

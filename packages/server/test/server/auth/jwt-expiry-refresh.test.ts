@@ -13,7 +13,7 @@ import {
   WireClient,
   waitForDate,
   waitUntil,
-} from '../server-harness.js';
+} from '../../harness/server-harness.js';
 import { claims, epochIn, hsToken, OTHER_SECRET, SECRET } from './token-helpers.js';
 
 afterEach(cleanupAll);

@@ -18,7 +18,7 @@ import {
   startServer,
   WireClient,
   waitUntil,
-} from '../server-harness.js';
+} from '../../harness/server-harness.js';
 import {
   claims,
   epochIn,

@@ -6,7 +6,14 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OPTION_SPECS } from '../../../src/server/config/option-specs.js';
-import { cleanup, runCli, ServerProcess, tempDir, type WireClient, waitUntil } from './server-process.js';
+import {
+  cleanup,
+  runCli,
+  ServerProcess,
+  tempDir,
+  type WireClient,
+  waitUntil,
+} from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, metric, ServerProcess } from './server-process.js';
+import { cleanup, metric, ServerProcess } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -4,7 +4,7 @@
  * removed for the others (SPEC E3) and the client count drops (SPEC S1).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, metric, ServerProcess, waitUntil } from './server-process.js';
+import { cleanup, metric, ServerProcess, waitUntil } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

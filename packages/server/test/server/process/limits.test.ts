@@ -5,7 +5,7 @@
  * Origin allow-list refuses upgrades with HTTP 403.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, ServerProcess, type WireClient } from './server-process.js';
+import { cleanup, ServerProcess, type WireClient } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

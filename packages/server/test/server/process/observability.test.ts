@@ -3,7 +3,14 @@
  * command, checked against what the test did.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, type Frame, metric, ServerProcess, tempDir, waitUntil } from './server-process.js';
+import {
+  cleanup,
+  type Frame,
+  metric,
+  ServerProcess,
+  tempDir,
+  waitUntil,
+} from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, ServerProcess, tempDir, waitUntil } from './server-process.js';
+import { cleanup, ServerProcess, tempDir, waitUntil } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -5,7 +5,14 @@
  * deletion (SPEC D9).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, documentOf, readRoom, ServerProcess, tempDir, type WireClient } from './server-process.js';
+import {
+  cleanup,
+  documentOf,
+  readRoom,
+  ServerProcess,
+  tempDir,
+  type WireClient,
+} from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

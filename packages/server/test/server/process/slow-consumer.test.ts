@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, metric, ServerProcess, type WireClient } from './server-process.js';
+import { cleanup, metric, ServerProcess, type WireClient } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, runCli, ServerProcess, tempDir, waitUntil } from './server-process.js';
+import { cleanup, runCli, ServerProcess, tempDir, waitUntil } from '../../harness/server-process.js';
 
 let blocker: Server | undefined;
 afterEach(async () => {

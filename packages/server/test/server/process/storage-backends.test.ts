@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, ServerProcess, tempDir, type WireClient } from './server-process.js';
+import { cleanup, ServerProcess, tempDir, type WireClient } from '../../harness/server-process.js';
 
 afterEach(cleanup);
 

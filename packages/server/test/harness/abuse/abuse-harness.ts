@@ -9,8 +9,9 @@
  * attacker gets, and bystanders being served.
  */
 import type { Socket } from 'node:net';
-import { recordFigures, startProbedServer } from '../reliability/reliability-harness.js';
-import type { ServerProcess, StartOptions, WireClient } from '../server/process/server-process.js';
+import { recordFigures, startProbedServer } from '../reliability-harness.js';
+import type { ServerProcess, StartOptions, WireClient } from '../server-process.js';
+import { HealthzPoller } from './healthz-poller.js';
 
 export const MiB = 1024 * 1024;
 
@@ -40,8 +41,6 @@ export async function startAbuseServer(args: string[] = [], options: StartOption
 export function startSamplers(
   server: ServerProcess,
 ): () => Promise<{ worstMs: number; peakRss: number; died: boolean }> {
-  let running = true;
-  let worstMs = 0;
   let peakRss = 0;
   let died = false;
   const sampleRss = () => {
@@ -52,25 +51,17 @@ export function startSamplers(
     }
   };
   const rssTimer = setInterval(sampleRss, 10);
-  const health = (async () => {
-    while (running && !died) {
-      const started = performance.now();
-      try {
-        await server.get('/healthz');
-      } catch {
-        died = true;
-        break;
-      }
-      worstMs = Math.max(worstMs, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  })();
+  // `died` is also set by the RSS sampler: the poller stops once either sees the process gone.
+  const health = new HealthzPoller(() => server.get('/healthz'), {
+    pauseMs: 5,
+    stopOnError: true,
+    keepGoing: () => !died,
+  });
   return async () => {
-    running = false;
     clearInterval(rssTimer);
     sampleRss();
-    await health;
-    return { worstMs, peakRss, died };
+    await health.stop();
+    return { worstMs: health.worstMs, peakRss, died: died || health.failed };
   };
 }
 

@@ -21,9 +21,6 @@
 import { applyBufferDelta } from '@woven-ecs/canvas-store';
 import { CanvasStoreClient } from 'canvas-store-client';
 import { type RawData, WebSocket } from 'ws';
-import { ourClientBusy } from '../convergence/peers.js';
-import type { AckedModel } from '../crash/wire-clients.js';
-import { Writer } from '../crash/wire-clients.js';
 import {
   applyToModel,
   type ClientEnvironment,
@@ -34,7 +31,10 @@ import {
   rawToString,
   TestClient,
   wireOf,
-} from '../interop/client-harness.js';
+} from './client-harness.js';
+import { ourClientBusy } from './convergence/peers.js';
+import type { AckedModel } from './crash/wire-clients.js';
+import { Writer } from './crash/wire-clients.js';
 
 /** Fields of one component. */
 export type Fields = Record<string, unknown>;

@@ -8,7 +8,7 @@
  * component whole when the peer does not see it and otherwise writes some of
  * its fields; `remove` deletes what the peer sees; `append` extends an array.
  */
-import { seededRandom } from '../helpers/seeded-random.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** What the schedules of a category exercise. */
 export const CATEGORIES = [

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ClientOptions, type RawData, WebSocket } from 'ws';
-import { OPTION_SPECS } from '../../../src/server/config/option-specs.js';
+import { OPTION_SPECS } from '../../src/server/config/option-specs.js';
 
 /** The built command. `npm test` builds before running vitest. */
-export const CLI = fileURLToPath(new URL('../../../dist/server/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
 /** Generous bound for every wait: polls and events, never a timing assertion. */
 export const WAIT_MS = 20_000;
 

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ServerProcess, type StartOptions } from '../server/process/server-process.js';
+import { ServerProcess, type StartOptions } from './server-process.js';
 
 /** True under `npm run test:long`. */
 export const LONG = process.env.CANVAS_TEST_LONG === '1';
@@ -22,7 +22,9 @@ export function scaled<T>(short: T, long: T): T {
 }
 
 /** Where figures are written: `results/short` or `results/long` (gitignored; the long report is composed from it). */
-const RESULTS_DIR = fileURLToPath(new URL(`./results/${LONG ? 'long' : 'short'}/`, import.meta.url));
+const RESULTS_DIR = fileURLToPath(
+  new URL(`../reliability/results/${LONG ? 'long' : 'short'}/`, import.meta.url),
+);
 
 /**
  * Records what a suite measured (load held, faults injected, frames fuzzed,

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AckedModel, type Expected, readRoom, Writer } from './wire-clients.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./crash-server.ts', import.meta.url));
-const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../../..', import.meta.url));
 
 const live = new Set<ServerProcess>();
 

@@ -12,8 +12,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../reliability/reliability-harness.js';
-import { ServerProcess, tempDir } from '../server/process/server-process.js';
+import { freePort } from './reliability-harness.js';
+import { ServerProcess, tempDir } from './server-process.js';
 
 /** Which server implementation a target runs. */
 export type ServerKind = 'ours' | 'published';

@@ -11,9 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { type ServerProcess, WireClient } from '../server/process/server-process.js';
+import { type ServerProcess, WireClient } from '../server-process.js';
+import { HealthzPoller } from './healthz-poller.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../abuse/results/', import.meta.url));
 
 /** Writes what an attack measured. */
 export function recordAbuseFigures(suite: string, figures: Record<string, unknown>): void {
@@ -146,28 +147,19 @@ export function halfOpenSocket(
  * answer: how long the server's event loop kept a bystander waiting.
  */
 export class HealthzSampler {
-  private worst = 0;
-  private samples = 0;
-  private running = true;
-  private readonly loop: Promise<void>;
+  private readonly poller: HealthzPoller;
 
   constructor(port: number, from = '127.0.0.9') {
-    this.loop = (async () => {
-      while (this.running) {
-        const started = performance.now();
-        await httpFrom(port, '/healthz', { from });
-        this.worst = Math.max(this.worst, performance.now() - started);
-        this.samples++;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+    this.poller = new HealthzPoller(() => httpFrom(port, '/healthz', { from }), {
+      pauseMs: 20,
+      stopOnError: false,
+    });
   }
 
   /** Stops polling; resolves with the slowest answer (ms) and the number of samples. */
   async stop(): Promise<{ worstHealthzMs: number; healthzSamples: number }> {
-    this.running = false;
-    await this.loop;
-    return { worstHealthzMs: Math.round(this.worst * 10) / 10, healthzSamples: this.samples };
+    await this.poller.stop();
+    return { worstHealthzMs: Math.round(this.poller.worstMs * 10) / 10, healthzSamples: this.poller.samples };
   }
 }
 

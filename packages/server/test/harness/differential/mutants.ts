@@ -1,5 +1,5 @@
-import type { ServerMessage } from '../../src/index.js';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import type { ServerMessage } from '../../../src/index.js';
+import { FakeSocket } from '../../helpers/fake-socket.js';
 import { ourSide, type Side } from './twin-rooms.js';
 
 /**

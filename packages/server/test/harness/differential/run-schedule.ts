@@ -1,5 +1,5 @@
-import type { Patch, ServerMessage, SessionPermission } from '../../src/index.js';
-import type { FakeSocket } from '../helpers/fake-socket.js';
+import type { Patch, ServerMessage, SessionPermission } from '../../../src/index.js';
+import type { FakeSocket } from '../../helpers/fake-socket.js';
 import { applyReply, applyToWorld, type MirrorState, mergePatches, worldOf } from './client-mirror.js';
 import { CLIENT_IDS, cursorPatch, type OpSeed, patchFor } from './traffic.js';
 import { drain, ourSide, publishedSide, type Side } from './twin-rooms.js';

@@ -1,5 +1,5 @@
-import type { BufferDelta, Patch } from '../../src/index.js';
-import { naiveApplyBufferDelta } from '../properties/arbitraries.js';
+import type { BufferDelta, Patch } from '../../../src/index.js';
+import { naiveApplyBufferDelta } from '../reference-doc.js';
 
 /**
  * A mirror of what the published client (`@woven-ecs/canvas-store` 2.x) does

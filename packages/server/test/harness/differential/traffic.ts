@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { BufferDelta, BufferRun, ComponentData, Patch } from '../../src/index.js';
+import type { BufferDelta, BufferRun, ComponentData, Patch } from '../../../src/index.js';
 import { type MirrorState, mergePatches } from './client-mirror.js';
 
 /**

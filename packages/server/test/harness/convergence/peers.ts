@@ -7,13 +7,7 @@
  */
 import { CanvasStoreClient } from 'canvas-store-client';
 import { WebSocket } from 'ws';
-import {
-  type ClientEnvironment,
-  type DocModel,
-  plain,
-  TestClient,
-  wireOf,
-} from '../interop/client-harness.js';
+import { type ClientEnvironment, type DocModel, plain, TestClient, wireOf } from '../client-harness.js';
 import { wholeComponent } from './schedule.js';
 
 /** Which client library a peer runs. */

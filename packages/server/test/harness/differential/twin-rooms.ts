@@ -1,6 +1,6 @@
 import { Room as PublishedRoom } from '@woven-ecs/canvas-store-server';
-import { Room, type ServerMessage, type SessionPermission, silentLogger } from '../../src/index.js';
-import { FakeSocket } from '../helpers/fake-socket.js';
+import { Room, type ServerMessage, type SessionPermission, silentLogger } from '../../../src/index.js';
+import { FakeSocket } from '../../helpers/fake-socket.js';
 
 /** One side of the comparison: a room and the fake sockets of its sessions. */
 export interface Side {

@@ -25,7 +25,7 @@ import {
   type RoomOptions,
   SqliteStorage,
   type Storage,
-} from '../../src/index.js';
+} from '../../../src/index.js';
 
 const [backend, location, tablePrefix] = process.argv.slice(2);
 if (!backend || !location) {

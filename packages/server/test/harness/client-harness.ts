@@ -59,10 +59,8 @@ export async function waitFor(
   }
 }
 
-/** Plain, deterministic copy (null-prototype objects become ordinary ones). */
-export function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
+// The one plain-JSON copy (null-prototype objects become ordinary ones) lives with the reference model.
+export { plain } from './reference-doc.js';
 
 /**
  * Applies a patch to an app model the way the client's store does:

@@ -5,11 +5,11 @@
  * (a reconnect from clock 0, SPEC D7).
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { ClientEnvironment, DocModel } from '../client-harness.js';
 import { readRoom } from '../crash/wire-clients.js';
-import type { ClientEnvironment, DocModel } from '../interop/client-harness.js';
+import type { TargetServer } from '../target-server.js';
 import { type ClientKind, createPeer, type Peer } from './peers.js';
 import type { Schedule } from './schedule.js';
-import type { TargetServer } from './target-server.js';
 
 /** How one run ended. */
 export interface RunOutcome {
