@@ -1,44 +1,7 @@
-import type { BufferDelta, BufferRun } from './protocol.js';
+import { applyBufferDelta, type BufferDelta, type BufferRun, isBufferDelta } from 'canvas-store-protocol';
 
-/** True when a field value is a buffer delta (`{ __buf: 1, len, runs }`, SPEC D6). */
-export function isBufferDelta(value: unknown): value is BufferDelta {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    (value as { __buf?: unknown }).__buf === 1 &&
-    typeof (value as { len?: unknown }).len === 'number' &&
-    Array.isArray((value as { runs?: unknown }).runs)
-  );
-}
-
-/**
- * Materialises a buffer delta against a stored value, exactly as the server
- * does (SPEC D6): keep the first `min(len, base.length)` entries of `base` (none
- * when it is not an array; non-numbers become 0), pad with 0 up to `len`, then
- * write every run, skipping positions outside `[0, len)`. Never mutates `base`.
- *
- * @example
- * ```ts
- * applyBufferDelta([1, 2, 3], { __buf: 1, len: 4, runs: [[3, [9]]] }); // [1, 2, 3, 9]
- * ```
- */
-export function applyBufferDelta(base: unknown, delta: BufferDelta): number[] {
-  const len = delta.len;
-  const out = new Array<number>(len);
-  const previous = Array.isArray(base) ? (base as unknown[]) : [];
-  const carried = Math.min(previous.length, len);
-  for (let i = 0; i < carried; i++) {
-    const v = previous[i];
-    out[i] = typeof v === 'number' ? v : 0;
-  }
-  out.fill(0, carried);
-  for (const [offset, values] of delta.runs) {
-    const end = Math.min(len, offset + values.length);
-    for (let i = Math.max(0, offset); i < end; i++) out[i] = values[i - offset] as number;
-  }
-  return out;
-}
+// The shape check and the application of a delta (SPEC D6) live in canvas-store-protocol,
+// one implementation for server and client; the encoding and composing below are the client's own.
 
 /**
  * Encodes `next` against `prev` for the wire: a buffer delta when it is

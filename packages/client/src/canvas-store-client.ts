@@ -1,3 +1,4 @@
+import type { ComponentData } from 'canvas-store-protocol';
 import { encodeBufferDelta } from './buffer-delta.js';
 import type { ClientEvents, ClientListener, ConnectionStatus, DocumentView } from './client-events.js';
 import type { CanvasStoreClientOptions, WebSocketConstructor } from './client-options.js';
@@ -8,7 +9,6 @@ import { DEFAULT_FRAME_BUDGET } from './frame-budget.js';
 import { LocalDocument } from './local-document.js';
 import type { PendingEdit } from './merge-patches.js';
 import { PresenceState } from './presence.js';
-import type { ComponentData } from './protocol.js';
 import { randomClientId } from './random-id.js';
 import { SyncSession, type SyncSessionHost } from './sync-session.js';
 import { checkFields, checkName, WRITE_LIMITS } from './write-validation.js';

@@ -1,4 +1,4 @@
-import type { ComponentData } from './protocol.js';
+import type { ComponentData } from 'canvas-store-protocol';
 
 /**
  * Connection state of a client: `'connecting'` (opening a socket, or waiting to

@@ -1,4 +1,4 @@
-import { CloseCode } from './protocol.js';
+import { CloseCode } from 'canvas-store-protocol';
 
 /** Close codes after which reconnecting would fail the same way: the client stays offline. */
 const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([

@@ -1,7 +1,6 @@
-import { applyBufferDelta, isBufferDelta } from './buffer-delta.js';
+import { applyBufferDelta, type ComponentData, isBufferDelta, type Patch } from 'canvas-store-protocol';
 import { deepEqual } from './deep-equal.js';
 import type { PendingPatch } from './merge-patches.js';
-import type { ComponentData, Patch } from './protocol.js';
 
 /** One key of the confirmed document: its fields and the clock that last wrote each. */
 interface Entry {

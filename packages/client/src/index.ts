@@ -5,7 +5,20 @@
  * @packageDocumentation
  */
 
-export { applyBufferDelta, encodeBufferDelta, isBufferDelta } from './buffer-delta.js';
+// The client shares only the wire protocol with the server: canvas-store-protocol.
+export {
+  type AckResponse,
+  applyBufferDelta,
+  type BufferDelta,
+  CloseCode,
+  type ComponentData,
+  isBufferDelta,
+  type Patch,
+  type PatchBroadcast,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from 'canvas-store-protocol';
+export { encodeBufferDelta } from './buffer-delta.js';
 export { CanvasStoreClient } from './canvas-store-client.js';
 export type {
   ClientEvents,
@@ -22,13 +35,3 @@ export type { ClientSocket } from './client-socket.js';
 export { shouldReconnect } from './close-policy.js';
 export { connectUrl } from './connect-url.js';
 export { PRESENCE_PREFIX, presenceKey } from './presence.js';
-export {
-  type AckResponse,
-  type BufferDelta,
-  CloseCode,
-  type ComponentData,
-  type Patch,
-  type PatchBroadcast,
-  PROTOCOL_VERSION,
-  type ServerMessage,
-} from './protocol.js';

@@ -1,3 +1,4 @@
+import type { ComponentData, Patch } from 'canvas-store-protocol';
 import type { DocumentView } from './client-events.js';
 import { ConfirmedState } from './confirmed-state.js';
 import { deepEqual } from './deep-equal.js';
@@ -10,7 +11,6 @@ import {
   toWirePatches,
 } from './merge-patches.js';
 import { OfflineBuffer } from './offline-buffer.js';
-import type { ComponentData, Patch } from './protocol.js';
 
 /**
  * The document as this client sees it: the server-confirmed state overlaid

@@ -1,5 +1,5 @@
-import { applyBufferDelta, isBufferDelta, mergeFieldValue } from './buffer-delta.js';
-import type { ComponentData, Patch } from './protocol.js';
+import { applyBufferDelta, type ComponentData, isBufferDelta, type Patch } from 'canvas-store-protocol';
+import { mergeFieldValue } from './buffer-delta.js';
 
 /**
  * A not yet confirmed edit of one key. `data` holds the fields written (buffer

@@ -1,6 +1,5 @@
-import { applyBufferDelta, isBufferDelta } from './buffer-delta.js';
+import { applyBufferDelta, type ComponentData, isBufferDelta, type Patch } from 'canvas-store-protocol';
 import { deepEqual } from './deep-equal.js';
-import type { ComponentData, Patch } from './protocol.js';
 
 /** Ephemeral keys of presence start with this, followed by the client id. */
 export const PRESENCE_PREFIX = 'presence/';

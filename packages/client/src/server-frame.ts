@@ -1,4 +1,4 @@
-import type { Patch, ServerMessage } from './protocol.js';
+import type { Patch, ServerMessage } from 'canvas-store-protocol';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
+import { type PatchBroadcast, PROTOCOL_VERSION } from 'canvas-store-protocol';
 import { DEFAULT_FRAME_BUDGET, type FrameBudget, splitByBudget } from './frame-budget.js';
 import type { LocalDocument } from './local-document.js';
 import type { PresenceChange, PresenceState } from './presence.js';
-import { type PatchBroadcast, PROTOCOL_VERSION } from './protocol.js';
 import { parseServerFrame } from './server-frame.js';
 
 /** What a {@link SyncSession} reports to its client. */

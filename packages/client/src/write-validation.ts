@@ -1,28 +1,22 @@
+import { DEFAULT_FRAME_LIMITS, isForbiddenName, isStorableName } from 'canvas-store-protocol';
+
 /**
  * What the server accepts by default (SPEC B2, B4). The client checks writes
  * against these when they are made, so a value the server would refuse throws
  * at once instead of being buffered and refused later.
  */
 export const WRITE_LIMITS = Object.freeze({
-  maxKeyLength: 512,
-  maxDepth: 32,
-  maxFieldsPerComponent: 1_000,
-  maxBufferLength: 100_000,
+  maxKeyLength: DEFAULT_FRAME_LIMITS.maxKeyLength,
+  maxDepth: DEFAULT_FRAME_LIMITS.maxDepth,
+  maxFieldsPerComponent: DEFAULT_FRAME_LIMITS.maxFieldsPerComponent,
+  maxBufferLength: DEFAULT_FRAME_LIMITS.maxBufferLength,
 });
-
-const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-function isWellFormed(name: string): boolean {
-  const check = (name as { isWellFormed?: () => boolean }).isWellFormed;
-  if (typeof check === 'function') return check.call(name);
-  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name);
-}
 
 /** Throws a TypeError when `name` cannot be a key or field name. */
 export function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || name === '') throw new TypeError(`${what} must be a non-empty string`);
-  if (FORBIDDEN_NAMES.has(name)) throw new TypeError(`${what} "${name}" is forbidden`);
-  if (name.includes('\u0000') || !isWellFormed(name)) {
+  if (isForbiddenName(name)) throw new TypeError(`${what} "${name}" is forbidden`);
+  if (!isStorableName(name)) {
     throw new TypeError(`${what} holds a NUL character or an unpaired surrogate`);
   }
   if (name.length > WRITE_LIMITS.maxKeyLength) {
@@ -55,7 +49,7 @@ function checkValue(root: unknown, field: string): void {
       continue;
     }
     for (const name of Object.keys(value)) {
-      if (FORBIDDEN_NAMES.has(name))
+      if (isForbiddenName(name))
         throw new TypeError(`field "${field}" contains the forbidden name "${name}"`);
       stack.push({ value: (value as Record<string, unknown>)[name], depth: depth + 1 });
     }

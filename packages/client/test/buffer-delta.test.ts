@@ -1,11 +1,7 @@
+import { applyBufferDelta, isBufferDelta } from 'canvas-store-protocol';
 import { applyBufferDelta as serverApply } from 'canvas-store-server';
 import { describe, expect, it } from 'vitest';
-import {
-  applyBufferDelta,
-  composeBufferDeltas,
-  encodeBufferDelta,
-  isBufferDelta,
-} from '../src/buffer-delta.js';
+import { composeBufferDeltas, encodeBufferDelta } from '../src/buffer-delta.js';
 import { seededRandom } from './helpers/clients.js';
 
 describe('buffer deltas', () => {

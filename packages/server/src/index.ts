@@ -6,6 +6,35 @@
  * @packageDocumentation
  */
 
+// The wire protocol (frame types, version, codes, limits, buffer deltas) lives in
+// canvas-store-protocol, shared with browser clients; these names stay part of this API.
+export {
+  type AckResponse,
+  type AuthRefreshRequest,
+  applyBufferDelta,
+  type BufferDelta,
+  type BufferRun,
+  type ClientCountBroadcast,
+  type ClientMessage,
+  CloseCode,
+  type CloseCodeValue,
+  type ComponentData,
+  DEFAULT_FRAME_LIMITS,
+  type ErrorResponse,
+  type FieldTimestamps,
+  type FrameError,
+  type FrameErrorCode,
+  type FrameLimits,
+  type Patch,
+  type PatchBroadcast,
+  type PatchRequest,
+  PROTOCOL_VERSION,
+  type ReconnectRequest,
+  type ResyncRequest,
+  type ServerMessage,
+  type SyncedResponse,
+  type VersionMismatchResponse,
+} from 'canvas-store-protocol';
 export {
   type AcceptConnectionOptions,
   type AuthorizeInfo,
@@ -23,15 +52,11 @@ export {
   type ConnectRequestErrorCode,
 } from './connection/errors.js';
 export { type ConnectParams, parseConnectUrl } from './connection/parse-connect-url.js';
-export { applyBufferDelta } from './document/apply-buffer-delta.js';
 export { ClockedDocument } from './document/clocked-document.js';
 export type { RoomSnapshot } from './document/room-snapshot.js';
 export { SnapshotFormatError } from './document/snapshot-format-error.js';
 export { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './manager/errors.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, RoomManager, type RoomManagerOptions } from './manager/room-manager.js';
-export { DEFAULT_FRAME_LIMITS, type FrameLimits } from './protocol/frame-limits.js';
-// The wire protocol (frame types, version, close codes) is one module, shared with browser clients.
-export * from './protocol/index.js';
 export { type ParseResult, parseClientFrame } from './protocol/parse-client-frame.js';
 export { RoomClosedError, RoomFullError } from './room/errors.js';
 export { consoleLogger, type Logger, silentLogger } from './room/logger.js';

@@ -1,6 +1,6 @@
+import { CloseCode } from 'canvas-store-protocol';
 import { RoomManagerClosedError, TooManyRoomsError } from '../manager/errors.js';
 import type { RoomManager } from '../manager/room-manager.js';
-import { CloseCode } from '../protocol/close-codes.js';
 import { decodeMessage } from '../room/decode-message.js';
 import { RoomClosedError, RoomFullError } from '../room/errors.js';
 import { FrameQueue } from '../room/frame-queue.js';

@@ -1,4 +1,4 @@
-import { isStorableName } from '../protocol/forbidden-names.js';
+import { isStorableName } from 'canvas-store-protocol';
 import { ConnectRequestError } from './errors.js';
 
 /** The identity a client presents when it connects. */

@@ -1,8 +1,12 @@
-import { isBufferDelta } from '../protocol/buffer-delta-shape.js';
-import { isForbiddenName } from '../protocol/forbidden-names.js';
-import type { ComponentData, FieldTimestamps, Patch } from '../protocol/messages.js';
-import { isPlainObject } from '../protocol/plain-object.js';
-import { applyBufferDelta } from './apply-buffer-delta.js';
+import {
+  applyBufferDelta,
+  type ComponentData,
+  type FieldTimestamps,
+  isForbiddenName,
+  isPlainObject,
+  isValidatedBufferDelta,
+  type Patch,
+} from 'canvas-store-protocol';
 import { ChangeList } from './change-list.js';
 import { type ComponentEntry, createEntry, emptyRecord } from './component-entry.js';
 import type { RoomSnapshot } from './room-snapshot.js';
@@ -352,7 +356,7 @@ export class ClockedDocument {
       const { fields, stamps } = entry;
       for (const field of written) {
         const value = data[field];
-        fields[field] = isBufferDelta(value) ? applyBufferDelta(fields[field], value) : value;
+        fields[field] = isValidatedBufferDelta(value) ? applyBufferDelta(fields[field], value) : value;
         stamps[field] = stamp;
       }
     }

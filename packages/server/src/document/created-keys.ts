@@ -1,4 +1,4 @@
-import type { ComponentData, Patch } from '../protocol/messages.js';
+import type { ComponentData, Patch } from 'canvas-store-protocol';
 
 /**
  * Keys that `patches` create with `_exists: true` without deleting them first

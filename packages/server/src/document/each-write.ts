@@ -1,4 +1,4 @@
-import type { ComponentData, Patch } from '../protocol/messages.js';
+import type { ComponentData, Patch } from 'canvas-store-protocol';
 
 /**
  * Visits every (key, component) write of a list of patches in order, telling

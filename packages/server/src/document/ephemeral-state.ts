@@ -1,6 +1,9 @@
-import { isBufferDelta } from '../protocol/buffer-delta-shape.js';
-import type { ComponentData, Patch } from '../protocol/messages.js';
-import { applyBufferDelta } from './apply-buffer-delta.js';
+import {
+  applyBufferDelta,
+  type ComponentData,
+  isValidatedBufferDelta,
+  type Patch,
+} from 'canvas-store-protocol';
 import { emptyRecord } from './component-entry.js';
 import { eachWrite } from './each-write.js';
 import { nameBytes, valueBytes, writtenBytes } from './value-size.js';
@@ -52,7 +55,7 @@ export class EphemeralState {
         for (const field of Object.keys(data)) {
           const value = data[field];
           if (field in fields) bytes -= nameBytes(field) + valueBytes(fields[field]);
-          fields[field] = isBufferDelta(value) ? applyBufferDelta(fields[field], value) : value;
+          fields[field] = isValidatedBufferDelta(value) ? applyBufferDelta(fields[field], value) : value;
           bytes += nameBytes(field) + valueBytes(fields[field]);
         }
         state.bytes += bytes - (state.keyBytes.get(key) ?? 0);

@@ -1,4 +1,4 @@
-import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
+import type { ComponentData, FieldTimestamps } from 'canvas-store-protocol';
 
 /**
  * Complete room state for persistence and restore: the clock, every component

@@ -1,4 +1,4 @@
-import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
+import type { ComponentData, FieldTimestamps } from 'canvas-store-protocol';
 
 /** The whole current state of one key as a commit stores it; a tombstone is `{ _exists: false }`. */
 export interface StoredComponent {

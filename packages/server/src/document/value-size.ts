@@ -1,5 +1,4 @@
-import { isBufferDelta } from '../protocol/buffer-delta-shape.js';
-import type { ComponentData } from '../protocol/messages.js';
+import { type ComponentData, isValidatedBufferDelta } from 'canvas-store-protocol';
 
 /**
  * What quotas count as the stored size of a value (SPEC B7): about its JSON
@@ -35,7 +34,7 @@ export function valueBytes(value: unknown): number {
 
 /** The size a written field value will have once stored: a buffer delta becomes an array of `len` numbers. */
 export function writtenBytes(value: unknown): number {
-  return isBufferDelta(value) ? 2 + 8 * value.len : valueBytes(value);
+  return isValidatedBufferDelta(value) ? 2 + 8 * value.len : valueBytes(value);
 }
 
 /** The stored size of a whole component: its key, its field names and values. */

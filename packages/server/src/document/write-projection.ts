@@ -1,4 +1,4 @@
-import type { Patch } from '../protocol/messages.js';
+import type { Patch } from 'canvas-store-protocol';
 import type { ComponentEntry } from './component-entry.js';
 import { eachWrite } from './each-write.js';
 import { nameBytes, valueBytes, writtenBytes } from './value-size.js';

@@ -1,29 +1,32 @@
 /**
- * The wire protocol alone: frame types, the version and close codes. Pure, no
- * Node.js APIs, so browser clients can import it
- * (`canvas-store-server/protocol`).
+ * The wire protocol alone: frame types, the version and close codes, as
+ * `canvas-store-server/protocol`. They live in `canvas-store-protocol`, which
+ * browser clients can import without the server; this entry point re-exports
+ * them for code that already imports them from here.
  *
  * @packageDocumentation
  */
-export { CloseCode, type CloseCodeValue } from './close-codes.js';
-export type { FrameError, FrameErrorCode } from './frame-error.js';
-export type {
-  AckResponse,
-  AuthRefreshRequest,
-  BufferDelta,
-  BufferRun,
-  ClientCountBroadcast,
-  ClientMessage,
-  ComponentData,
-  ErrorResponse,
-  FieldTimestamps,
-  Patch,
-  PatchBroadcast,
-  PatchRequest,
-  ReconnectRequest,
-  ResyncRequest,
-  ServerMessage,
-  SyncedResponse,
-  VersionMismatchResponse,
-} from './messages.js';
-export { PROTOCOL_VERSION } from './version.js';
+export {
+  type AckResponse,
+  type AuthRefreshRequest,
+  type BufferDelta,
+  type BufferRun,
+  type ClientCountBroadcast,
+  type ClientMessage,
+  CloseCode,
+  type CloseCodeValue,
+  type ComponentData,
+  type ErrorResponse,
+  type FieldTimestamps,
+  type FrameError,
+  type FrameErrorCode,
+  type Patch,
+  type PatchBroadcast,
+  type PatchRequest,
+  PROTOCOL_VERSION,
+  type ReconnectRequest,
+  type ResyncRequest,
+  type ServerMessage,
+  type SyncedResponse,
+  type VersionMismatchResponse,
+} from 'canvas-store-protocol';

@@ -1,5 +1,4 @@
-import { CloseCode } from '../protocol/close-codes.js';
-import type { AuthRefreshRequest } from '../protocol/messages.js';
+import { type AuthRefreshRequest, CloseCode } from 'canvas-store-protocol';
 import type { RoomContext } from './room-context.js';
 import {
   isSessionPermission,

@@ -1,5 +1,4 @@
-import { CloseCode } from '../protocol/close-codes.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import { type ClientMessage, CloseCode } from 'canvas-store-protocol';
 import { parseClientFrame } from '../protocol/parse-client-frame.js';
 import { handleAuthRefresh } from './auth-refresh.js';
 import type { RoomContext } from './room-context.js';

@@ -1,5 +1,4 @@
-import type { FrameError } from '../protocol/frame-error.js';
-import type { ErrorResponse, ServerMessage } from '../protocol/messages.js';
+import type { ErrorResponse, FrameError, ServerMessage } from 'canvas-store-protocol';
 import type { Session } from './session.js';
 
 /**

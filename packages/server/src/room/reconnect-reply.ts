@@ -1,5 +1,5 @@
+import type { Patch, PatchBroadcast } from 'canvas-store-protocol';
 import type { ClockedDocument } from '../document/clocked-document.js';
-import type { Patch, PatchBroadcast } from '../protocol/messages.js';
 
 /**
  * The `patch` frame that answers a `reconnect` (SPEC D7, E2): the document

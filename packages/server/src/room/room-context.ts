@@ -1,6 +1,6 @@
+import type { Patch } from 'canvas-store-protocol';
 import type { ClockedDocument } from '../document/clocked-document.js';
 import type { EphemeralState } from '../document/ephemeral-state.js';
-import type { Patch } from '../protocol/messages.js';
 import type { Outbox } from './outbox.js';
 import type { Room } from './room.js';
 import type { RoomEvents } from './room-events.js';

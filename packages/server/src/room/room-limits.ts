@@ -1,4 +1,4 @@
-import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../protocol/frame-limits.js';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from 'canvas-store-protocol';
 
 /**
  * Limits a room enforces on its sessions (SPEC B3, B4), on top of the

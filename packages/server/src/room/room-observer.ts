@@ -1,5 +1,4 @@
-import type { FrameErrorCode } from '../protocol/frame-error.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import type { ClientMessage, FrameErrorCode } from 'canvas-store-protocol';
 
 /**
  * Hooks for metrics: called synchronously on the hot path, so keep them cheap.

@@ -1,5 +1,5 @@
+import type { Patch } from 'canvas-store-protocol';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { Patch } from '../protocol/messages.js';
 import type { Storage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
 import type { Room } from './room.js';

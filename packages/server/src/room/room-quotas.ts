@@ -1,7 +1,6 @@
+import type { FrameErrorCode, Patch } from 'canvas-store-protocol';
 import type { ClockedDocument } from '../document/clocked-document.js';
 import type { EphemeralState } from '../document/ephemeral-state.js';
-import type { FrameErrorCode } from '../protocol/frame-error.js';
-import type { Patch } from '../protocol/messages.js';
 import type { RoomLimits } from './room-limits.js';
 
 /** Why a write was refused by a quota: the `error` code, the limit's name and a message. */

@@ -1,4 +1,4 @@
-import type { Patch, PatchBroadcast } from '../protocol/messages.js';
+import type { Patch, PatchBroadcast } from 'canvas-store-protocol';
 import type { RoomContext } from './room-context.js';
 import { type QuotaRefusal, quotaRefusal } from './room-quotas.js';
 import type { Session } from './session.js';

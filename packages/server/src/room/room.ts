@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { CloseCode, checkPatchList, type Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import { CloseCode } from '../protocol/close-codes.js';
-import type { Patch } from '../protocol/messages.js';
-import { checkPatchList } from '../protocol/parse-client-frame.js';
 import type { Storage } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';

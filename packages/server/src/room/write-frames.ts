@@ -1,7 +1,5 @@
+import { CloseCode, type PatchRequest, PROTOCOL_VERSION, type ReconnectRequest } from 'canvas-store-protocol';
 import { createdBy } from '../document/created-keys.js';
-import { CloseCode } from '../protocol/close-codes.js';
-import type { PatchRequest, ReconnectRequest } from '../protocol/messages.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { buildReconnectReply } from './reconnect-reply.js';
 import type { RoomContext } from './room-context.js';
 import { LARGE_REPLY_BYTES } from './room-limits.js';

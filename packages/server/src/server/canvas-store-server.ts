@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { CloseCode } from 'canvas-store-protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { acceptConnection } from '../connection/accept-connection.js';
 import { ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
-import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
 import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';

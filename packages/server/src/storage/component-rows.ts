@@ -1,6 +1,6 @@
+import type { ComponentData, FieldTimestamps } from 'canvas-store-protocol';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
-import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
 import type { CommitBatch, IncrementalStorage, StoredRoom } from './storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 

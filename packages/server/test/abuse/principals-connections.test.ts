@@ -6,8 +6,9 @@
  * upgrade, close code 4439 or 4408 after it), bystanders keep being served,
  * refusals are counted in metrics and logged at a bounded rate.
  */
+
+import { CloseCode } from 'canvas-store-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../src/protocol/close-codes.js';
 import {
   attempt,
   HealthzSampler,

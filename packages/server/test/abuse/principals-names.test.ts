@@ -6,8 +6,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloseCode } from 'canvas-store-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../src/protocol/close-codes.js';
 import { attempt, HealthzSampler, recordAbuseFigures } from '../harness/abuse/principals-harness.js';
 import { scaled, startProbedServer } from '../harness/reliability-harness.js';
 import { cleanup, documentOf, ServerProcess, tempDir } from '../harness/server-process.js';

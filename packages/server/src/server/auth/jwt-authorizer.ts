@@ -1,8 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { CloseCode } from 'canvas-store-protocol';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { AuthorizeInfo, AuthorizeResult } from '../../connection/accept-connection.js';
 import { ConnectionRefusedError } from '../../connection/errors.js';
-import { CloseCode } from '../../protocol/close-codes.js';
 import { roomClaimMatches } from './room-pattern.js';
 
 /** How tokens are verified. Exactly one key source. */

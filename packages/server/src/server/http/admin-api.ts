@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode, isStorableName } from 'canvas-store-protocol';
 import { MAX_ID_LENGTH } from '../../connection/parse-connect-url.js';
 import type { RoomManager } from '../../manager/room-manager.js';
-import { CloseCode } from '../../protocol/close-codes.js';
-import { isStorableName } from '../../protocol/forbidden-names.js';
 import type { Room } from '../../room/room.js';
 import type { StorageBackend } from '../../storage/storage-backend.js';
 import type { ServerLogger } from '../observability/create-logger.js';

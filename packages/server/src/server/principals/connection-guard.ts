@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { CloseCode } from 'canvas-store-protocol';
 import type { Counter } from 'prom-client';
 import type { AuthorizeInfo } from '../../connection/accept-connection.js';
 import { ConnectionRefusedError } from '../../connection/errors.js';
 import { parseConnectUrl } from '../../connection/parse-connect-url.js';
-import { CloseCode } from '../../protocol/close-codes.js';
 import { RateLimitedLog } from '../../room/rate-limited-log.js';
 import type { ServerLogger } from '../observability/create-logger.js';
 import { PrincipalLedger } from './principal-ledger.js';

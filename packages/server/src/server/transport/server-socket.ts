@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
+import { CloseCode } from 'canvas-store-protocol';
 import { WebSocket } from 'ws';
-import { CloseCode } from '../../protocol/close-codes.js';
 import { LARGE_REPLY_BYTES } from '../../room/room-limits.js';
 import type { WebSocketLike } from '../../room/web-socket-like.js';
 import type { FrameEncoder } from './frame-encoder.js';

@@ -1,6 +1,5 @@
+import { type ComponentData, type FieldTimestamps, isPlainObject } from 'canvas-store-protocol';
 import type { RoomSnapshot } from '../../document/room-snapshot.js';
-import type { ComponentData, FieldTimestamps } from '../../protocol/messages.js';
-import { isPlainObject } from '../../protocol/plain-object.js';
 import { StorageCorruptError } from '../storage-corrupt-error.js';
 
 /** The outcome of replaying a journal over a snapshot. */

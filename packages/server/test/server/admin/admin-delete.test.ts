@@ -2,8 +2,9 @@
  * DELETE endpoints of the admin API (closing one session, deleting a room and
  * its stored data) and room ids that need URL encoding.
  */
+
+import { CloseCode } from 'canvas-store-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   cleanupAll,
   makeTempDir,

@@ -2,8 +2,9 @@
  * Development mode (no auth configured) and the promise that tokens never
  * reach a log line, even at debug level with a logger that redacts nothing.
  */
+
+import { CloseCode } from 'canvas-store-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   captureLogger,
   cleanupAll,

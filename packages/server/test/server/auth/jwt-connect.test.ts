@@ -2,9 +2,10 @@
  * JWT checks at connect time (HS256 shared secret): what is accepted with
  * which permission, and which close code each refusal carries.
  */
+
+import { CloseCode } from 'canvas-store-protocol';
 import { UnsecuredJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   cleanupAll,
   type StartedServer,

@@ -3,8 +3,9 @@
  * re-verifies a new token, replacing the deadline, permissions and metadata,
  * and an invalid refresh closes the session with 4403.
  */
+
+import { CloseCode } from 'canvas-store-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../src/protocol/close-codes.js';
 import {
   cleanupAll,
   type StartedServer,

@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloseCode } from 'canvas-store-protocol';
 import type { JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../src/protocol/close-codes.js';
 import { loadConfig } from '../../../src/server/config/load-config.js';
 import {
   cleanupAll,

@@ -15,5 +15,14 @@ export function isForbiddenName(name: string): boolean {
  * database text columns cannot hold.
  */
 export function isStorableName(name: string): boolean {
-  return !name.includes('\u0000') && name.isWellFormed();
+  return !name.includes('\u0000') && isWellFormed(name);
+}
+
+// String.prototype.isWellFormed is ES2024: Node 20 has it, older browsers the client runs in may not.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isWellFormed(name: string): boolean {
+  const check = (name as { isWellFormed?: () => boolean }).isWellFormed;
+  if (typeof check === 'function') return check.call(name);
+  return !UNPAIRED_SURROGATE.test(name);
 }

@@ -10,8 +10,28 @@ export function looksLikeBufferDelta(value: unknown): boolean {
   return isPlainObject(value) && Object.hasOwn(value, '__buf');
 }
 
-/** True for a value already validated as a buffer delta. */
+/**
+ * True when a field value is shaped as a buffer delta (`{ __buf: 1, len, runs }`,
+ * SPEC D6) with a numeric `len` and an array of `runs`. Safe on values nobody
+ * validated (a client's own writes, frames from a server); the client uses it.
+ */
 export function isBufferDelta(value: unknown): value is BufferDelta {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as { __buf?: unknown }).__buf === 1 &&
+    typeof (value as { len?: unknown }).len === 'number' &&
+    Array.isArray((value as { runs?: unknown }).runs)
+  );
+}
+
+/**
+ * True for a field value of a validated patch (see {@link checkBufferDelta})
+ * that is a buffer delta. It looks only at the marker, because validation
+ * already checked the rest; the server uses it on every written field.
+ */
+export function isValidatedBufferDelta(value: unknown): value is BufferDelta {
   return isPlainObject(value) && value.__buf === 1;
 }
 

@@ -1,4 +1,4 @@
-import type { BufferDelta } from '../protocol/messages.js';
+import type { BufferDelta } from './messages.js';
 
 /**
  * Materialises a buffer delta against the stored value (SPEC D6): keep the first
