@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { acceptConnection, RoomManager } from '@woven-ecs/canvas-store-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { serveConnections } from '../../server/test/harness/serve-connections.js';
 import { closeClients, documentOf, eventually, makeClient } from './helpers/clients.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -17,19 +18,18 @@ async function startPublished(): Promise<{ url: string; manager: RoomManager }> 
   const manager = new RoomManager({ idleTimeout: 60_000 });
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
-  wss.on('connection', (ws, req) => {
-    const conn = acceptConnection({
-      socket: ws,
-      url: req.url ?? '',
-      request: req,
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-    });
-    ws.on('message', (data) => conn.onMessage(String(data)));
-    ws.on('close', () => conn.onClose());
-    ws.on('error', () => conn.onError());
-    conn.ready.catch(() => {});
-  });
+  serveConnections(
+    wss,
+    (socket, request) =>
+      acceptConnection({
+        socket,
+        url: request.url ?? '',
+        request,
+        manager,
+        authorize: () => ({ permissions: 'readwrite' }),
+      }),
+    () => {}, // a refused client retries; the assertions are about the clients that sync
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   cleanups.push(async () => {
     for (const client of wss.clients) client.terminate();

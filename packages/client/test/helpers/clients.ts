@@ -46,14 +46,5 @@ export function documentOf(client: CanvasStoreClient): Record<string, unknown> {
   return Object.fromEntries(client.document);
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The workspace's one seeded PRNG (mulberry32), shared with the server's tests and benchmarks. */
+export { seededRandom } from '../../../server/test/helpers/seeded-random.js';

@@ -3,6 +3,8 @@
  * every implementation handles byte-identical strings.
  */
 
+import { seededRandom } from '../../test/helpers/seeded-random.js';
+
 /** A component: field name to value. */
 export type Component = Record<string, unknown>;
 
@@ -12,18 +14,6 @@ type ShapeField = (typeof SHAPE_FIELDS)[number];
 
 const COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00', '#ffffff', '#868e96', '#9c36b5'];
 const WORDS = ['note', 'todo', 'idea', 'draft', 'review', 'ship it', 'meeting', 'sketch', 'plan', 'done'];
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same workload. */
-export function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)] as T;
@@ -89,7 +79,7 @@ export function reconnectFrame(lastTimestamp: number): string {
  * one document write, so applying them advances the clock by `frames.length`.
  */
 export function creationFrames(count: number, perFrame: number, seed: number, idPrefix: string): string[] {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const frames: string[] = [];
   for (let first = 0; first < count; first += perFrame) {
     const patch: Record<string, Component> = {};
@@ -132,7 +122,7 @@ export interface PatchStreamSpec {
  */
 export function patchStream(spec: PatchStreamSpec): PatchStream {
   const baseFrames = creationFrames(spec.baseComponents, 1000, spec.seed, 'base');
-  const rng = createRng(spec.seed + 1);
+  const rng = seededRandom(spec.seed + 1);
   const live: number[] = Array.from({ length: spec.baseComponents }, (_, id) => id);
   let nextId = spec.baseComponents;
   const mix: StreamMix = { creates: 0, updates: 0, deletes: 0 };

@@ -6,13 +6,13 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { publishedServerArgs } from '../../test/harness/published-server.js';
 import type { FromLoadClient, ToLoadClient } from './ipc.js';
 import { listeningPort } from './proc.js';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
-const PUBLISHED_SCRIPT = fileURLToPath(new URL('./published-server.ts', import.meta.url));
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay-server.ts', import.meta.url));
 const LOAD_CLIENT_SCRIPT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 
@@ -99,17 +99,7 @@ function serverArgs(kind: ServerKind, options: ServerStartOptions): string[] {
         '1000000000',
       ];
     case 'published':
-      return [
-        '--import',
-        'tsx',
-        PUBLISHED_SCRIPT,
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--data-dir',
-        options.dataDir,
-      ];
+      return publishedServerArgs({ port: 0, host: '127.0.0.1', dataDir: options.dataDir });
     case 'relay':
       return ['--import', 'tsx', RELAY_SCRIPT, '--port', '0', '--host', '127.0.0.1'];
   }

@@ -23,6 +23,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { acceptConnection, FileStorage, RoomManager } from '@woven-ecs/canvas-store-server';
 import { WebSocketServer } from 'ws';
+import { serveConnections } from '../../test/harness/serve-connections.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,25 +57,22 @@ const server = createServer((_req, res) => {
 });
 const wss = new WebSocketServer({ server, maxPayload: 2 * 1024 * 1024 });
 
-wss.on('connection', (ws, req) => {
-  const conn = acceptConnection({
-    socket: ws,
-    url: req.url ?? '',
-    request: req,
-    manager,
-    authorize: () => ({ permissions: 'readwrite' }),
-    roomOptions: (roomId) => ({
-      createStorage: () => new FileStorage({ dir: dataDir, roomId }),
-      ...(saveThrottleMs === undefined ? {} : { saveThrottleMs }),
+serveConnections(
+  wss,
+  (socket, request) =>
+    acceptConnection({
+      socket,
+      url: request.url ?? '',
+      request,
+      manager,
+      authorize: () => ({ permissions: 'readwrite' }),
+      roomOptions: (roomId) => ({
+        createStorage: () => new FileStorage({ dir: dataDir, roomId }),
+        ...(saveThrottleMs === undefined ? {} : { saveThrottleMs }),
+      }),
     }),
-  });
-  ws.on('message', (data) => conn.onMessage(String(data)));
-  ws.on('close', () => conn.onClose());
-  ws.on('error', () => conn.onError());
-  conn.ready.catch((error: unknown) => {
-    console.warn(`connection refused: ${error instanceof Error ? error.message : String(error)}`);
-  });
-});
+  (error) => console.warn(`connection refused: ${error instanceof Error ? error.message : String(error)}`),
+);
 
 let stopping = false;
 async function shutdown(): Promise<void> {

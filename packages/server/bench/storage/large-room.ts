@@ -15,7 +15,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import * as published from '@woven-ecs/canvas-store-server';
 import { Room, type Storage, silentLogger } from 'canvas-store-server';
-import { createRng } from '../lib/workload.js';
+import { seededRandom } from '../../test/helpers/seeded-random.js';
 import {
   type BackendConfig,
   emptyCounters,
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const counters = emptyCounters();
   const storages = openStorages(config);
   // Seeded, so every backend gets the same edits.
-  const rand = createRng(42);
+  const rand = seededRandom(42);
   const room = openRoom(config, storages, counters);
   await room.load();
   const sessionId = room.connect();

@@ -255,7 +255,8 @@ class ConnectionHandle<TRequest, TMeta> implements PendingConnection<TMeta> {
   }
 
   private drainHeld(room: Room, sessionId: string): void {
-    for (const text of this.held.drain()) room.handleSocketMessage(sessionId, text);
+    // Decoded once, on arrival: the room takes them as text.
+    for (const text of this.held.drain()) room.handleDecodedMessage(sessionId, text);
   }
 
   private throwIfClosed(): void {

@@ -187,14 +187,16 @@ export class Room {
    * with an `error` frame (SPEC B2, B3).
    */
   handleSocketMessage(sessionId: string, data: string): void {
-    try {
-      const session = this.sessions.get(sessionId);
-      if (!session || session.closed) return;
-      this.intake.receive(session, decodeMessage(data));
-    } catch (error) {
-      const { logger, logContext } = this.events;
-      logger.error({ ...logContext, sessionId, err: error }, 'unexpected error handling a frame');
-    }
+    this.receiveFrame(sessionId, data, decodeMessage);
+  }
+
+  /**
+   * @internal Like {@link handleSocketMessage} for a frame already decoded to
+   * text: the frames `acceptConnection` held while connecting were decoded
+   * once on arrival (their queue is bounded by their size), not again here.
+   */
+  handleDecodedMessage(sessionId: string, text: string): void {
+    this.receiveFrame(sessionId, text, (decoded) => decoded);
   }
 
   /** Handles a closed connection: removes the session (SPEC S1, S2, E3). */
@@ -315,6 +317,17 @@ export class Room {
   /** @internal Observes session count changes (used by RoomManager). */
   watchSessionCount(listener: SessionCountListener): () => void {
     return this.sessions.watch(listener);
+  }
+
+  private receiveFrame<T>(sessionId: string, data: T, toText: (data: T) => string): void {
+    try {
+      const session = this.sessions.get(sessionId);
+      if (!session || session.closed) return;
+      this.intake.receive(session, toText(data));
+    } catch (error) {
+      const { logger, logContext } = this.events;
+      logger.error({ ...logContext, sessionId, err: error }, 'unexpected error handling a frame');
+    }
   }
 
   /** The room's state and operations as its frame handlers see them. */

@@ -28,13 +28,13 @@ import {
   type DocModel,
   ORIGIN_WEBSOCKET,
   plain,
-  rawToString,
   TestClient,
   wireOf,
 } from './client-harness.js';
 import { ourClientBusy } from './convergence/peers.js';
 import type { AckedModel } from './crash/wire-clients.js';
 import { Writer } from './crash/wire-clients.js';
+import { rawToString } from './serve-connections.js';
 
 /** Fields of one component. */
 export type Fields = Record<string, unknown>;

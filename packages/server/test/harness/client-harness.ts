@@ -11,7 +11,6 @@
  *   controllable `performance.now` so every edit is sent at once.
  * - {@link settle}: polls until clients and server are quiescent.
  */
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebsocketAdapter } from '@woven-ecs/canvas-store';
 import { vi } from 'vitest';
@@ -25,6 +24,7 @@ import {
   type Storage,
   silentLogger,
 } from '../../src/index.js';
+import { rawToString, serveConnections } from './serve-connections.js';
 
 /** A mutation as the adapter's `push` takes and its `pull` returns. */
 export type ClientMutation = Parameters<WebsocketAdapter['push']>[0][number];
@@ -137,12 +137,6 @@ class RecordingWebSocket extends WebSocket {
   }
 }
 
-export function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
 /** The recorded state of a client's current socket, if it ever made one. */
 export function wireOf(clientId: string): WireState | undefined {
   return wireByClient.get(clientId);
@@ -247,19 +241,18 @@ export class TestServer {
       ...this.managerOptions,
     });
     const wss = await listen(this.portValue);
-    wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-      const conn = acceptConnection({
-        socket: ws,
-        url: req.url ?? '',
-        request: req,
-        manager,
-        authorize: () => ({ permissions: 'readwrite' }),
-      });
-      ws.on('message', (data: RawData) => conn.onMessage(rawToString(data)));
-      ws.on('close', () => conn.onClose());
-      ws.on('error', () => conn.onError());
-      conn.ready.catch((error: unknown) => this.refusals.push(error));
-    });
+    serveConnections(
+      wss,
+      (socket, request) =>
+        acceptConnection({
+          socket,
+          url: request.url ?? '',
+          request,
+          manager,
+          authorize: () => ({ permissions: 'readwrite' }),
+        }),
+      (error) => this.refusals.push(error),
+    );
     this.portValue = (wss.address() as AddressInfo).port;
     this.wss = wss;
     this.manager = manager;

@@ -4,22 +4,20 @@
  * reconnect, over the same data:
  * - `ours`: the built `canvas-store-server` command over SQLite;
  * - `published`: `@woven-ecs/canvas-store-server@2.0.2` through the server
- *   benchmark's wrapper script (bench/server/published-server.ts) with its
+ *   benchmark's wrapper script (started by ./published-server.ts) with its
  *   FileStorage, saving at once (`saveThrottleMs: 0`) so that a SIGKILL loses
  *   as little as that server can, and with its room-opening race worked
  *   around (`--single-room-load`, see the script), so that this suite
  *   measures what the clients see of the document rules, not that race.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { spawnPublishedServer } from './published-server.js';
 import { freePort } from './reliability-harness.js';
 import { ServerProcess, tempDir } from './server-process.js';
 
 /** Which server implementation a target runs. */
 export type ServerKind = 'ours' | 'published';
 
-const PUBLISHED_SCRIPT = fileURLToPath(new URL('../../bench/server/published-server.ts', import.meta.url));
-const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -47,24 +45,13 @@ export async function startOursOnPort(port: number, dataDir: string): Promise<Se
 async function startPublishedOnPort(port: number, dataDir: string): Promise<ChildProcess> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        PUBLISHED_SCRIPT,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--data-dir',
-        dataDir,
-        '--save-throttle-ms',
-        '0',
-        '--single-room-load',
-      ],
-      { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnPublishedServer({
+      port,
+      host: '127.0.0.1',
+      dataDir,
+      saveThrottleMs: 0,
+      singleRoomLoad: true,
+    });
     let output = '';
     const listening = await new Promise<boolean>((resolve) => {
       child.stdout?.on('data', (chunk: Buffer) => {

@@ -1,6 +1,7 @@
 /**
  * A seeded PRNG (mulberry32): the same seed gives the same sequence, so a
- * randomised test replays exactly from the seed it prints.
+ * randomised test replays exactly from the seed it prints. The one copy in
+ * the workspace: the benchmarks and the client's tests import it from here.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -26,6 +26,7 @@ import {
   SqliteStorage,
   type Storage,
 } from '../../../src/index.js';
+import { serveConnections } from '../serve-connections.js';
 
 const [backend, location, tablePrefix] = process.argv.slice(2);
 if (!backend || !location) {
@@ -61,20 +62,19 @@ const roomOptions = (): Omit<RoomOptions, 'onTokenRefresh'> => ({
 const manager = new RoomManager({ createStorage: storageFactory(backend, location), idleTimeout: 600_000 });
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
 
-wss.on('connection', (ws, req) => {
-  const conn = acceptConnection({
-    socket: ws,
-    url: req.url ?? '',
-    request: req,
-    manager,
-    authorize: () => ({ permissions: 'readwrite' }),
-    roomOptions,
-  });
-  ws.on('message', (data) => conn.onMessage(String(data)));
-  ws.on('close', () => conn.onClose());
-  ws.on('error', () => conn.onError());
-  conn.ready.catch((error: unknown) => console.error(`connection refused: ${String(error)}`));
-});
+serveConnections(
+  wss,
+  (socket, request) =>
+    acceptConnection({
+      socket,
+      url: request.url ?? '',
+      request,
+      manager,
+      authorize: () => ({ permissions: 'readwrite' }),
+      roomOptions,
+    }),
+  (error) => console.error(`connection refused: ${String(error)}`),
+);
 
 wss.on('listening', () => {
   const { port } = wss.address() as AddressInfo;
