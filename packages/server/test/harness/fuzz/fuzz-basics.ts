@@ -49,7 +49,7 @@ export interface FuzzFrame {
   ackId?: string;
 }
 
-/** The error codes of protocol/frame-error.ts (the documented B3 vocabulary). */
+/** The error codes of packages/protocol/src/frame-error.ts (the documented B3 vocabulary). */
 export const FRAME_ERROR_CODES: ReadonlySet<string> = new Set([
   'frame-too-large',
   'invalid-json',
