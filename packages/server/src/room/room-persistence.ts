@@ -9,7 +9,7 @@ const CLOSE_RETRY_FIRST_DELAY_MS = 500;
 const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
 
 /** Everything a room needs to persist itself through one {@link Storage}. */
-export interface RoomPersistenceOptions {
+interface RoomPersistenceOptions {
   storage: Storage;
   document: () => ClockedDocument;
   saveThrottleMs: number;

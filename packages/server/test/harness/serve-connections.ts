@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 
 /** What both servers' `acceptConnection` returns, as far as a socket is concerned. */
-export interface SocketConnection {
+interface SocketConnection {
   readonly ready: Promise<unknown>;
   onMessage(data: string): void;
   onClose(): void;
