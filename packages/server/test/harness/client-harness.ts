@@ -25,7 +25,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { clientApplyPatch } from './reference-doc.js';
-import { rawToString, serveConnections } from './serve-connections.js';
+import { rawToString, serveEveryone } from './serve-connections.js';
 
 /** A mutation as the adapter's `push` takes and its `pull` returns. */
 type ClientMutation = Parameters<WebsocketAdapter['push']>[0][number];
@@ -236,18 +236,7 @@ export class TestServer {
       ...this.managerOptions,
     });
     const wss = await listen(this.portValue);
-    serveConnections(
-      wss,
-      (socket, request) =>
-        acceptConnection({
-          socket,
-          url: request.url ?? '',
-          request,
-          manager,
-          authorize: () => ({ permissions: 'readwrite' }),
-        }),
-      (error) => this.refusals.push(error),
-    );
+    serveEveryone(wss, acceptConnection, { manager }, (error) => this.refusals.push(error));
     this.portValue = (wss.address() as AddressInfo).port;
     this.wss = wss;
     this.manager = manager;

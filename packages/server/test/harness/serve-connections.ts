@@ -43,3 +43,36 @@ export function serveConnections(
     connection.ready.catch(onRefused);
   });
 }
+
+/** The options every connection of {@link serveEveryone} gets: its socket, and full write access. */
+export interface OpenConnectionOptions {
+  socket: WebSocket;
+  url: string;
+  request: IncomingMessage;
+  authorize: () => { permissions: 'readwrite' };
+}
+
+/**
+ * {@link serveConnections} through `accept` (either server's `acceptConnection`)
+ * with every client authorized readwrite, whatever its token (a test or
+ * benchmark server); `options` adds the rest (`manager`, `roomOptions`).
+ */
+export function serveEveryone<TOptions extends object>(
+  wss: WebSocketServer,
+  accept: (options: OpenConnectionOptions & TOptions) => SocketConnection,
+  options: TOptions,
+  onRefused: (error: unknown) => void,
+): void {
+  serveConnections(
+    wss,
+    (socket, request) =>
+      accept({
+        socket,
+        url: request.url ?? '',
+        request,
+        authorize: () => ({ permissions: 'readwrite' }),
+        ...options,
+      }),
+    onRefused,
+  );
+}
