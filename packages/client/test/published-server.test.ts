@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { acceptConnection, RoomManager } from '@woven-ecs/canvas-store-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { serveConnections } from '../../server/test/harness/serve-connections.js';
+import { serveEveryone } from '../../server/test/harness/serve-connections.js';
 import { closeClients, documentOf, eventually, makeClient } from './helpers/clients.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -18,18 +18,8 @@ async function startPublished(): Promise<{ url: string; manager: RoomManager }> 
   const manager = new RoomManager({ idleTimeout: 60_000 });
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
-  serveConnections(
-    wss,
-    (socket, request) =>
-      acceptConnection({
-        socket,
-        url: request.url ?? '',
-        request,
-        manager,
-        authorize: () => ({ permissions: 'readwrite' }),
-      }),
-    () => {}, // a refused client retries; the assertions are about the clients that sync
-  );
+  // A refused client retries; the assertions are about the clients that sync.
+  serveEveryone(wss, acceptConnection, { manager }, () => {});
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   cleanups.push(async () => {
     for (const client of wss.clients) client.terminate();

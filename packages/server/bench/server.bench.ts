@@ -57,13 +57,13 @@ const PROFILE = process.env.BENCH_SERVER_PROFILE ?? 'auto';
 /** The target of the issue: in the 50-client room, deliveries and CPU per delivery against published. */
 const TARGET = { scenario: '1x50', minDeliveriesRatio: 2.5, maxCpuRatio: 0.4 };
 
-export interface ServerSpec {
+interface ServerSpec {
   id: ServerKind;
   label: string;
   description: string;
 }
 
-export interface Scenario {
+interface Scenario {
   id: string;
   label: string;
   rooms: number;
@@ -98,7 +98,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** One measured window of one server in one scenario. */
-export interface RunResult {
+interface RunResult {
   round: number;
   scenario: string;
   server: ServerKind;
@@ -145,7 +145,7 @@ export interface Aggregate {
   problems: string[];
 }
 
-export interface TargetResult {
+interface TargetResult {
   scenario: string;
   pass: boolean;
   deliveriesPass: boolean;
@@ -161,7 +161,7 @@ export interface TargetResult {
 }
 
 /** A summarised `--cpu-prof` profile of our server in one scenario. */
-export interface ProfileResult extends ProfileSummary {
+interface ProfileResult extends ProfileSummary {
   scenario: string;
   /** The .cpuprofile kept in results/. */
   file: string;

@@ -17,6 +17,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { postgresProblem } from '../test/helpers/postgres.js';
 import { type BackendConfig, type BackendId, DURABILITY, type StorageCounters } from './storage/backends.js';
 import { Child } from './storage/child.js';
 import { quantile, runClosedLoop } from './storage/clients.js';
@@ -75,20 +76,6 @@ function log(message: string): void {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function postgresReachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return errorText(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 async function dropPostgresTables(prefix: string): Promise<void> {
@@ -204,7 +191,7 @@ async function main(): Promise<void> {
   const pressureBefore = await cpuPressure();
   const dataRoot = await mkdtemp(join(os.tmpdir(), 'canvas-store-storage-bench-'));
   const pgPrefix = `bench_storage_${process.pid}_${randomBytes(3).toString('hex')}_`;
-  const pgProblem = await postgresReachable();
+  const pgProblem = await postgresProblem(PG_URL);
   if (pgProblem) log(`PostgreSQL unreachable at ${PG_URL}: ${pgProblem}`);
   const configFor = (id: BackendId): BackendConfig => ({
     backend: id,

@@ -2,7 +2,7 @@ import type { Camera, ScreenPoint } from './camera.js';
 import type { BoardPoint, Tool } from './tools/tool.js';
 
 /** What the board's pointer input drives. */
-export interface BoardInputTarget {
+interface BoardInputTarget {
   /** The active tool; it receives presses, drags and releases. */
   tool(): Tool;
   /** True when a left-button drag should pan (the hand tool, or Space held). */

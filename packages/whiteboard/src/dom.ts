@@ -1,5 +1,5 @@
 /** Attribute values accepted by {@link h} and {@link svg}; `undefined` leaves the attribute out. */
-export type Attrs = Record<string, string | number | boolean | undefined>;
+type Attrs = Record<string, string | number | boolean | undefined>;
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 

@@ -2,7 +2,7 @@ import { isTyping } from './dom.js';
 import type { ToolName } from './tools/tool.js';
 
 /** What the keyboard shortcuts do. */
-export interface KeyboardActions {
+interface KeyboardActions {
   undo(): void;
   redo(): void;
   deleteSelection(): void;

@@ -15,7 +15,7 @@ const CURSOR_ARROW =
   '<path d="M1 1 L1 17 L5.5 13 L8.5 20 L11.5 18.8 L8.5 12 L14.5 12 Z" fill="currentColor" stroke="white" stroke-width="1.5" stroke-linejoin="round"/></svg>';
 
 /** Reads another page's presence, tolerating missing or foreign fields. */
-export function parsePresence(state: Readonly<Record<string, unknown>> | undefined): PresenceState {
+function parsePresence(state: Readonly<Record<string, unknown>> | undefined): PresenceState {
   const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
   return {
     name: typeof state?.name === 'string' && state.name !== '' ? state.name : 'Anonymous',

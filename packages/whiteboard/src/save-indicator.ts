@@ -2,7 +2,7 @@ import type { CanvasStoreClient } from 'canvas-store-client';
 import { h } from './dom.js';
 
 /** What the indicator shows. */
-export type SaveState = 'saved' | 'saving' | 'offline-saved' | 'offline-unsaved';
+type SaveState = 'saved' | 'saving' | 'offline-saved' | 'offline-unsaved';
 
 /** The state and label for a connection status and a number of unacked keys. */
 export function saveState(online: boolean, pending: number): { state: SaveState; label: string } {

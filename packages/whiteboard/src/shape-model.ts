@@ -10,7 +10,7 @@
  */
 
 /** What a shape is. */
-export type ShapeKind = 'rect' | 'stroke' | 'text';
+type ShapeKind = 'rect' | 'stroke' | 'text';
 
 /** A shape as the page uses it (parsed and validated from the document). */
 export interface Shape {
@@ -33,7 +33,7 @@ export interface Shape {
 export type Fields = Readonly<Record<string, unknown>>;
 
 /** Axis-aligned bounds. */
-export interface Bounds {
+interface Bounds {
   minX: number;
   minY: number;
   maxX: number;
@@ -48,7 +48,7 @@ export function shapeKey(id: string): string {
 }
 
 /** The shape id of a document key, or undefined when the key is not a shape. */
-export function shapeIdOf(key: string): string | undefined {
+function shapeIdOf(key: string): string | undefined {
   return key.endsWith(SUFFIX) && key.length > SUFFIX.length ? key.slice(0, -SUFFIX.length) : undefined;
 }
 

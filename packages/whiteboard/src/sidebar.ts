@@ -1,7 +1,7 @@
 import { h } from './dom.js';
 
 /** What the sidebar shows and reports. */
-export interface SidebarOptions {
+interface SidebarOptions {
   roomId: string;
   /** The connection panel (see `StatusView`). */
   status: HTMLElement;

@@ -3,7 +3,7 @@ import { colorTestId, SHAPE_COLORS } from './palette.js';
 import type { ToolName } from './tools/tool.js';
 
 /** What the toolbar's buttons do. */
-export interface ToolbarActions {
+interface ToolbarActions {
   selectTool(tool: ToolName): void;
   pickColor(color: string): void;
   deleteSelection(): void;

@@ -1,7 +1,7 @@
 import { h } from './dom.js';
 
 /** What the view bar's buttons do. */
-export interface ViewBarActions {
+interface ViewBarActions {
   undo(): void;
   redo(): void;
   zoomIn(): void;

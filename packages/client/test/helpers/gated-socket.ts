@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import type { ClientSocket, WebSocketConstructor } from '../../src/index.js';
 
 /** A `ws` socket for the client whose outgoing frames can be held back and released later. */
-export interface SocketGate {
+interface SocketGate {
   WebSocket: WebSocketConstructor;
   /** Holds every frame sent from now on. */
   hold(): void;

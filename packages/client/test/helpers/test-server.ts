@@ -13,7 +13,7 @@ import {
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /** Options of {@link TestServer.start}. */
-export interface TestServerOptions {
+interface TestServerOptions {
   /** Listen on this port (0 or absent: any free port). */
   port?: number;
   /** Storage of each room (default: none, memory only). */

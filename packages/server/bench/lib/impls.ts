@@ -17,7 +17,7 @@ function installedVersion(name: string): string {
 }
 
 /** The socket both servers accept. */
-export interface BenchSocket {
+interface BenchSocket {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -30,7 +30,7 @@ export interface BenchRoom {
 }
 
 /** A room plus how to read its clock and how to shut it down. */
-export interface RoomHandle {
+interface RoomHandle {
   room: BenchRoom;
   clock(): number;
   dispose(): void;
@@ -89,7 +89,7 @@ export function noopSocket(): BenchSocket {
 }
 
 /** A socket that counts frames and closes, for after-the-fact sanity checks. */
-export interface CountingSocket extends BenchSocket {
+interface CountingSocket extends BenchSocket {
   sent: number;
   closed: boolean;
   last: string | undefined;

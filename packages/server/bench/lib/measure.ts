@@ -34,7 +34,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** Median, min and max of a non-empty list of durations. */
-export function summarize(durations: readonly number[]): Samples {
+function summarize(durations: readonly number[]): Samples {
   return {
     reps: durations.length,
     median: median(durations),

@@ -6,10 +6,10 @@
 import { seededRandom } from '../../test/helpers/seeded-random.js';
 
 /** A component: field name to value. */
-export type Component = Record<string, unknown>;
+type Component = Record<string, unknown>;
 
 /** The 8 data fields of a benchmark shape; every component also carries `_exists: true`. */
-export const SHAPE_FIELDS = ['x', 'y', 'width', 'height', 'rotation', 'fill', 'stroke', 'text'] as const;
+const SHAPE_FIELDS = ['x', 'y', 'width', 'height', 'rotation', 'fill', 'stroke', 'text'] as const;
 type ShapeField = (typeof SHAPE_FIELDS)[number];
 
 const COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00', '#ffffff', '#868e96', '#9c36b5'];
@@ -47,14 +47,14 @@ export function shapeKey(id: number): string {
 }
 
 /** A freshly created shape: `_exists` plus the 8 data fields. */
-export function newShape(rng: () => number): Component {
+function newShape(rng: () => number): Component {
   const shape: Component = { _exists: true };
   for (const field of SHAPE_FIELDS) shape[field] = fieldValue(field, rng);
   return shape;
 }
 
 /** An update of 1-3 distinct data fields of a shape. */
-export function shapeUpdate(rng: () => number): Component {
+function shapeUpdate(rng: () => number): Component {
   const count = 1 + Math.floor(rng() * 3);
   const update: Component = {};
   while (Object.keys(update).length < count) {
@@ -90,7 +90,7 @@ export function creationFrames(count: number, perFrame: number, seed: number, id
 }
 
 /** Counts of the operations in a {@link PatchStream}. */
-export interface StreamMix {
+interface StreamMix {
   creates: number;
   updates: number;
   deletes: number;
@@ -108,7 +108,7 @@ export interface PatchStream {
 }
 
 /** Parameters of {@link patchStream}. */
-export interface PatchStreamSpec {
+interface PatchStreamSpec {
   baseComponents: number;
   frames: number;
   seed: number;

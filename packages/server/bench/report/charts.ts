@@ -7,7 +7,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
 /** Colours of the three servers, the same in every chart. */
-export const SERVER_COLORS = {
+const SERVER_COLORS = {
   domain: ['ours', 'published', 'relay'],
   range: ['#1f77b4', '#ff7f0e', '#8c8c8c'],
 };

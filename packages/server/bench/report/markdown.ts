@@ -1,7 +1,7 @@
 /** Reading the benchmarks' markdown result files. */
 
 /** A markdown table: its header cells and body rows. */
-export interface MarkdownTable {
+interface MarkdownTable {
   headers: string[];
   rows: string[][];
 }

@@ -13,11 +13,11 @@ import type { ServerBenchJson } from '../server.bench.js';
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 /** The page whose figures block the report rewrites. */
 export const PERFORMANCE_DOC = fileURLToPath(new URL('../../../../docs/performance.md', import.meta.url));
-export const BENCH_BLOCK_START = '<!-- bench-figures:start -->';
-export const BENCH_BLOCK_END = '<!-- bench-figures:end -->';
+const BENCH_BLOCK_START = '<!-- bench-figures:start -->';
+const BENCH_BLOCK_END = '<!-- bench-figures:end -->';
 
 /** One benchmark and its result file. */
-export interface Section {
+interface Section {
   file: string;
   title: string;
   command: string;
@@ -30,7 +30,7 @@ export const SECTIONS: Section[] = [
 ];
 
 /** What the benchmarks wrote: each section's markdown (null when missing) and server.json. */
-export interface BenchResults {
+interface BenchResults {
   markdown: Map<string, string | null>;
   serverJson: ServerBenchJson | null;
 }

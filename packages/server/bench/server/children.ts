@@ -10,7 +10,6 @@ import { publishedServerArgs } from '../../test/harness/published-server.js';
 import type { FromLoadClient, ToLoadClient } from './ipc.js';
 import { listeningPort } from './proc.js';
 
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay-server.ts', import.meta.url));
@@ -69,7 +68,7 @@ export interface RunningServer {
   output: OutputTail;
 }
 
-export interface ServerStartOptions {
+interface ServerStartOptions {
   dataDir: string;
   /** Directory for `node --cpu-prof` output (our server only). */
   cpuProfDir?: string;

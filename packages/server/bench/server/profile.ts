@@ -31,7 +31,7 @@ interface CpuProfile {
 }
 
 /** Time attributed to one function or file, in ms of CPU samples. */
-export interface ProfileEntry {
+interface ProfileEntry {
   name: string;
   /** `src/room/room.ts:412`, `ws/lib/sender.js`, `node:net` … */
   location: string;
@@ -122,7 +122,7 @@ function round(ms: number): number {
 }
 
 /** Options of {@link summarizeProfile}. */
-export interface SummarizeOptions {
+interface SummarizeOptions {
   /** Entries per list. */
   top?: number;
   /**

@@ -23,7 +23,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { acceptConnection, FileStorage, RoomManager } from '@woven-ecs/canvas-store-server';
 import { WebSocketServer } from 'ws';
-import { serveConnections } from '../../test/harness/serve-connections.js';
+import { serveEveryone } from '../../test/harness/serve-connections.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,20 +57,16 @@ const server = createServer((_req, res) => {
 });
 const wss = new WebSocketServer({ server, maxPayload: 2 * 1024 * 1024 });
 
-serveConnections(
+serveEveryone(
   wss,
-  (socket, request) =>
-    acceptConnection({
-      socket,
-      url: request.url ?? '',
-      request,
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-      roomOptions: (roomId) => ({
-        createStorage: () => new FileStorage({ dir: dataDir, roomId }),
-        ...(saveThrottleMs === undefined ? {} : { saveThrottleMs }),
-      }),
+  acceptConnection,
+  {
+    manager,
+    roomOptions: (roomId: string) => ({
+      createStorage: () => new FileStorage({ dir: dataDir, roomId }),
+      ...(saveThrottleMs === undefined ? {} : { saveThrottleMs }),
     }),
+  },
   (error) => console.warn(`connection refused: ${error instanceof Error ? error.message : String(error)}`),
 );
 

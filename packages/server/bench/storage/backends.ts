@@ -14,12 +14,8 @@ import {
 import { openStorageBackend } from '../../src/storage/open-storage-backend.js';
 
 /** `none` is a baseline without storage, used only for the event-loop stall. */
-export const BACKEND_IDS = ['memory', 'sqlite', 'file', 'postgres', 'published-file', 'none'] as const;
+const BACKEND_IDS = ['memory', 'sqlite', 'file', 'postgres', 'published-file', 'none'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
-
-export function isBackendId(value: unknown): value is BackendId {
-  return typeof value === 'string' && (BACKEND_IDS as readonly string[]).includes(value);
-}
 
 /** Everything a child needs to open the same storage as the parent describes. */
 export interface BackendConfig {
@@ -34,7 +30,7 @@ export interface BackendConfig {
 }
 
 /** A storage of either server: both speak `load`/`save` (plus `commit` for our incremental ones). */
-export type AnyStorage = Storage | published.Storage;
+type AnyStorage = Storage | published.Storage;
 
 /** Opens the storages of one backend; `close` releases shared handles (SQLite file, PG pool). */
 export interface StorageSet {

@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { BackendConfig } from './backends.js';
 
 /** Repository root: children resolve `tsx` and the workspace packages from here. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** A message between the benchmark and a child: `{ type, ... }`. */
-export interface ChildMessage {
+interface ChildMessage {
   type: string;
   [field: string]: unknown;
 }

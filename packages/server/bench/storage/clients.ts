@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 
-export interface LoadOptions {
+interface LoadOptions {
   port: number;
   roomId: string;
   clients: number;
@@ -16,7 +16,7 @@ export interface LoadOptions {
   onWindowEnd?: () => void | Promise<void>;
 }
 
-export interface LoadResult {
+interface LoadResult {
   /** Acks received inside the measurement window. */
   acked: number;
   windowMs: number;
@@ -139,7 +139,7 @@ export async function runClosedLoop(options: LoadOptions): Promise<LoadResult> {
   };
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -1,6 +1,6 @@
 /** Markdown rendering for the storage benchmark. */
 
-export type Align = 'left' | 'right';
+type Align = 'left' | 'right';
 
 /** A value, or why it could not be measured. */
 export type Cell = { ok: true; value: number } | { ok: false; reason: string };

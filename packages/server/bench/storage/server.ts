@@ -15,7 +15,7 @@ import { emptyCounters, instrument, openStorages } from './backends.js';
 import { childConfig, onParentMessage, toParent } from './child.js';
 
 /** Whole-snapshot saves of load/save storages, as in the example server. */
-export const SAVE_THROTTLE_MS = 1_000;
+const SAVE_THROTTLE_MS = 1_000;
 /** Closed-loop clients send far more than the default 100 frames/s per session. */
 const UNLIMITED_RATE = { framesPerSecond: 1e9, frameBurst: 1e9, bytesPerSecond: 1e12, byteBurst: 1e12 };
 

@@ -1,5 +1,5 @@
 /** The bound a frame would pass if it were queued. */
-export type QueueOverflow = 'frames' | 'bytes';
+type QueueOverflow = 'frames' | 'bytes';
 
 /**
  * Frames held, in arrival order, while an asynchronous step (authorizing and

@@ -1,10 +1,10 @@
 import type { Logger } from './logger.js';
 
 /** Default length of the window in which each kind of event gets its `burst` lines. */
-export const DEFAULT_LOG_INTERVAL_MS = 10_000;
+const DEFAULT_LOG_INTERVAL_MS = 10_000;
 
 /** Options of {@link RateLimitedLog}. */
-export interface RateLimitedLogOptions {
+interface RateLimitedLogOptions {
   /** Length of each kind's window. Default 10 s. */
   intervalMs?: number;
   /** Lines per kind and window. Default 1. */

@@ -9,7 +9,7 @@ import type { RoomOptions } from './room-options.js';
 import type { Session } from './session.js';
 
 /** Frame counters of one room (part of `RoomStats`). */
-export interface FrameCounters {
+interface FrameCounters {
   framesReceived: number;
   framesRejected: number;
 }

@@ -9,7 +9,7 @@ const CLOSE_RETRY_FIRST_DELAY_MS = 500;
 const CLOSE_RETRY_MAX_DELAY_MS = 30_000;
 
 /** Everything a room needs to persist itself through one {@link Storage}. */
-export interface RoomPersistenceOptions {
+interface RoomPersistenceOptions {
   storage: Storage;
   document: () => ClockedDocument;
   saveThrottleMs: number;
@@ -34,6 +34,8 @@ export class RoomPersistence {
   private readonly snapshots: SnapshotPersistence;
   private readonly incremental: IncrementalStorage | undefined;
   private backgroundSave: Promise<void> = Promise.resolve();
+  /** Set by the first write: a load after it would replace what was written. */
+  private hasWrites = false;
 
   constructor(private readonly options: RoomPersistenceOptions) {
     const { storage, logger, logContext } = options;
@@ -65,11 +67,14 @@ export class RoomPersistence {
   }
 
   /**
-   * Reads the stored document; null when the storage holds none. `beforeUse`
-   * runs once something was read and before it is decoded, and may throw to
-   * refuse it. A failing storage or a malformed snapshot rejects (SPEC P3).
+   * Reads the stored document; null when the storage holds none. A failing
+   * storage or a malformed snapshot rejects (SPEC P3), and so does a load
+   * that finds the room already written: what it read would replace those writes.
    */
-  async load(beforeUse: () => void): Promise<ClockedDocument | null> {
+  async load(): Promise<ClockedDocument | null> {
+    const beforeUse = () => {
+      if (this.hasWrites) throw new Error('Room.load() must be called before the room is first written');
+    };
     const { storage } = this.options;
     if (this.incremental?.loadComponents) {
       const stored = await this.incremental.loadComponents();
@@ -89,8 +94,9 @@ export class RoomPersistence {
     return pipeline ? (key) => pipeline.stage(key) : undefined;
   }
 
-  /** Notes that the document changed. */
+  /** Notes that the document changed (after its keys were staged). */
   written(): void {
+    this.hasWrites = true;
     if (!this.pipeline || this.incremental?.wantsSnapshot?.('write')) this.snapshots.markDirty();
   }
 

@@ -73,8 +73,12 @@ export function refuseWrite(
 }
 
 /**
- * Runs the change callbacks once a write's ack and broadcasts are queued, so
- * a callback that writes (say, a server patch) comes after them (SPEC O2, O3).
+ * The one announcement of a document write to user code (`onDocumentPatch`,
+ * then `onDataChange`), made by every write path (`patch`, `reconnect`,
+ * `applyServerPatch`) once the write's ack and broadcasts are queued, so a
+ * callback that writes (say, a server patch) comes after them (SPEC O2, O3).
+ * Storage hears of the write earlier and once, in the room's `writeDocument`
+ * (the keys staged for the commit the ack waits on, SPEC O4).
  */
 export function notifyDocumentChanged(ctx: RoomContext, documentPatches: Patch[]): void {
   if (documentPatches.length === 0) return;

@@ -74,7 +74,6 @@ export class Room {
   private readonly context: RoomContext;
   private readonly intake: FrameIntake;
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
-  private written = false;
   private closed = false;
   private closing: Promise<void> | null = null;
 
@@ -141,9 +140,7 @@ export class Room {
    * snapshot) makes this reject and the room must not be used (SPEC P3).
    */
   async load(): Promise<void> {
-    const loaded = await this.persistence?.load(() => {
-      if (this.written) throw new Error('Room.load() must be called before the room is first written');
-    });
+    const loaded = await this.persistence?.load();
     if (loaded) this.document = loaded;
   }
 
@@ -351,7 +348,6 @@ export class Room {
 
   private writeDocument(documentPatches: Patch[]): number {
     const timestamp = this.document.applyPatches(documentPatches, this.persistence?.stage) as number;
-    this.written = true;
     this.persistence?.written();
     return timestamp;
   }

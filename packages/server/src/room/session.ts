@@ -30,7 +30,7 @@ const MINUTE_MS = 60_000;
  * `paused` holds them in its inbox while an asynchronous step (an
  * `auth-refresh`) decides (SPEC O1), `closed` is final.
  */
-export type SessionState = 'open' | 'paused' | 'closed';
+type SessionState = 'open' | 'paused' | 'closed';
 
 /** True for the two permission strings. */
 export function isSessionPermission(value: unknown): value is SessionPermission {

@@ -17,7 +17,7 @@ import {
 import type { ServerProcess, WireClient } from '../harness/server-process.js';
 
 /** What the attacker saw. */
-export interface AttackOutcome {
+interface AttackOutcome {
   errorCodes: string[];
   closeCode: number | undefined;
   /** Frames of the attack that were acked (so applied). */

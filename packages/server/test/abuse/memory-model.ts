@@ -8,7 +8,7 @@
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../../src/index.js';
 
 /** Heap one document key costs at most beyond its counted bytes (entry, stamps, maps, index). */
-export const KEY_OVERHEAD_BYTES = 1024;
+const KEY_OVERHEAD_BYTES = 1024;
 /** Heap per byte counted by the byte quotas (two-byte strings, object headers). */
 export const BYTE_FACTOR = 2;
 
@@ -22,11 +22,6 @@ export function clientPresenceWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS
   return (
     limits.maxEphemeralKeysPerClient * KEY_OVERHEAD_BYTES + limits.maxEphemeralBytesPerClient * BYTE_FACTOR
   );
-}
-
-/** The worst case of one room's presence: every session a distinct client at its ephemeral quotas. */
-export function roomPresenceWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS): number {
-  return limits.maxSessionsPerRoom * clientPresenceWorstCase(limits);
 }
 
 /**

@@ -24,25 +24,26 @@ import {
   type Storage,
   silentLogger,
 } from '../../src/index.js';
-import { rawToString, serveConnections } from './serve-connections.js';
+import { clientApplyPatch } from './reference-doc.js';
+import { rawToString, serveEveryone } from './serve-connections.js';
 
 /** A mutation as the adapter's `push` takes and its `pull` returns. */
-export type ClientMutation = Parameters<WebsocketAdapter['push']>[0][number];
+type ClientMutation = Parameters<WebsocketAdapter['push']>[0][number];
 /** A patch as the client library types it. */
 export type ClientPatch = ClientMutation['patch'];
 /** An app's model of a document (or of remote ephemeral state): key to fields. */
 export type DocModel = Record<string, Record<string, unknown>>;
 
 /** `Origin.ECS` of the client library: a local edit. */
-export const ORIGIN_ECS = 1;
+const ORIGIN_ECS = 1;
 /** `Origin.Websocket` of the client library: a change that came from the server. */
 export const ORIGIN_WEBSOCKET = 4;
 
 /** Generous overall limit for polls; they normally finish in milliseconds. */
-export const POLL_TIMEOUT_MS = 25_000;
+const POLL_TIMEOUT_MS = 25_000;
 const POLL_INTERVAL_MS = 20;
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -65,24 +66,18 @@ export { plain } from './reference-doc.js';
 /**
  * Applies a patch to an app model the way the client's store does:
  * fields merge into the component, `_exists: false` removes the key, and a
- * patch for a missing key creates it with the given fields.
+ * patch for a missing key creates it with the given fields. A client's view,
+ * not the server's document: the rule is the reference model's {@link clientApplyPatch}.
  */
 export function applyToModel(model: DocModel, patch: ClientPatch): void {
-  for (const [key, value] of Object.entries(patch)) {
-    if (value._exists === false) {
-      delete model[key];
-      continue;
-    }
-    const existing = model[key];
-    model[key] = existing ? { ...existing, ...value } : { ...value };
-  }
+  clientApplyPatch(model, patch);
 }
 
 // ---------------------------------------------------------------------------
 // Wire recording: the global WebSocket the adapter constructs.
 
 /** What the current socket of one client has received. */
-export interface WireState {
+interface WireState {
   /** The socket the adapter created most recently. */
   socket: WebSocket;
   /** Every frame received on that socket, parsed. */
@@ -181,7 +176,7 @@ export function installClientEnvironment(): ClientEnvironment {
 // Server
 
 /** Shared between server generations so a restart finds the same data. */
-export type StorageFactory = (roomId: string) => Storage;
+type StorageFactory = (roomId: string) => Storage;
 
 /**
  * Listens on 127.0.0.1:`port` (0 for an ephemeral port). A restart reuses the
@@ -241,18 +236,7 @@ export class TestServer {
       ...this.managerOptions,
     });
     const wss = await listen(this.portValue);
-    serveConnections(
-      wss,
-      (socket, request) =>
-        acceptConnection({
-          socket,
-          url: request.url ?? '',
-          request,
-          manager,
-          authorize: () => ({ permissions: 'readwrite' }),
-        }),
-      (error) => this.refusals.push(error),
-    );
+    serveEveryone(wss, acceptConnection, { manager }, (error) => this.refusals.push(error));
     this.portValue = (wss.address() as AddressInfo).port;
     this.wss = wss;
     this.manager = manager;

@@ -14,7 +14,7 @@ import type { CommitBatch, IncrementalStorage, StoredRoom } from '../../src/stor
 export type StorageFault = 'none' | 'fail' | 'hang';
 
 /** Thrown by a storage under a `fail` fault. */
-export class InjectedStorageFault extends Error {
+class InjectedStorageFault extends Error {
   constructor(operation: string) {
     super(`injected storage fault during ${operation}`);
     this.name = 'InjectedStorageFault';

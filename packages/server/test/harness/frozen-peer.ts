@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type RawData, WebSocket } from 'ws';
 
 /** What the peer process opens. */
-export interface PeerPlan {
+interface PeerPlan {
   /** `ws://127.0.0.1:<port>` of the server. */
   origin: string;
   peers: { roomId: string; clientId: string }[];

@@ -11,7 +11,7 @@ const PUBLISHED_SCRIPT = fileURLToPath(new URL('../../bench/server/published-ser
 const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** How to run the published server. */
-export interface PublishedServerOptions {
+interface PublishedServerOptions {
   /** 0 for any free port (the wrapper prints `{"listening":<port>}`). */
   port: number;
   host?: string;

@@ -40,7 +40,7 @@ interface ModelEntry {
 export type LiveState = Record<string, Record<string, unknown>>;
 
 /** The persisted shape: state and stamps with tombstones, and deletion stamps of live keys when any. */
-export interface ModelSnapshot {
+interface ModelSnapshot {
   timestamp: number;
   state: LiveState;
   timestamps: Record<string, Record<string, number>>;
@@ -102,6 +102,17 @@ export class ReferenceDoc {
     return plain(out);
   }
 
+  /**
+   * Every key's fields, a tombstone as `{ _exists: false }`: the document as
+   * the soak oracle compares it. The values are the model's own (it never
+   * changes a value in place: a buffer delta makes a new array), not copies.
+   */
+  components(): Map<string, Record<string, unknown>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const [key, entry] of this.entries) out.set(key, Object.fromEntries(entry.fields));
+    return out;
+  }
+
   /** Shaped like `toSnapshot(...)`: live only (D10), or with tombstones and deletion stamps (D9). */
   snapshot(includeTombstones: boolean): ModelSnapshot {
     const state: LiveState = {};
@@ -149,17 +160,28 @@ export class ReferenceDoc {
   }
 }
 
-/** A client applying reply patches in order (SPEC D2-D5): a tombstone deletes, anything else merges or starts fresh. */
+/**
+ * A client applying one patch to its live state, in place (SPEC D2-D5 as a
+ * client sees them): a tombstone deletes the key, anything else merges into
+ * the component or starts it fresh. A client holds no tombstones and trusts
+ * the server's stamps, so it has no D5 rule of its own; the values are not copied.
+ */
+export function clientApplyPatch(
+  state: Record<string, Record<string, unknown>>,
+  patch: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+): void {
+  for (const [key, data] of Object.entries(patch)) {
+    if (data._exists === false) {
+      delete state[key];
+      continue;
+    }
+    state[key] = { ...(state[key] ?? {}), ...data };
+  }
+}
+
+/** A client applying reply patches in order ({@link clientApplyPatch}) to a copy of `state`. */
 export function clientApply(state: LiveState, patches: readonly Patch[]): LiveState {
   const out: LiveState = plain(state);
-  for (const patch of patches) {
-    for (const [key, data] of Object.entries(patch)) {
-      if (data._exists === false) {
-        delete out[key];
-        continue;
-      }
-      out[key] = { ...(out[key] ?? {}), ...plain(data) };
-    }
-  }
+  for (const patch of patches) clientApplyPatch(out, plain(patch));
   return out;
 }

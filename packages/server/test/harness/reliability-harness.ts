@@ -51,7 +51,7 @@ export interface ProbeReading {
 }
 
 /** A server process started with the heap probe. */
-export interface ProbedServer {
+interface ProbedServer {
   server: ServerProcess;
   /** Runs a full GC in the server and reads its heap and descriptors. */
   probe(): Promise<ProbeReading>;

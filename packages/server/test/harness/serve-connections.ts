@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 
 /** What both servers' `acceptConnection` returns, as far as a socket is concerned. */
-export interface SocketConnection {
+interface SocketConnection {
   readonly ready: Promise<unknown>;
   onMessage(data: string): void;
   onClose(): void;
@@ -42,4 +42,37 @@ export function serveConnections(
     socket.on('error', () => connection.onError());
     connection.ready.catch(onRefused);
   });
+}
+
+/** The options every connection of {@link serveEveryone} gets: its socket, and full write access. */
+export interface OpenConnectionOptions {
+  socket: WebSocket;
+  url: string;
+  request: IncomingMessage;
+  authorize: () => { permissions: 'readwrite' };
+}
+
+/**
+ * {@link serveConnections} through `accept` (either server's `acceptConnection`)
+ * with every client authorized readwrite, whatever its token (a test or
+ * benchmark server); `options` adds the rest (`manager`, `roomOptions`).
+ */
+export function serveEveryone<TOptions extends object>(
+  wss: WebSocketServer,
+  accept: (options: OpenConnectionOptions & TOptions) => SocketConnection,
+  options: TOptions,
+  onRefused: (error: unknown) => void,
+): void {
+  serveConnections(
+    wss,
+    (socket, request) =>
+      accept({
+        socket,
+        url: request.url ?? '',
+        request,
+        authorize: () => ({ permissions: 'readwrite' }),
+        ...options,
+      }),
+    onRefused,
+  );
 }

@@ -15,11 +15,11 @@ import {
   type ServerConfigInput,
 } from '../../src/server/index.js';
 
-export type Frame = Record<string, unknown>;
-export type Patch = Record<string, Record<string, unknown>>;
+type Frame = Record<string, unknown>;
+type Patch = Record<string, Record<string, unknown>>;
 
 /** Generous bound for every wait: waits are polls and events, never timing assertions. */
-export const WAIT_MS = 10_000;
+const WAIT_MS = 10_000;
 
 const servers = new Set<CanvasStoreServer>();
 const tempDirs = new Set<string>();
@@ -117,14 +117,14 @@ export async function waitForDate(epochMs: number): Promise<void> {
 }
 
 /** Connect parameters of a raw client. */
-export interface ConnectParams {
+interface ConnectParams {
   roomId: string;
   clientId: string;
   token: string;
 }
 
 /** The ws:// URL a client connects to. */
-export function connectUrl(port: number, params: ConnectParams): string {
+function connectUrl(port: number, params: ConnectParams): string {
   return `ws://127.0.0.1:${port}/?${new URLSearchParams({ ...params })}`;
 }
 

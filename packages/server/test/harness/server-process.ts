@@ -16,7 +16,7 @@ import { OPTION_SPECS } from '../../src/server/config/option-specs.js';
 /** The built command. `npm test` builds before running vitest. */
 export const CLI = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
 /** Generous bound for every wait: polls and events, never a timing assertion. */
-export const WAIT_MS = 20_000;
+const WAIT_MS = 20_000;
 
 export type Frame = Record<string, unknown>;
 export type Patch = Record<string, Record<string, unknown>>;
@@ -56,7 +56,7 @@ export async function cleanup(): Promise<void> {
 }
 
 /** The environment of the test process without any variable the server reads. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const spec of OPTION_SPECS) delete env[spec.env];
   return { ...env, ...extra };
@@ -77,7 +77,7 @@ export async function waitUntil<T>(
   }
 }
 
-export interface Exit {
+interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }

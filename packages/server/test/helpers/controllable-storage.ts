@@ -1,7 +1,7 @@
 import type { RoomSnapshot, Storage } from '../../src/index.js';
 
 /** A promise with its resolve and reject exposed, for steps a test releases explicitly. */
-export interface Deferred<T> {
+interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;
   reject(reason: unknown): void;

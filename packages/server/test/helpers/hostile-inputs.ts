@@ -3,7 +3,7 @@ import type { FrameErrorCode, Logger, Room, RoomOptions, RoomSnapshot, Storage }
 import { connect, createRoom, type FakeClient } from './room-harness.js';
 
 /** One hostile frame, as raw text, and the stable error code it must be answered with. */
-export interface HostileCase {
+interface HostileCase {
   name: string;
   raw: string;
   code: FrameErrorCode;
@@ -45,16 +45,16 @@ export const DEEP = 100_000;
 /** A JSON array nested `depth` levels deep. */
 export const deepArray = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 /** A JSON object nested `depth` levels deep. */
-export const deepObject = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+const deepObject = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 /** A `patch` frame with the given raw `documentPatches` JSON. */
 export const docFrame = (patches: string): string =>
   `{"type":"patch","messageId":"h1","documentPatches":${patches}}`;
 /** A `patch` frame with the given raw `ephemeralPatches` JSON. */
-export const ephFrame = (patches: string): string =>
+const ephFrame = (patches: string): string =>
   `{"type":"patch","messageId":"h1","ephemeralPatches":${patches}}`;
 /** A `reconnect` frame with the given raw `documentPatches` JSON. */
-export const reconnectFrame = (patches: string): string =>
+const reconnectFrame = (patches: string): string =>
   `{"type":"reconnect","lastTimestamp":0,"protocolVersion":2,"documentPatches":${patches}}`;
 /** A `patch` frame writing the raw JSON `value` into field `x` of the seeded key `e1/Pos`. */
 export const fieldFrame = (value: string): string => docFrame(`[{"e1/Pos":{"x":${value}}}]`);
@@ -261,7 +261,7 @@ export const MIXED_CASES: HostileCase[] = [
 ];
 
 /** A room seeded with live and deleted state, a hostile client and two honest ones. */
-export interface HostileRoom {
+interface HostileRoom {
   room: Room;
   storage: RecordingStorage;
   logger: ReturnType<typeof recordingLogger>;
@@ -271,7 +271,7 @@ export interface HostileRoom {
 }
 
 /** What a newcomer receives as ephemeral state on connect: only the honest client's cursor. */
-export const HONEST_EPHEMERAL = { 'cursor/b': { _exists: true, x: 1 } };
+const HONEST_EPHEMERAL = { 'cursor/b': { _exists: true, x: 1 } };
 
 /**
  * Builds a room at clock 2 holding `e1/Pos` (live) and `e0/Gone` (tombstone), the

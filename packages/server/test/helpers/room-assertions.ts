@@ -63,7 +63,7 @@ export function connectWith(
 }
 
 /** A promise with its resolve/reject exposed. */
-export interface Deferred<T> {
+interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;
   reject(error: unknown): void;

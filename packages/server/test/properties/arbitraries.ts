@@ -5,7 +5,7 @@ import type { BufferDelta, BufferRun, ComponentData, Patch } from '../../src/ind
 /** The small key space the document properties write to. */
 export const KEYS = ['e0/S', 'e1/S', 'e2/S', 'e3/S', 'e4/S', 'e5/S'] as const;
 
-export const smallInt = fc.integer({ min: -3, max: 3 });
+const smallInt = fc.integer({ min: -3, max: 3 });
 
 function runArb(len: number, maxValues = 6): fc.Arbitrary<BufferRun> {
   return fc
@@ -30,7 +30,7 @@ export function bufferDeltaArb(maxLen = 8, maxRuns = 3, maxValues = 6): fc.Arbit
 }
 
 /** A live component write: any subset of fields a, b, c, p (p an array or a buffer delta), maybe `_exists: true`. */
-export const liveComponentArb: fc.Arbitrary<ComponentData> = fc.record(
+const liveComponentArb: fc.Arbitrary<ComponentData> = fc.record(
   {
     _exists: fc.constant(true),
     a: smallInt,
@@ -44,20 +44,20 @@ export const liveComponentArb: fc.Arbitrary<ComponentData> = fc.record(
   { requiredKeys: [], noNullPrototype: true },
 );
 
-export const tombstoneArb: fc.Arbitrary<ComponentData> = fc.constant({ _exists: false });
+const tombstoneArb: fc.Arbitrary<ComponentData> = fc.constant({ _exists: false });
 
 /**
  * Any component write. `fc.record` with only optional keys practically never
  * yields `{}`, so the empty write (a live component with no fields, SPEC D5)
  * is generated explicitly.
  */
-export const componentArb: fc.Arbitrary<ComponentData> = fc.oneof(
+const componentArb: fc.Arbitrary<ComponentData> = fc.oneof(
   { weight: 2, arbitrary: tombstoneArb },
   { weight: 1, arbitrary: fc.constant({}) },
   { weight: 8, arbitrary: liveComponentArb },
 );
 
-export const patchArb: fc.Arbitrary<Patch> = fc.dictionary(fc.constantFrom(...KEYS), componentArb, {
+const patchArb: fc.Arbitrary<Patch> = fc.dictionary(fc.constantFrom(...KEYS), componentArb, {
   maxKeys: 3,
   noNullPrototype: true,
 });

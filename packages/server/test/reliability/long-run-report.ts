@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** One suite's recorded figures, as `recordFigures` wrote them. */
-export interface SuiteResult {
+interface SuiteResult {
   suite: string;
   mode: string;
   finishedAt: string;
@@ -30,8 +30,8 @@ export const LONG_RUN_JSON = fileURLToPath(new URL('last-long-run.json', HERE));
 const LONG_RUN_MD = fileURLToPath(new URL('LAST-LONG-RUN.md', HERE));
 /** The page whose figures block this rewrites. */
 export const RELIABILITY_DOC = fileURLToPath(new URL('../../../../docs/reliability.md', HERE));
-export const BLOCK_START = '<!-- reliability-figures:start -->';
-export const BLOCK_END = '<!-- reliability-figures:end -->';
+const BLOCK_START = '<!-- reliability-figures:start -->';
+const BLOCK_END = '<!-- reliability-figures:end -->';
 
 /** The order suites are reported in; others follow alphabetically. */
 const ORDER = ['soak', 'chaos', 'fuzz', 'storage-faults', 'database-outage', 'slow-clients', 'properties'];
@@ -65,7 +65,7 @@ function sumOf(run: LongRun, figure: string): number {
  * series summarised (count, first, last, min, max), objects as `key: value`
  * pairs, everything else as compact JSON.
  */
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (typeof value === 'number') {
     return Number.isInteger(value)
       ? value.toLocaleString('en-US')

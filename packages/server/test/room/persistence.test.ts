@@ -117,6 +117,17 @@ describe('load, flush and close with storage', () => {
     await expect(createRoom({ storage: malformed }).load()).rejects.toBeInstanceOf(SnapshotFormatError);
   });
 
+  it('[API] load() after the room was written rejects and keeps what was written', async () => {
+    const room = createRoom({ storage: new RecordingStorage(saved) });
+    room.applyServerPatch([{ 'e9/Pos': { _exists: true, x: 9 } }]);
+    await expect(room.load()).rejects.toThrow('before the room is first written');
+    expect(room.getSnapshot()).toEqual({
+      timestamp: 1,
+      state: { 'e9/Pos': { _exists: true, x: 9 } },
+      timestamps: { 'e9/Pos': { _exists: 1, x: 1 } },
+    });
+  });
+
   it('[API] load() without storage resolves and changes nothing', async () => {
     const room = createRoom();
     await room.load();

@@ -112,7 +112,7 @@ export function contractContext(factory: BackendFactory, traits: ContractTraits)
 }
 
 /** Hooks of {@link wrapStorage}; a hook that throws or rejects fails that call. */
-export interface StorageHooks {
+interface StorageHooks {
   beforeLoad?(): void | Promise<void>;
   beforeCommit?(batch: CommitBatch, call: number): void | Promise<void>;
   afterCommit?(batch: CommitBatch, call: number): void;
@@ -203,7 +203,7 @@ export async function turns(count: number): Promise<void> {
 }
 
 /** A logger recording every entry. */
-export interface CapturingLogger extends Logger {
+interface CapturingLogger extends Logger {
   readonly entries: Array<{ level: string; context: Record<string, unknown>; message: string }>;
   errors(): Array<{ context: Record<string, unknown>; message: string }>;
 }

@@ -6,7 +6,7 @@ export interface RoomSummary {
 }
 
 /** A session of `GET /admin/rooms/:roomId`. */
-export interface SessionSummary {
+interface SessionSummary {
   sessionId: string;
   clientId: string;
   permissions: string;

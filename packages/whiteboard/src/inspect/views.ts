@@ -77,7 +77,7 @@ export function renderSessions(container: HTMLElement, details: RoomDetails): vo
 }
 
 /** Pretty JSON, with arrays of numbers (stroke points) kept on one line. */
-export function prettyJson(value: unknown): string {
+function prettyJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(
     /\[(?:\s*-?[\d.eE+-]+,?)+\s*\]/g,
     (array) =>

@@ -14,7 +14,7 @@ export function eventually<T>(read: () => T | Promise<T>, message?: string) {
 }
 
 /** Debian's chromium; the tests never download a browser of their own. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -27,10 +27,10 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Screenshots of every step land here (gitignored). */
-export const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 /** Generous limit for anything the tests wait for (sync, broadcasts, reconnects), ms. */
-export const WAIT_MS = 20_000;
+const WAIT_MS = 20_000;
 
 /**
  * True when {@link CHROMIUM_PATH} exists. Without it the suite fails on CI
@@ -109,7 +109,7 @@ export interface RenderedShape {
 }
 
 /** An element as {@link BoardPage.probe} reads it. */
-export interface Probe {
+interface Probe {
   text: string;
   attrs: Record<string, string>;
   /** The inline `style.transform` (cursors are placed with it). */

@@ -28,7 +28,7 @@ const OVERRIDING_ENV = [
 ];
 
 /** Options of {@link startServer}. */
-export interface ServerProcessOptions {
+interface ServerProcessOptions {
   /** Enables the admin API (and so the inspector) with this bearer secret (16+ characters). */
   adminSecret?: string;
 }

@@ -23,7 +23,7 @@ export function byId(shapes: readonly RenderedShape[], id: string): RenderedShap
 }
 
 /** What {@link useTwoBrowsers} gives a suite. */
-export interface TwoBrowsers {
+interface TwoBrowsers {
   /** Opens the board of `roomId` as `name` in browser A or B (separate profiles). */
   open(which: 'A' | 'B', roomId: string, name: string): Promise<BoardPage>;
   /** A fresh room (named after `name`) opened by Alice in browser A and Bob in browser B. */

@@ -38,7 +38,7 @@ export async function startAbuseServer(args: string[] = [], options: StartOption
  * Polls `/healthz` back to back (one request in flight) and `/proc` RSS every
  * few ms until stopped; reports the worst latency and the peak RSS.
  */
-export function startSamplers(
+function startSamplers(
   server: ServerProcess,
 ): () => Promise<{ worstMs: number; peakRss: number; died: boolean }> {
   let peakRss = 0;

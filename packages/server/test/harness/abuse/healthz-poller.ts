@@ -6,7 +6,7 @@
  */
 
 /** How the poller treats a failed request. */
-export interface HealthzPollOptions {
+interface HealthzPollOptions {
   /** Milliseconds between one answer and the next request. */
   pauseMs: number;
   /**

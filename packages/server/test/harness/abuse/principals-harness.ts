@@ -24,10 +24,10 @@ export function recordAbuseFigures(suite: string, figures: Record<string, unknow
 }
 
 /** How a connection attempt ended: open, refused over HTTP, or closed with a code after the upgrade. */
-export type Outcome = { open: WireClient } | { status: number } | { code: number };
+type Outcome = { open: WireClient } | { status: number } | { code: number };
 
 /** Options of one attacker or bystander connection. */
-export interface ConnectFrom {
+interface ConnectFrom {
   /** Source address in 127.0.0.0/8; default 127.0.0.1. */
   from?: string;
   token?: string;

@@ -19,7 +19,7 @@ export interface RunOutcome {
 }
 
 /** Bounds of the final poll (a poll, never a timing assertion). */
-export interface SettleOptions {
+interface SettleOptions {
   /** Give up on clients that never become idle after this long. */
   timeoutMs: number;
 }

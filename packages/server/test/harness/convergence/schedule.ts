@@ -20,10 +20,10 @@ export const CATEGORIES = [
   'restarts+deletions',
   'racing arrays',
 ] as const;
-export type Category = (typeof CATEGORIES)[number];
+type Category = (typeof CATEGORIES)[number];
 
 /** One step of a schedule. `gapMs` is how long the app loop runs (pulling) after it. */
-export type Operation =
+type Operation =
   | { op: 'touch'; peer: number; key: string; fields: Record<string, unknown>; gapMs: number }
   | { op: 'remove'; peer: number; key: string; gapMs: number }
   | { op: 'append'; peer: number; key: string; values: number[]; gapMs: number }
@@ -40,9 +40,9 @@ export interface Schedule {
 }
 
 /** Shared shapes: racing last-writer-wins writes, and the keys deleted and re-created. */
-export const SHAPES = ['shape-0/Shape', 'shape-1/Shape', 'shape-2/Shape'];
+const SHAPES = ['shape-0/Shape', 'shape-1/Shape', 'shape-2/Shape'];
 /** Shared strokes: arrays that several peers extend at once. */
-export const STROKES = ['stroke-0/Stroke', 'stroke-1/Stroke'];
+const STROKES = ['stroke-0/Stroke', 'stroke-1/Stroke'];
 
 /** Every field of a component of `key`'s kind, as an app creates it. */
 export function wholeComponent(key: string, seedValue: number): Record<string, unknown> {
@@ -51,7 +51,7 @@ export function wholeComponent(key: string, seedValue: number): Record<string, u
 }
 
 /** Options of {@link generateSchedule}. */
-export interface GenerateOptions {
+interface GenerateOptions {
   peers: number;
   /** Editing operations (offline periods and restarts come on top). */
   edits: number;

@@ -21,7 +21,7 @@ export function killAllServers(): void {
 process.once('exit', killAllServers);
 
 /** One run of crash-server.ts. */
-export class ServerProcess {
+class ServerProcess {
   private stderr = '';
   readonly exited: Promise<void>;
   private hasExited = false;

@@ -26,7 +26,7 @@ import {
   SqliteStorage,
   type Storage,
 } from '../../../src/index.js';
-import { serveConnections } from '../serve-connections.js';
+import { serveEveryone } from '../serve-connections.js';
 
 const [backend, location, tablePrefix] = process.argv.slice(2);
 if (!backend || !location) {
@@ -62,18 +62,8 @@ const roomOptions = (): Omit<RoomOptions, 'onTokenRefresh'> => ({
 const manager = new RoomManager({ createStorage: storageFactory(backend, location), idleTimeout: 600_000 });
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 16 * 1024 * 1024 });
 
-serveConnections(
-  wss,
-  (socket, request) =>
-    acceptConnection({
-      socket,
-      url: request.url ?? '',
-      request,
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-      roomOptions,
-    }),
-  (error) => console.error(`connection refused: ${String(error)}`),
+serveEveryone(wss, acceptConnection, { manager, roomOptions }, (error) =>
+  console.error(`connection refused: ${String(error)}`),
 );
 
 wss.on('listening', () => {

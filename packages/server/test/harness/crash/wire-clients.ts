@@ -14,7 +14,12 @@ export type Expected =
   | { kind: 'live'; v: number; timestamp: number }
   | { kind: 'deleted'; timestamp: number };
 
-/** Every acked write and deletion, by room and key: what a restarted server must hold. */
+/**
+ * Every acked write and deletion, by room and key: what a restarted server must
+ * hold. Not a document model (that is the one {@link ReferenceDoc}): each key
+ * has one writer, whose last acked operation decides it, and an operation in
+ * flight at a kill leaves its key undecided ({@link forget}); no merge rule is involved.
+ */
 export class AckedModel {
   readonly rooms = new Map<string, Map<string, Expected>>();
   acks = 0;
@@ -52,7 +57,7 @@ function parseFrame(data: RawData): Frame {
 }
 
 /** Opens a socket to the room; resolves once it is open. */
-export function openSocket(port: number, roomId: string, clientId: string): Promise<WebSocket> {
+function openSocket(port: number, roomId: string, clientId: string): Promise<WebSocket> {
   const query = new URLSearchParams({ roomId, clientId, token: 'crash-test' });
   const socket = new WebSocket(`ws://127.0.0.1:${port}/?${query}`);
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-import type { BufferDelta, Patch } from '../../../src/index.js';
-import { naiveApplyBufferDelta } from '../reference-doc.js';
+import type { Patch } from '../../../src/index.js';
+import { isDelta, naiveApplyBufferDelta, plain } from '../reference-doc.js';
 
 /**
  * A mirror of what the published client (`@woven-ecs/canvas-store` 2.x) does
@@ -15,18 +15,15 @@ import { naiveApplyBufferDelta } from '../reference-doc.js';
  *   `_exists: true` replaces it whole (fields not sent fall back to defaults,
  *   here: absent), anything else patches a component that exists and is
  *   ignored for one that does not.
+ *
+ * It is not the reference model of the server's document ({@link ReferenceDoc}):
+ * the published client legitimately differs from it (a masked field is dropped,
+ * `_exists: true` replaces a component whole, a patch to a missing key is
+ * ignored), and the differential suite compares what that client shows.
  */
 
 /** What the client's world holds: key to fields (without `_exists`). */
 export type MirrorState = Record<string, Record<string, unknown>>;
-
-function isDelta(value: unknown): value is BufferDelta {
-  return typeof value === 'object' && value !== null && (value as { __buf?: unknown }).__buf === 1;
-}
-
-function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
 
 /** Merges patches the way the client merges pending and buffered writes. */
 export function mergePatches(...patches: Patch[]): Patch {
@@ -55,7 +52,7 @@ export function mergePatches(...patches: Patch[]): Patch {
 }
 
 /** Drops from `patch` what `mask` (the client's own unconfirmed writes) covers. */
-export function stripMasked(patch: Patch, mask: Patch): Patch {
+function stripMasked(patch: Patch, mask: Patch): Patch {
   if (Object.keys(mask).length === 0) return patch;
   const result: Patch = {};
   for (const [key, value] of Object.entries(patch)) {
@@ -74,7 +71,7 @@ export function stripMasked(patch: Patch, mask: Patch): Patch {
 
 /** Applies one patch to the world, as the client's ECS adapter does. */
 export function applyToWorld(state: MirrorState, patch: Patch): MirrorState {
-  const out = copy(state);
+  const out = plain(state);
   for (const [key, value] of Object.entries(patch)) {
     if (value._exists === false) {
       delete out[key];
@@ -84,7 +81,7 @@ export function applyToWorld(state: MirrorState, patch: Patch): MirrorState {
     if (_exists) {
       const whole: Record<string, unknown> = {};
       for (const [field, fieldValue] of Object.entries(fields)) {
-        whole[field] = isDelta(fieldValue) ? naiveApplyBufferDelta(undefined, fieldValue) : copy(fieldValue);
+        whole[field] = isDelta(fieldValue) ? naiveApplyBufferDelta(undefined, fieldValue) : plain(fieldValue);
       }
       out[key] = whole;
       continue;
@@ -94,14 +91,14 @@ export function applyToWorld(state: MirrorState, patch: Patch): MirrorState {
     for (const [field, fieldValue] of Object.entries(fields)) {
       current[field] = isDelta(fieldValue)
         ? naiveApplyBufferDelta(current[field], fieldValue)
-        : copy(fieldValue);
+        : plain(fieldValue);
     }
   }
   return out;
 }
 
 /** How the client's unconfirmed writes stood when a reconnect reply arrived. */
-export interface ReplyMasks {
+interface ReplyMasks {
   /** Writes sent and not yet acked: stripped from each patch as it is received. */
   inFlight: Patch;
   /** Writes still in the offline buffer: stripped from the merged patches at pull time. */
@@ -117,7 +114,7 @@ export function applyReply(
   const received = documentPatches
     .map((patch) => stripMasked(patch, masks.inFlight))
     .filter((patch) => Object.keys(patch).length > 0);
-  if (received.length === 0) return copy(state);
+  if (received.length === 0) return plain(state);
   return applyToWorld(state, stripMasked(mergePatches(...received), masks.offline));
 }
 
@@ -126,7 +123,7 @@ export function worldOf(live: Record<string, Record<string, unknown>>): MirrorSt
   const out: MirrorState = {};
   for (const [key, fields] of Object.entries(live)) {
     const { _exists, ...rest } = fields;
-    out[key] = copy(rest);
+    out[key] = plain(rest);
   }
   return out;
 }

@@ -16,7 +16,7 @@ interface TwinSession {
 }
 
 /** What one schedule did and every difference of effect it found. */
-export interface ScheduleOutcome {
+interface ScheduleOutcome {
   frames: number;
   reconnects: number;
   differences: string[];
@@ -27,7 +27,7 @@ export interface ScheduleOutcome {
 }
 
 /** JSON with object keys sorted, so that key order (which no client acts on) does not count. */
-export function canonical(value: unknown): string {
+function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(

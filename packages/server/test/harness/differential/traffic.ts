@@ -10,12 +10,12 @@ import { type MirrorState, mergePatches } from './client-mirror.js';
  */
 
 /** The keys every schedule writes to: few, so that writes race and collide. */
-export const DOC_KEYS = ['e0/Shape', 'e1/Shape', 'e2/Shape', 'SINGLETON/Doc'] as const;
+const DOC_KEYS = ['e0/Shape', 'e1/Shape', 'e2/Shape', 'SINGLETON/Doc'] as const;
 /** Client ids: sessions of one id are tabs of one client. */
 export const CLIENT_IDS = ['c0', 'c1', 'c2'] as const;
 
 /** One edit of one key. */
-export interface EditSeed {
+interface EditSeed {
   key: number;
   /** 0 create (whole, `_exists: true`), 1-2 edit a field, 3 buffer delta, 4 delete. */
   kind: number;
@@ -40,7 +40,7 @@ const editArb: fc.Arbitrary<EditSeed> = fc.record({
   value: fc.integer({ min: 0, max: 9 }),
 });
 
-export const opArb: fc.Arbitrary<OpSeed> = fc.record({
+const opArb: fc.Arbitrary<OpSeed> = fc.record({
   kind: fc.nat({ max: 8 }),
   who: fc.nat({ max: 7 }),
   pick: fc.nat({ max: 1000 }),
@@ -58,7 +58,7 @@ export function scheduleArb(maxOps: number): fc.Arbitrary<OpSeed[]> {
  * Encodes `next` against `prev` as the client does for buffer fields: the new
  * length and one run per stretch of changed entries.
  */
-export function encodeDelta(prev: readonly number[] | undefined, next: readonly number[]): BufferDelta {
+function encodeDelta(prev: readonly number[] | undefined, next: readonly number[]): BufferDelta {
   const runs: BufferRun[] = [];
   let run: BufferRun | null = null;
   for (let i = 0; i < next.length; i++) {

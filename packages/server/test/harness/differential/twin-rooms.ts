@@ -36,7 +36,7 @@ export function ourSide(): Side {
 }
 
 /** The published side, which also tells the stamps of its tombstones. */
-export interface PublishedSide extends Side {
+interface PublishedSide extends Side {
   /** Key to deletion stamp, for every tombstone. */
   tombstones(): Map<string, number>;
 }

@@ -26,7 +26,7 @@ import { LATEST, oddValid, valid, validFrame } from './valid-frames.js';
  * `byte-flood` (4429). `vanish` pipelines its frames and drops the TCP
  * connection without waiting for anything.
  */
-export type Ending =
+type Ending =
   | 'marker'
   | 'invalid-flood'
   | 'oversized'
@@ -60,7 +60,7 @@ export interface SessionPlan {
 }
 
 /** At most this many frames per session may be invalid: the server's default `maxInvalidFramesPerMinute`. */
-export const INVALID_CREDITS = 10;
+const INVALID_CREDITS = 10;
 
 /**
  * The script of session `index` under `seed`: up to {@link INVALID_CREDITS}

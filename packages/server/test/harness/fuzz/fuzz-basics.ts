@@ -33,7 +33,7 @@ export class Dice {
   }
 }
 
-export type Validity = 'valid' | 'invalid' | 'unknown';
+type Validity = 'valid' | 'invalid' | 'unknown';
 
 /** One frame of a fuzz session. */
 export interface FuzzFrame {
@@ -49,7 +49,7 @@ export interface FuzzFrame {
   ackId?: string;
 }
 
-/** The error codes of protocol/frame-error.ts (the documented B3 vocabulary). */
+/** The error codes of packages/protocol/src/frame-error.ts (the documented B3 vocabulary). */
 export const FRAME_ERROR_CODES: ReadonlySet<string> = new Set([
   'frame-too-large',
   'invalid-json',
@@ -207,7 +207,7 @@ export function randomJson(d: Dice, depth = 4): unknown {
  * True when `text` is certainly not a frame the server accepts: not JSON, not
  * an object, or of an unknown `type`. Anything else is left to the server.
  */
-export function surelyInvalid(text: string): boolean {
+function surelyInvalid(text: string): boolean {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -247,7 +247,7 @@ function brokenJson(d: Dice, id: () => string): FuzzFrame {
 }
 
 /** Every container (object or array) of a parsed tree, for picking a mutation site. */
-export function containers(root: unknown): Array<Record<string, unknown> | unknown[]> {
+function containers(root: unknown): Array<Record<string, unknown> | unknown[]> {
   const out: Array<Record<string, unknown> | unknown[]> = [];
   const stack: unknown[] = [root];
   while (stack.length > 0) {

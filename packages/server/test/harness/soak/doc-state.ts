@@ -1,10 +1,11 @@
 /**
- * The soak load's document semantics: patches applied to a key-to-component
- * map as the server applies them (SPEC D2-D6), plus the per-actor seeds and
- * small random choices the actors make.
+ * The soak clients' document mirrors: patches received applied to a
+ * key-to-component map as the server applies them (SPEC D2-D6), plus the
+ * per-actor seeds and small random choices the actors make. The oracle's
+ * model of the server's document is the one {@link ReferenceDoc}.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isDelta, naiveApplyBufferDelta } from '../reference-doc.js';
+import { isDelta, naiveApplyBufferDelta, type ReferenceDoc } from '../reference-doc.js';
 
 export type Frame = Record<string, unknown>;
 export type Component = Record<string, unknown>;
@@ -29,7 +30,11 @@ export function int(rng: () => number, min: number, max: number): number {
 }
 
 /**
- * Applies patches in order with the document rules (SPEC D2-D6): a deletion
+ * A soak client's mirror: applies the patches it receives in order with the
+ * document rules (SPEC D2-D6), keeping tombstones so that the mirror compares
+ * with the oracle's {@link ReferenceDoc} (`components()`), which is the model
+ * of the server's document; this is what a client rebuilds from replies and
+ * broadcasts, checked against it. A deletion
  * leaves a tombstone, a write to a live key merges fields, only a write with
  * `_exists: true` starts a fresh component at an absent or deleted key (D5,
  * anything else there changes nothing). Field values are never

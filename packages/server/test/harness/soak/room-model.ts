@@ -3,6 +3,7 @@
  * one room's acked writes in clock order and checks each reconnect reply
  * against them (SPEC D1, D7).
  */
+import { ReferenceDoc } from '../reference-doc.js';
 import {
   applyPatches,
   type Component,
@@ -54,8 +55,8 @@ interface SyncCheck {
  * reconnect was sent), and the replay stops there until the reply arrives.
  */
 export class RoomModel {
-  /** The state after the writes stamped 1..{@link replayed}. */
-  readonly state: DocState = new Map();
+  /** The server's document after the writes stamped 1..{@link replayed}: the one reference model. */
+  private readonly document = new ReferenceDoc();
   replayed = 0;
   maxAcked = 0;
   writesAcked = 0;
@@ -119,7 +120,7 @@ export class RoomModel {
       const next = this.pending.get(this.replayed + 1);
       if (!next) return;
       this.pending.delete(this.replayed + 1);
-      applyPatches(this.state, next);
+      this.document.applyFrame(next);
       this.replayed++;
     }
   }
@@ -129,9 +130,10 @@ export class RoomModel {
     if (!due) return;
     this.checks.delete(this.replayed);
     for (const check of due) {
+      const state = this.document.components();
       const seen = check.prior ? cloneState(check.prior.state) : new Map<string, Component>();
       applyPatches(seen, check.reply);
-      const diff = diffStates(this.state, seen);
+      const diff = diffStates(state, seen);
       const ok = diff.length === 0;
       if (ok) this.checksPassed++;
       else {
@@ -140,7 +142,7 @@ export class RoomModel {
             `does not match the acked writes:\n  ${diff.join('\n  ')}`,
         );
       }
-      check.onChecked?.({ at: this.replayed, state: cloneState(this.state) }, ok);
+      check.onChecked?.({ at: this.replayed, state }, ok);
     }
   }
 

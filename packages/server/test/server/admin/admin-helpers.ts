@@ -3,14 +3,14 @@ import type { RoomSnapshot } from '../../../src/document/room-snapshot.js';
 
 export const ADMIN_SECRET = 'admin-secret-for-tests-0123456789';
 
-export interface AdminResponse {
+interface AdminResponse {
   status: number;
   headers: Headers;
   /** Parsed JSON body, or undefined for an empty one. */
   body: unknown;
 }
 
-export interface AdminRequestOptions {
+interface AdminRequestOptions {
   method?: string;
   /** Serialised as JSON. */
   json?: unknown;

@@ -33,7 +33,7 @@ export async function sign(
 }
 
 /** The HS256 key of `secret`. */
-export function hsKey(secret = SECRET): Uint8Array {
+function hsKey(secret = SECRET): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 

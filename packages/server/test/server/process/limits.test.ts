@@ -1,6 +1,6 @@
 /**
  * Every limit of the server command closes the offending connection with its
- * documented close code (src/protocol/close-codes.ts), after the error frames
+ * documented close code (packages/protocol/src/close-codes.ts), after the error frames
  * the protocol promises, and leaves the other sessions working. Also the
  * Origin allow-list refuses upgrades with HTTP 403.
  */
