@@ -86,6 +86,11 @@ export class PresenceTick {
     this.interval = options.tickMs;
   }
 
+  /** Keys changed and client counts waiting for the next tick. */
+  get pending(): number {
+    return this.changes.size + (this.countPending ? 1 : 0);
+  }
+
   /** The current time between ticks, in ms: `tickMs`, or more when the byte budget asks for it. */
   get currentIntervalMs(): number {
     return this.interval;
