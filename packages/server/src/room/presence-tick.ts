@@ -177,6 +177,8 @@ export class PresenceTick {
     }
     // The byte budget (per recipient per second) stretches the next tick.
     this.interval = Math.max(this.options.tickMs, Math.ceil((largest * 1000) / this.options.bytesPerSecond));
+    // A tick that sent nothing (only ignored writes, or nobody to send to) is not reported.
+    if (sentBytes === 0) return;
     const report = {
       coalescedUpdates: this.coalesced,
       bytesSaved: Math.max(0, this.uncoalescedBytes - sentBytes),
