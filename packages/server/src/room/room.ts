@@ -10,10 +10,11 @@ import { RoomClosedError, RoomFullError } from './errors.js';
 import { FrameIntake } from './frame-intake.js';
 import { consoleLogger } from './logger.js';
 import { Outbox } from './outbox.js';
+import { PresenceTick } from './presence-tick.js';
 import type { RoomContext } from './room-context.js';
 import { RoomEvents } from './room-events.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
-import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
+import { DEFAULT_SAVE_THROTTLE_MS, presenceSettings, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
 import { RoomSessions, type SessionCountListener } from './room-sessions.js';
 import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
@@ -42,6 +43,8 @@ export interface SocketConnectOptions {
 export interface RoomStats extends PersistenceStats, CommitStats {
   framesReceived: number;
   framesRejected: number;
+  /** Ephemeral keys and client counts waiting for the next presence tick (SPEC R1, R2). */
+  pendingPresence: number;
 }
 
 export type { SessionCountListener } from './room-sessions.js';
@@ -73,6 +76,7 @@ export class Room {
   private readonly outbox: Outbox;
   private readonly context: RoomContext;
   private readonly intake: FrameIntake;
+  private readonly presence: PresenceTick | null;
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -106,6 +110,18 @@ export class Room {
       logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
       this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
     });
+    const presence = presenceSettings(options);
+    this.presence = presence
+      ? new PresenceTick(
+          byId,
+          this.ephemeral,
+          (session, text) => this.outbox.deliver(session, text),
+          presence,
+          (report) =>
+            this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
+        )
+      : null;
+    if (this.presence) this.outbox.coalescePresence(this.presence);
     this.sessions = new RoomSessions(byId, this, options, this.ephemeral, this.outbox, this.events);
     this.context = this.createContext();
     this.intake = new FrameIntake(this.context);
@@ -125,6 +141,7 @@ export class Room {
   get stats(): RoomStats {
     return {
       ...this.counters,
+      pendingPresence: this.presence?.pending ?? 0,
       ...(this.persistence?.stats ?? {
         saves: 0,
         saveFailures: 0,
@@ -294,6 +311,7 @@ export class Room {
   close(options: { flush?: boolean } = {}): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    this.presence?.stop();
     this.sessions.closeAll(CloseCode.GoingAway, 'room closed');
     this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
     // The seed's close() returns void, so callers may ignore the promise: a
