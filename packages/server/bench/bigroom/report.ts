@@ -59,12 +59,12 @@ export function resultsTable(json: BigRoomJson): string {
     variantLabel(run.variant, json.presenceTickMs),
     `${int(run.cursorUpdatesPerSec)} (${Math.round(run.deliveredShare * 100)}%)`,
     `${msText(run.delayP50Ms)} / ${msText(run.delayP99Ms)} ms`,
-    run.serverCpuShare.toFixed(2),
+    `${run.serverCpuShare.toFixed(2)} (${Math.round(run.serverWaitShare * 100)}% wait)`,
     run.serverCpuUsPerUpdate.toFixed(2),
     bytesText(run.rssPerSessionBytes),
     `${bytesText(run.backlog.first)} → ${bytesText(run.backlog.last)}`,
     run.keepsUp ? 'yes' : '**no**',
-    `${msText(run.join.p99Ms)} ms${run.join.failures ? ` (${run.join.failures} failed)` : ''}`,
+    `${msText(run.join.p99Ms)} ms, all in ${(run.join.stormMs / 1000).toFixed(1)} s${run.join.failures ? ` (${run.join.failures} failed)` : ''}`,
   ]);
   return table(
     [
@@ -72,12 +72,12 @@ export function resultsTable(json: BigRoomJson): string {
       'server',
       'cursor updates delivered/s (of n²)',
       'p50 / p99 delay',
-      'server CPU (cores)',
+      'server CPU, cores (CPU wait)',
       'CPU µs / update',
       'RSS / session',
       'backlog first → last third',
       'keeps up',
-      'join-storm p99',
+      'join storm: p99 join',
     ],
     rows,
     ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right'],
@@ -110,7 +110,7 @@ export function goalVerdict(json: BigRoomJson): { met: boolean; text: string } {
 }
 
 /** How "keeps up" is decided, for the reader of the table. */
-export const KEEPS_UP_TEXT = `"Keeps up": over the measured window, the backlog (bytes in the server's socket write buffers plus the kernel's queues on its loopback connections) ends under ${KEEPS_UP.backlogFloorBytes >> 20} MiB or under ${KEEPS_UP.backlogGrowth}x its first third, and the median cursor delay of the last third is under ${KEEPS_UP.delayFloorMs} ms or under ${KEEPS_UP.delayGrowth}x that of the first third.`;
+export const KEEPS_UP_TEXT = `"Delay": from a mover's send to a plain receiver's arrival, over every cursor update 8 probe clients per load-generator process received. "CPU wait": share of the window the server's main thread was runnable but waiting for a CPU (other jobs share the machine). "Keeps up": over the measured window, the backlog (bytes in the server's socket write buffers plus the kernel's queues on its loopback connections) ends under ${KEEPS_UP.backlogFloorBytes >> 20} MiB or under ${KEEPS_UP.backlogGrowth}x its first third, and the median cursor delay of the last third is under ${KEEPS_UP.delayFloorMs} ms or under ${KEEPS_UP.delayGrowth}x that of the first third.`;
 
 /** Chart: median cursor delay and backlog over time, one column per room size. */
 export function overTimeChart(json: BigRoomJson): TopLevelSpec {

@@ -6,11 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { clockTicksPerSecond, processCpuMicros } from '../server/proc.js';
+import { clockTicksPerSecond, mainThreadSchedstat, processCpuMicros } from '../server/proc.js';
 import { type BigRoomConfig, roles, shareClients, type VariantId } from './config.js';
 import type { WorkerSample } from './ipc.js';
 import { startVariant, stopVariant, Worker } from './processes.js';
-import { kernelQueuedBytes, lastStats } from './server-sampler.js';
+import { kernelQueuedBytes, lastStats, rssBytes } from './server-sampler.js';
 import { concat, keepsUp, percentile, type Sample, type Trend } from './stats.js';
 
 /** Probe clients per worker (each records the delay of every cursor update it receives). */
@@ -47,6 +47,10 @@ export interface RunResult {
   delayMaxMs: number;
   /** Server CPU time / window (1 = one core busy). */
   serverCpuShare: number;
+  /** Share of the window the server's main thread was runnable but waiting for a CPU (the machine is shared). */
+  serverWaitShare: number;
+  /** Mean 1-minute load average over the samples. */
+  loadavg: number;
   serverCpuUsPerUpdate: number;
   workersCpuShare: number;
   lateTicks: number;
@@ -124,7 +128,7 @@ export async function runVariant(
     });
     await Promise.all(workers.map((worker) => worker.next('ready', 30_000)));
     await sleep(2 * STATS_MS);
-    const rssBeforeBytes = lastStats(statsFile)?.rssBytes ?? Number.NaN;
+    const rssBeforeBytes = rssBytes(server.pid);
 
     // The join storm. Client 0 first, alone: the published RoomManager gives concurrent
     // first opens of one room separate Room objects, which would split the room.
@@ -152,7 +156,7 @@ export async function runVariant(
       `  joined ${joinMs.length}/${size} in ${(stormMs / 1000).toFixed(1)} s (p99 ${percentile(joinMs, 0.99).toFixed(0)} ms)`,
     );
     await sleep(2 * STATS_MS + 500);
-    const rssAfterJoinBytes = lastStats(statsFile)?.rssBytes ?? Number.NaN;
+    const rssAfterJoinBytes = rssBytes(server.pid);
 
     // Load: warm-up, then the measured window, sampled throughout.
     for (const worker of workers) worker.send({ type: 'run' });
@@ -163,6 +167,7 @@ export async function runVariant(
     const samples: Sample[] = [];
     const windowSamples: WorkerSample[] = [];
     let cpuStart = processCpuMicros(server.pid, ticks);
+    let schedStart = mainThreadSchedstat(server.pid);
     let workerCpuStart: number[] = [];
     let workerCpuEnd: number[] = [];
     let last = performance.now();
@@ -180,10 +185,11 @@ export async function runVariant(
         t: (now - measureStart) / 1000,
         serverBufferedBytes: stats?.bufferedBytes ?? 0,
         kernelQueuedBytes: kernelQueuedBytes(server.port),
-        serverRssBytes: stats?.rssBytes ?? Number.NaN,
+        serverRssBytes: rssBytes(server.pid),
         delayP50Ms: percentile(delays, 0.5),
         delayP99Ms: percentile(delays, 0.99),
         cursorUpdatesPerSec: (updates * 1000) / (now - last),
+        loadavg: os.loadavg()[0] ?? 0,
       });
       last = now;
       if (!measuring) {
@@ -192,6 +198,7 @@ export async function runVariant(
           measuring = true;
           windowStart = now;
           cpuStart = processCpuMicros(server.pid, ticks);
+          schedStart = mainThreadSchedstat(server.pid);
           workerCpuStart = worker.map((w) => w.cpuMicros);
         }
         continue;
@@ -201,6 +208,7 @@ export async function runVariant(
       if (now >= measureEnd - 1) break;
     }
     const cpuEnd = processCpuMicros(server.pid, ticks);
+    const schedEnd = mainThreadSchedstat(server.pid);
     const windowMs = last - windowStart;
     const metrics = variant === 'published' ? {} : await presenceMetrics(server.port);
     for (const worker of workers) worker.send({ type: 'stop' });
@@ -238,6 +246,8 @@ export async function runVariant(
       delayP99Ms: percentile(windowDelays, 0.99),
       delayMaxMs: percentile(windowDelays, 1),
       serverCpuShare: serverCpuUs / 1000 / windowMs,
+      serverWaitShare: (schedEnd.waitNs - schedStart.waitNs) / 1e6 / windowMs,
+      loadavg: samples.reduce((n, sample) => n + sample.loadavg, 0) / samples.length,
       serverCpuUsPerUpdate: updates > 0 ? serverCpuUs / updates : Number.NaN,
       workersCpuShare:
         (workerCpuEnd.reduce((n, v) => n + v, 0) - workerCpuStart.reduce((n, v) => n + v, 0)) /

@@ -28,9 +28,9 @@ export function concat(parts: readonly ArrayLike<number>[]): Float64Array {
 export interface Sample {
   /** Seconds since the measured window began (negative during warm-up). */
   t: number;
-  /** Bytes the server process holds in its sockets' write buffers (userland). */
+  /** Bytes the server process holds in its sockets' write buffers (userland; as of its last stats line, which a busy event loop delays). */
   serverBufferedBytes: number;
-  /** Bytes queued in the kernel on the server's TCP connections (sent but not yet read by the clients). */
+  /** Bytes queued in the kernel on the server's TCP connections, both directions (written, not yet read). */
   kernelQueuedBytes: number;
   /** Server resident set size, bytes. */
   serverRssBytes: number;
@@ -39,6 +39,8 @@ export interface Sample {
   delayP99Ms: number;
   /** Cursor updates delivered to all clients in this sample window, per second. */
   cursorUpdatesPerSec: number;
+  /** 1-minute load average of the machine (shared with other jobs). */
+  loadavg: number;
 }
 
 /** Backlog of a sample: bytes waiting in the server and in the kernel. */
