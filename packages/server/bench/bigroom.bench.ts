@@ -11,8 +11,9 @@
  * skipped and "ours, no coalescing" is today's server.
  *
  * Writes bench/results/bigroom.json and bigroom.md; unless --quick (or
- * --no-docs), also docs/big-rooms-bench.svg and the figures block of
+ * --no-docs), also results/big-rooms-bench.svg and the figures block of
  * docs/performance.md. The goal is printed as MET / NOT MET, never asserted.
+ * `--from-results` renders those outputs again from the last bigroom.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import {
   docsBlock,
   goalVerdict,
   KEEPS_UP_TEXT,
+  loadTable,
   overTimeChart,
   resultsTable,
   variantLabel,
@@ -74,7 +76,8 @@ function tickFlag(variant: VariantId, hasTick: boolean): number | undefined | nu
   return hasTick ? 0 : undefined;
 }
 
-async function main(config: BigRoomConfig): Promise<void> {
+/** Runs every scenario and variant. */
+async function measure(config: BigRoomConfig): Promise<BigRoomJson> {
   const started = performance.now();
   const hasTick = oursHasPresenceTick();
   const tickMs = hasTick ? defaultTickMs() : null;
@@ -119,6 +122,12 @@ async function main(config: BigRoomConfig): Promise<void> {
     runs,
     failures,
   };
+  return json;
+}
+
+/** Writes the result files and, when asked, the chart and the docs block. */
+async function writeOutputs(json: BigRoomJson, writeDocs: boolean): Promise<void> {
+  const { config, failures, runs } = json;
   await mkdir(RESULTS_DIR, { recursive: true });
   const goal = goalVerdict(json);
   const markdown = [
@@ -131,6 +140,10 @@ async function main(config: BigRoomConfig): Promise<void> {
     resultsTable(json),
     '',
     KEEPS_UP_TEXT,
+    '',
+    'The load generator in each run:',
+    '',
+    loadTable(json),
     ...(failures.length
       ? [
           '',
@@ -140,15 +153,33 @@ async function main(config: BigRoomConfig): Promise<void> {
       : []),
     '',
   ].join('\n');
-  await writeFile(join(RESULTS_DIR, 'bigroom.json'), `${JSON.stringify(json, null, 1)}\n`);
+  if (!fromResults) await writeFile(join(RESULTS_DIR, 'bigroom.json'), `${JSON.stringify(json, null, 1)}\n`);
   await writeFile(join(RESULTS_DIR, 'bigroom.md'), markdown);
   log(`\n${markdown}`);
-  if (config.writeDocs && runs.length > 0) {
-    await writeSvg(overTimeChart(json), join(DOCS_DIR, CHART_FILE));
+  if (writeDocs && runs.length > 0) {
+    await writeSvg(overTimeChart(json), join(RESULTS_DIR, CHART_FILE));
     const page = join(DOCS_DIR, 'performance.md');
-    await writeFile(page, withDocsBlock(await readFile(page, 'utf8'), docsBlock(json, CHART_FILE)));
-    log(`wrote docs/${CHART_FILE} and the big-room block of docs/performance.md`);
+    await writeFile(
+      page,
+      withDocsBlock(
+        await readFile(page, 'utf8'),
+        docsBlock(json, `../packages/server/bench/results/${CHART_FILE}`),
+      ),
+    );
+    log(`wrote results/${CHART_FILE} and the big-room block of docs/performance.md`);
   }
+}
+
+/** Renders the outputs again from the last results/bigroom.json, without measuring. */
+const fromResults = process.argv.includes('--from-results');
+
+async function main(config: BigRoomConfig): Promise<void> {
+  if (fromResults) {
+    const json = JSON.parse(await readFile(join(RESULTS_DIR, 'bigroom.json'), 'utf8')) as BigRoomJson;
+    await writeOutputs(json, true);
+    return;
+  }
+  await writeOutputs(await measure(config), config.writeDocs);
 }
 
 let config: BigRoomConfig;
@@ -157,7 +188,7 @@ try {
     console.log(USAGE);
     process.exit(0);
   }
-  config = parseConfig(process.argv.slice(2));
+  config = parseConfig(process.argv.slice(2).filter((arg) => arg !== '--from-results'));
 } catch (error) {
   console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
   process.exit(2);

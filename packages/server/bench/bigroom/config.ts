@@ -34,7 +34,7 @@ export interface BigRoomConfig {
   workers: number;
   /** Variants to run (all three by default). */
   variants: VariantId[];
-  /** Write docs/big-rooms-bench.svg and the docs/performance.md section. */
+  /** Write results/big-rooms-bench.svg and the docs/performance.md section. */
   writeDocs: boolean;
   /** Quick smoke mode (smaller sizes, shorter windows). */
   quick: boolean;
@@ -77,7 +77,8 @@ export const USAGE = `Usage: npm run bench:bigroom -- [options]
   --variants <a,b,...>    ours-coalesced, ours-uncoalesced, published (default all)
   --cursor-hz <n>         cursor moves per second per mover (default 20)
   --write-hz <n>          shape writes per second per writer (default 2)
-  --docs / --no-docs      write the chart and the docs/performance.md section (default: on unless --quick)`;
+  --docs / --no-docs      write the chart and the docs/performance.md section (default: on unless --quick)
+  --from-results          measure nothing: render the outputs (docs included) from the last results/bigroom.json`;
 
 function positiveInt(name: string, text: string): number {
   const value = Number(text);

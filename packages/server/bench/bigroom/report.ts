@@ -84,6 +84,36 @@ export function resultsTable(json: BigRoomJson): string {
   );
 }
 
+/** What the load generator did in each run: the load it offered and whether it kept up itself. */
+export function loadTable(json: BigRoomJson): string {
+  const rows = json.runs.map((run) => [
+    int(run.size),
+    variantLabel(run.variant, json.presenceTickMs),
+    `${int(run.cursorsSentPerSec)} / ${int(run.movers * json.config.cursorHz)}`,
+    int(run.lateTicks),
+    run.workersCpuShare.toFixed(2),
+    run.loadavg.toFixed(1),
+    int(run.shapeDeliveriesPerSec),
+    Object.entries(run.closes)
+      .map(([code, n]) => `${n} x ${code}`)
+      .join(', ') || 'none',
+  ]);
+  return table(
+    [
+      'clients',
+      'server',
+      'cursor moves sent/s (planned)',
+      'late mover ticks',
+      'load generators CPU, cores',
+      'load average',
+      'shape broadcasts received/s',
+      'sockets closed by the server',
+    ],
+    rows,
+    ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  );
+}
+
 /** The issue's goal, judged on the largest room of the run. */
 export function goalVerdict(json: BigRoomJson): { met: boolean; text: string } {
   const size = Math.max(...json.runs.map((run) => run.size));
