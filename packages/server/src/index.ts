@@ -35,6 +35,7 @@ export * from './protocol/index.js';
 export { type ParseResult, parseClientFrame } from './protocol/parse-client-frame.js';
 export { RoomClosedError, RoomFullError } from './room/errors.js';
 export { consoleLogger, type Logger, silentLogger } from './room/logger.js';
+export { DEFAULT_PRESENCE_BYTES_PER_SECOND, DEFAULT_PRESENCE_TICK_MS } from './room/presence-tick.js';
 export { Room, type RoomStats, type SocketConnectOptions } from './room/room.js';
 export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room/room-limits.js';
 export type { RoomObserver } from './room/room-observer.js';

@@ -22,6 +22,14 @@ interface ClientState {
  */
 export class EphemeralState {
   private readonly byClient = new Map<string, ClientState>();
+  /**
+   * The merged view every newcomer is sent (SPEC E2, R3): each key with the
+   * clients holding it, kept up to date on every create and delete so that a
+   * join costs the keys it is sent, not a merge of every client's map.
+   * Almost always one owner per key; clients that share a key name are listed
+   * in the order they created it, and the last one's value is shown.
+   */
+  private readonly owners = new Map<string, string[]>();
 
   /** Merges validated patches into the state of `clientId` (SPEC E1). */
   apply(clientId: string, patches: readonly Patch[]): void {
@@ -31,6 +39,7 @@ export class EphemeralState {
         const data = patch[key] as ComponentData;
         if (data._exists === false) {
           if (state?.keys.delete(key)) {
+            this.dropOwner(key, clientId);
             state.bytes -= state.keyBytes.get(key) ?? 0;
             state.keyBytes.delete(key);
           }
@@ -46,6 +55,7 @@ export class EphemeralState {
           }
           fields = emptyRecord();
           state.keys.set(key, fields);
+          this.addOwner(key, clientId);
         }
         let bytes = state.keyBytes.get(key) ?? nameBytes(key) + 2;
         // Only the written fields are re-measured: a write costs what it carries.
@@ -96,15 +106,25 @@ export class EphemeralState {
     return { keys: state?.keys.size ?? 0, bytes: state?.bytes ?? 0 };
   }
 
-  /** The merged state of every client except `clientId` (SPEC E2, D7), or null when empty. */
+  /** The live fields of `clientId`'s key `key`, or undefined when it holds no such key. */
+  fieldsOf(clientId: string, key: string): Readonly<Record<string, unknown>> | undefined {
+    return this.byClient.get(clientId)?.keys.get(key);
+  }
+
+  /**
+   * The merged state of every client except `clientId` (SPEC E2, D7), or null
+   * when empty; read from the merged view, so it costs the keys it returns (R3).
+   */
   othersThan(clientId: string): Patch | null {
     let merged: Patch | null = null;
-    for (const [owner, state] of this.byClient) {
-      if (owner === clientId) continue;
-      for (const [key, fields] of state.keys) {
-        merged ??= emptyRecord();
-        merged[key] = { ...fields };
-      }
+    for (const [key, owners] of this.owners) {
+      let at = owners.length - 1;
+      while (at >= 0 && owners[at] === clientId) at--;
+      if (at < 0) continue;
+      const fields = this.byClient.get(owners[at] as string)?.keys.get(key);
+      if (!fields) continue;
+      merged ??= emptyRecord();
+      merged[key] = { ...fields } as ComponentData;
     }
     return merged;
   }
@@ -118,8 +138,28 @@ export class EphemeralState {
     if (!state) return null;
     this.byClient.delete(clientId);
     const deletions: Patch = emptyRecord();
-    for (const key of state.keys.keys()) deletions[key] = { _exists: false };
+    for (const key of state.keys.keys()) {
+      deletions[key] = { _exists: false };
+      this.dropOwner(key, clientId);
+    }
     return deletions;
+  }
+
+  private addOwner(key: string, clientId: string): void {
+    const owners = this.owners.get(key);
+    if (owners) owners.push(clientId);
+    else this.owners.set(key, [clientId]);
+  }
+
+  private dropOwner(key: string, clientId: string): void {
+    const owners = this.owners.get(key);
+    if (!owners) return;
+    if (owners.length === 1) {
+      if (owners[0] === clientId) this.owners.delete(key);
+      return;
+    }
+    const at = owners.indexOf(clientId);
+    if (at >= 0) owners.splice(at, 1);
   }
 
   /** Number of ephemeral keys held across clients. */

@@ -1,6 +1,6 @@
 import { consoleLogger, type Logger } from '../room/logger.js';
 import { Room } from '../room/room.js';
-import type { RoomOptions } from '../room/room-options.js';
+import { presenceSettings, type RoomOptions } from '../room/room-options.js';
 import type { Storage } from '../storage/storage.js';
 import { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './errors.js';
 
@@ -19,6 +19,10 @@ export interface RoomManagerOptions {
   logger?: Logger;
   /** Default options of every room this manager creates; options given when creating a room win. */
   roomOptions?: (roomId: string) => RoomOptions;
+  /** Passed to every room that does not set its own: see {@link RoomOptions.presenceTickMs}. Default 50. */
+  presenceTickMs?: number;
+  /** Passed to every room that does not set its own: see {@link RoomOptions.presenceBytesPerSecond}. */
+  presenceBytesPerSecond?: number;
 }
 
 /**
@@ -52,6 +56,11 @@ export class RoomManager {
     if (!Number.isFinite(this.idleTimeout) || this.idleTimeout < 0) {
       throw new RangeError(`idleTimeout must be a non-negative number, got ${this.idleTimeout}`);
     }
+    // Checked here too, so a bad value fails at construction rather than at the first room.
+    presenceSettings({
+      presenceTickMs: options.presenceTickMs,
+      presenceBytesPerSecond: options.presenceBytesPerSecond,
+    });
   }
 
   /**
@@ -178,7 +187,13 @@ export class RoomManager {
   }
 
   private roomOptions(roomId: string, callOptions: RoomOptions): RoomOptions {
-    const options = { ...this.options.roomOptions?.(roomId), ...callOptions };
+    const { presenceTickMs, presenceBytesPerSecond } = this.options;
+    const options = {
+      ...(presenceTickMs === undefined ? {} : { presenceTickMs }),
+      ...(presenceBytesPerSecond === undefined ? {} : { presenceBytesPerSecond }),
+      ...this.options.roomOptions?.(roomId),
+      ...callOptions,
+    };
     const ownStorage = options.storage !== undefined || options.createStorage !== undefined;
     return {
       ...options,

@@ -1,5 +1,6 @@
 import type { FrameError } from '../protocol/frame-error.js';
-import type { ErrorResponse, ServerMessage } from '../protocol/messages.js';
+import type { ErrorResponse, PatchBroadcast, ServerMessage } from '../protocol/messages.js';
+import type { PresenceTick } from './presence-tick.js';
 import type { Session } from './session.js';
 
 /**
@@ -16,9 +17,13 @@ export interface DurabilityGate {
 /**
  * Every frame a room sends leaves through here. {@link Outbox.deliver} is the
  * one place that decides "send now or hold until durable", so acks, broadcasts
- * and replies all keep the same order (SPEC O2, O3, O4).
+ * and replies all keep the same order (SPEC O2, O3, O4). Ephemeral-only
+ * updates and client counts go to the presence tick when one is set (SPEC R1,
+ * R2); it sends them back through {@link Outbox.deliver}.
  */
 export class Outbox {
+  private presence: PresenceTick | null = null;
+
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,
     private readonly gate: DurabilityGate | undefined,
@@ -45,6 +50,32 @@ export class Outbox {
     for (const session of this.sessions.values()) {
       if (session !== except) this.deliver(session, text);
     }
+  }
+
+  /** Sets the presence tick that coalesces ephemeral-only updates and client counts (SPEC R1, R2). */
+  coalescePresence(presence: PresenceTick): void {
+    this.presence = presence;
+  }
+
+  /**
+   * Broadcasts a write to every session except its author. A write with
+   * document patches leaves at once (O2, O3), its ephemeral part with it; an
+   * ephemeral-only one waits for the next presence tick when coalescing is on
+   * (SPEC R1). `author` is null for server-made broadcasts (a departure, E3).
+   */
+  broadcastWrite(author: Session | null, broadcast: PatchBroadcast): void {
+    const ephemeral = broadcast.ephemeralPatches;
+    if (this.presence && !broadcast.documentPatches && ephemeral) {
+      this.presence.ephemeralChanged(author, broadcast.clientId, ephemeral);
+      return;
+    }
+    this.broadcast(author, broadcast);
+  }
+
+  /** Announces the session count (SPEC S1), at the next presence tick when coalescing is on (R2). */
+  broadcastClientCount(): void {
+    if (this.presence) this.presence.clientCountChanged();
+    else this.broadcast(null, { type: 'clientCount', count: this.sessions.size });
   }
 
   /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */

@@ -19,4 +19,9 @@ export interface RoomObserver {
   writeAcked?(latencyMs: number): void;
   /** A storage commit finished. */
   commitFinished?(durationMs: number, components: number, ok: boolean): void;
+  /**
+   * A presence tick sent what it had gathered (SPEC R1, R2): how many updates
+   * were folded into a later one, and an estimate of the bytes saved.
+   */
+  presenceTick?(coalescedUpdates: number, bytesSaved: number): void;
 }

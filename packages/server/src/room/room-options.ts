@@ -2,6 +2,11 @@ import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { Patch } from '../protocol/messages.js';
 import type { Storage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
+import {
+  DEFAULT_PRESENCE_BYTES_PER_SECOND,
+  DEFAULT_PRESENCE_TICK_MS,
+  type PresenceTickOptions,
+} from './presence-tick.js';
 import type { Room } from './room.js';
 import type { RoomLimits } from './room-limits.js';
 import type { RoomObserver } from './room-observer.js';
@@ -45,4 +50,36 @@ export interface RoomOptions {
   roomId?: string;
   /** Metrics hooks. */
   observer?: RoomObserver;
+  /**
+   * Presence tick in ms (SPEC R1, R2): ephemeral-only updates and client
+   * counts are gathered per recipient and sent at most once per tick, as one
+   * frame each. 0 turns coalescing off: every update and count is sent at
+   * once, as the published server does. Default 50.
+   */
+  presenceTickMs?: number;
+  /**
+   * Per-recipient byte budget of coalesced presence, in bytes per second. When
+   * a tick's frames for one recipient exceed `budget × tick`, the next tick
+   * waits `1000 × bytes ÷ budget` ms instead, so big rooms send fewer, larger
+   * frames. Default 262144 (256 KiB/s).
+   */
+  presenceBytesPerSecond?: number;
+}
+
+/**
+ * The validated presence settings of `options`, or null when coalescing is
+ * off (`presenceTickMs: 0`).
+ *
+ * @throws RangeError when a value is not a finite number in range.
+ */
+export function presenceSettings(options: RoomOptions): PresenceTickOptions | null {
+  const tickMs = options.presenceTickMs ?? DEFAULT_PRESENCE_TICK_MS;
+  const bytesPerSecond = options.presenceBytesPerSecond ?? DEFAULT_PRESENCE_BYTES_PER_SECOND;
+  if (typeof tickMs !== 'number' || !Number.isFinite(tickMs) || tickMs < 0) {
+    throw new RangeError(`presenceTickMs must be a non-negative number, got ${String(tickMs)}`);
+  }
+  if (typeof bytesPerSecond !== 'number' || !Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) {
+    throw new RangeError(`presenceBytesPerSecond must be a positive number, got ${String(bytesPerSecond)}`);
+  }
+  return tickMs === 0 ? null : { tickMs, bytesPerSecond };
 }

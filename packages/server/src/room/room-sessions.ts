@@ -14,6 +14,8 @@ export type SessionCountListener = (room: Room, count: number) => void;
  */
 export class RoomSessions {
   private readonly listeners = new Set<SessionCountListener>();
+  /** Open sessions per `clientId`, so a leave knows whether its client stays without scanning the room (R3). */
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     /** Shared with the {@link Outbox}, which broadcasts to them. */
@@ -40,7 +42,8 @@ export class RoomSessions {
   /** Adds a session; announces the new count and sends it the others' ephemeral state (SPEC E2). */
   add(session: Session): void {
     this.byId.set(session.sessionId, session);
-    this.broadcastClientCount();
+    this.perClient.set(session.clientId, (this.perClient.get(session.clientId) ?? 0) + 1);
+    this.outbox.broadcastClientCount();
     const others = this.ephemeral.othersThan(session.clientId);
     if (others) this.outbox.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
     this.notifyCount();
@@ -50,18 +53,20 @@ export class RoomSessions {
   remove(session: Session): void {
     if (!this.byId.delete(session.sessionId)) return;
     session.close();
-    const clientStillHere = Array.from(this.byId.values()).some((s) => s.clientId === session.clientId);
-    if (!clientStillHere) {
+    const left = (this.perClient.get(session.clientId) ?? 1) - 1;
+    if (left > 0) this.perClient.set(session.clientId, left);
+    else {
+      this.perClient.delete(session.clientId);
       // E3: the client's last session left; its presence goes with it.
       const deletions = this.ephemeral.forget(session.clientId);
       if (deletions)
-        this.outbox.broadcast(null, {
+        this.outbox.broadcastWrite(null, {
           type: 'patch',
           clientId: session.clientId,
           ephemeralPatches: [deletions],
         });
     }
-    this.broadcastClientCount();
+    this.outbox.broadcastClientCount();
     const remaining = this.byId.size;
     this.events.callback('onSessionRemoved', () =>
       this.options.onSessionRemoved?.(this.room, { sessionId: session.sessionId, remaining }),
@@ -82,6 +87,7 @@ export class RoomSessions {
       this.closeSocket(session, code, reason);
     }
     this.byId.clear();
+    this.perClient.clear();
   }
 
   /** Calls `listener` after every join and leave; returns the unsubscribe. */
@@ -100,10 +106,6 @@ export class RoomSessions {
         'socket close failed',
       );
     }
-  }
-
-  private broadcastClientCount(): void {
-    this.outbox.broadcast(null, { type: 'clientCount', count: this.byId.size });
   }
 
   private notifyCount(): void {

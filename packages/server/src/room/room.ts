@@ -12,10 +12,11 @@ import { RoomClosedError, RoomFullError } from './errors.js';
 import { FrameIntake } from './frame-intake.js';
 import { consoleLogger } from './logger.js';
 import { Outbox } from './outbox.js';
+import { PresenceTick } from './presence-tick.js';
 import type { RoomContext } from './room-context.js';
 import { RoomEvents } from './room-events.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
-import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
+import { DEFAULT_SAVE_THROTTLE_MS, presenceSettings, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
 import { RoomSessions, type SessionCountListener } from './room-sessions.js';
 import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
@@ -75,6 +76,7 @@ export class Room {
   private readonly outbox: Outbox;
   private readonly context: RoomContext;
   private readonly intake: FrameIntake;
+  private readonly presence: PresenceTick | null;
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private written = false;
   private closed = false;
@@ -109,6 +111,18 @@ export class Room {
       logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
       this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
     });
+    const presence = presenceSettings(options);
+    this.presence = presence
+      ? new PresenceTick(
+          byId,
+          this.ephemeral,
+          (session, text) => this.outbox.deliver(session, text),
+          presence,
+          (report) =>
+            this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
+        )
+      : null;
+    if (this.presence) this.outbox.coalescePresence(this.presence);
     this.sessions = new RoomSessions(byId, this, options, this.ephemeral, this.outbox, this.events);
     this.context = this.createContext();
     this.intake = new FrameIntake(this.context);
@@ -297,6 +311,7 @@ export class Room {
   close(options: { flush?: boolean } = {}): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    this.presence?.stop();
     this.sessions.closeAll(CloseCode.GoingAway, 'room closed');
     this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
     // The seed's close() returns void, so callers may ignore the promise: a

@@ -33,7 +33,7 @@ export function handlePatch(
   ctx.outbox.deliver(session, ack, () =>
     ctx.events.observe((o) => o.writeAcked?.(performance.now() - receivedAt)),
   );
-  if (broadcast) ctx.outbox.broadcast(session, broadcast);
+  if (broadcast) ctx.outbox.broadcastWrite(session, broadcast);
   notifyDocumentChanged(ctx, documentPatches);
 }
 
@@ -68,7 +68,7 @@ export function handleReconnect(ctx: RoomContext, session: Session, frame: Recon
       documentPatches = [];
     } else {
       const broadcast = applyWrite(ctx, session, documentPatches, ephemeralPatches);
-      if (broadcast) outbox.broadcast(session, broadcast);
+      if (broadcast) outbox.broadcastWrite(session, broadcast);
     }
   }
   // After a rollback the client's clock belongs to a history this server lost,

@@ -92,6 +92,8 @@ export class CanvasStoreServer {
       logger: this.logger,
       roomOptions: (roomId) => ({
         saveThrottleMs: config.saveThrottleMs,
+        presenceTickMs: config.presenceTickMs,
+        presenceBytesPerSecond: config.presenceBytesPerSecond,
         logger: this.logger.child({ roomId }),
         observer: this.metrics.roomObserver,
         limits: {

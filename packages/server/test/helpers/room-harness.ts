@@ -10,9 +10,14 @@ export interface FakeClient {
   sendRaw(text: string): void;
 }
 
-/** A room with a silent logger unless told otherwise. */
+/**
+ * A room with a silent logger unless told otherwise. These unit tests read
+ * frames synchronously, one by one, so presence is sent uncoalesced
+ * (`presenceTickMs: 0`, the published server's behaviour) unless a test asks
+ * for a tick; coalescing (SPEC R1, R2) is tested in `test/big-rooms/`.
+ */
 export function createRoom(options: RoomOptions = {}): Room {
-  return new Room({ logger: silentLogger, ...options });
+  return new Room({ logger: silentLogger, presenceTickMs: 0, ...options });
 }
 
 let clientCounter = 0;

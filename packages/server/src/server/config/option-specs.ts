@@ -77,6 +77,21 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '10000',
   },
   {
+    key: 'presenceTickMs',
+    flag: '--presence-tick-ms <ms>',
+    env: 'CANVAS_PRESENCE_TICK_MS',
+    description:
+      'presence tick: cursor updates and client counts are sent at most once per tick; 0 sends each at once',
+    defaultText: '50',
+  },
+  {
+    key: 'presenceBytesPerSecond',
+    flag: '--presence-bytes-per-second <n>',
+    env: 'CANVAS_PRESENCE_BYTES_PER_SECOND',
+    description: 'per-recipient byte budget of coalesced presence; the tick stretches to keep within it',
+    defaultText: '262144',
+  },
+  {
     key: 'maxFrameBytes',
     flag: '--max-frame-bytes <n>',
     env: 'CANVAS_MAX_FRAME_BYTES',

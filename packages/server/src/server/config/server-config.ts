@@ -24,6 +24,8 @@ const serverConfigSchema = z
     postgresQueryTimeoutMs: positiveInt.default(30_000),
     idleTimeoutMs: nonNegativeInt.default(30_000),
     saveThrottleMs: nonNegativeInt.default(10_000),
+    presenceTickMs: nonNegativeInt.default(50),
+    presenceBytesPerSecond: positiveInt.default(256 * 1024),
     maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
     maxKeysPerFrame: positiveInt.default(10_000),
     maxDepth: positiveInt.default(32),

@@ -22,6 +22,9 @@ export class ServerMetrics {
   readonly connectionsRefused: Counter<'code'>;
   readonly limitHits: Counter<'limit'>;
   readonly principalRefusals: Counter<'limit'>;
+  readonly presenceTicks: Counter;
+  readonly presenceCoalesced: Counter;
+  readonly presenceBytesSaved: Counter;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -120,6 +123,21 @@ export class ServerMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.presenceTicks = new Counter({
+      name: 'canvas_presence_ticks_total',
+      help: 'Presence ticks that sent coalesced presence or client counts (SPEC R1, R2)',
+      registers,
+    });
+    this.presenceCoalesced = new Counter({
+      name: 'canvas_presence_coalesced_updates_total',
+      help: 'Presence updates and client counts folded into a later one of the same tick',
+      registers,
+    });
+    this.presenceBytesSaved = new Counter({
+      name: 'canvas_presence_bytes_saved_total',
+      help: 'Estimate: bytes the uncoalesced presence frames would have had, minus the bytes sent',
+      registers,
+    });
     this.roomObserver = {
       frameAccepted: (type, bytes) => {
         this.framesIn.inc({ type });
@@ -131,6 +149,11 @@ export class ServerMetrics {
       commitFinished: (durationMs, _components, ok) => {
         this.commitLatency.observe(durationMs / 1000);
         if (!ok) this.commitFailures.inc();
+      },
+      presenceTick: (coalescedUpdates, bytesSaved) => {
+        this.presenceTicks.inc();
+        if (coalescedUpdates > 0) this.presenceCoalesced.inc(coalescedUpdates);
+        if (bytesSaved > 0) this.presenceBytesSaved.inc(bytesSaved);
       },
     };
   }

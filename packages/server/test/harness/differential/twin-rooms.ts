@@ -16,9 +16,14 @@ export interface Side {
   };
 }
 
-/** Our `Room`, with no storage so that every frame leaves synchronously. */
+/**
+ * Our `Room`, with no storage so that every frame leaves synchronously, and
+ * presence uncoalesced (`presenceTickMs: 0`): coalescing (SPEC R1, R2) is an
+ * intended difference (docs/compatibility.md) that changes the frames compared
+ * here; it has its own tests in test/big-rooms/ and in intended-differences.test.ts.
+ */
 export function ourSide(): Side {
-  const room = new Room({ logger: silentLogger });
+  const room = new Room({ logger: silentLogger, presenceTickMs: 0 });
   return {
     name: 'ours',
     connect(clientId, permissions) {

@@ -1,0 +1,242 @@
+import type { ComponentData, Patch } from '../protocol/messages.js';
+import type { Session } from './session.js';
+
+/** Default presence tick, in ms (SPEC R1). */
+export const DEFAULT_PRESENCE_TICK_MS = 50;
+/** Default per-recipient byte budget of coalesced presence, in bytes per second (256 KiB/s). */
+export const DEFAULT_PRESENCE_BYTES_PER_SECOND = 256 * 1024;
+
+/** How the presence tick reads the room's current ephemeral state. */
+export interface EphemeralView {
+  /** The live fields of `owner`'s key `key`, or undefined when it holds no such key. */
+  fieldsOf(owner: string, key: string): Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What one tick did, for metrics. */
+export interface PresenceTickReport {
+  /** Updates folded into a later one of the same key. */
+  coalescedUpdates: number;
+  /** Bytes the uncoalesced frames would have had, minus the bytes sent (never negative). */
+  bytesSaved: number;
+}
+
+/** Settings of a {@link PresenceTick}. */
+export interface PresenceTickOptions {
+  /** The shortest time between two ticks, in ms (> 0). */
+  tickMs: number;
+  /** Per-recipient byte budget; the tick stretches so that a recipient gets at most this many bytes per second. */
+  bytesPerSecond: number;
+}
+
+/** One ephemeral key changed since the last tick. */
+interface Change {
+  readonly owner: string;
+  readonly key: string;
+  /** Deleted at some point in this tick: recipients get `{ _exists: false }` first. */
+  deleted: boolean;
+  /** The fields written this tick; null means the whole component (it was created again after a deletion). */
+  fields: Set<string> | null;
+  /** The one session that made every change of this tick, which is not sent its own value (SPEC A3); null when several did or the server did. */
+  author: Session | null;
+}
+
+/** One change as JSON text: its part in the first patch and, after a deletion, its new component in a second patch. */
+interface Fragment {
+  readonly author: Session | null;
+  readonly first: string | null;
+  readonly second: string | null;
+}
+
+const PATCH_HEAD = '{"type":"patch","clientId":"","ephemeralPatches":[';
+
+/**
+ * Presence coalescing (SPEC R1, R2): ephemeral-only updates and client counts
+ * are gathered and sent at most once per tick, as one `patch` frame with
+ * `clientId: ''` holding the latest value of every changed key, and one
+ * `clientCount` frame with the latest count.
+ *
+ * Values are read from the room's ephemeral state when the tick fires, not
+ * kept from the updates: whatever a recipient got before (including an
+ * ephemeral part that travelled with a document write) is never followed by
+ * an older value, and a departure's `{ _exists: false }` cannot be overtaken.
+ * Most recipients get the same frame, serialised once; only the sessions that
+ * wrote this tick get a copy without their own changes.
+ *
+ * The tick stretches with the frame size so that each recipient gets at most
+ * `bytesPerSecond`: the next tick waits `max(tickMs, 1000 × bytes of the last tick ÷ bytesPerSecond)` ms.
+ */
+export class PresenceTick {
+  private readonly changes = new Map<string, Change>();
+  private countPending = false;
+  private coalesced = 0;
+  private uncoalescedBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastTickAt = Number.NEGATIVE_INFINITY;
+  private interval: number;
+  private stopped = false;
+
+  constructor(
+    private readonly sessions: ReadonlyMap<string, Session>,
+    private readonly ephemeral: EphemeralView,
+    /** Sends one frame's text to one session, through the outbox (which keeps O2-O4). */
+    private readonly deliver: (session: Session, text: string) => void,
+    private readonly options: PresenceTickOptions,
+    private readonly onTick: (report: PresenceTickReport) => void,
+  ) {
+    this.interval = options.tickMs;
+  }
+
+  /** The current time between ticks, in ms: `tickMs`, or more when the byte budget asks for it. */
+  get currentIntervalMs(): number {
+    return this.interval;
+  }
+
+  /**
+   * Records an ephemeral-only update of `owner` (already applied to the state)
+   * made by `author` (null for the server: a departure, SPEC E3).
+   */
+  ephemeralChanged(author: Session | null, owner: string, patches: readonly Patch[]): void {
+    if (this.stopped) return;
+    // What the uncoalesced broadcast would have cost, for the bytes-saved estimate.
+    const frameBytes = JSON.stringify(patches).length + PATCH_HEAD.length + owner.length + 4;
+    this.uncoalescedBytes += frameBytes * Math.max(0, this.sessions.size - (author ? 1 : 0));
+    for (const patch of patches) {
+      for (const key of Object.keys(patch)) {
+        this.record(author, owner, key, patch[key] as ComponentData);
+      }
+    }
+    this.schedule();
+  }
+
+  /** Records that the session count changed (SPEC R2). */
+  clientCountChanged(): void {
+    if (this.stopped) return;
+    if (this.countPending) this.coalesced++;
+    this.countPending = true;
+    this.uncoalescedBytes += (30 + String(this.sessions.size).length) * this.sessions.size;
+    this.schedule();
+  }
+
+  /** Sends what is pending now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped) return;
+    this.lastTickAt = Date.now();
+    let sentBytes = 0;
+    let largest = 0;
+    if (this.changes.size > 0) {
+      const fragments = this.fragments();
+      this.changes.clear();
+      const shared = frameText(fragments, null);
+      if (shared) {
+        const authors = new Set<Session>();
+        for (const fragment of fragments) if (fragment.author) authors.add(fragment.author);
+        for (const session of this.sessions.values()) {
+          const text = authors.has(session) ? frameText(fragments, session) : shared;
+          if (!text) continue;
+          this.deliver(session, text);
+          sentBytes += text.length;
+          largest = Math.max(largest, text.length);
+        }
+      }
+    }
+    if (this.countPending) {
+      this.countPending = false;
+      const text = JSON.stringify({ type: 'clientCount', count: this.sessions.size });
+      for (const session of this.sessions.values()) this.deliver(session, text);
+      sentBytes += text.length * this.sessions.size;
+      largest += text.length;
+    }
+    // The byte budget (per recipient per second) stretches the next tick.
+    this.interval = Math.max(this.options.tickMs, Math.ceil((largest * 1000) / this.options.bytesPerSecond));
+    const report = {
+      coalescedUpdates: this.coalesced,
+      bytesSaved: Math.max(0, this.uncoalescedBytes - sentBytes),
+    };
+    this.coalesced = 0;
+    this.uncoalescedBytes = 0;
+    this.onTick(report);
+  }
+
+  /** Forgets what is pending and stops ticking (the room is closing). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.changes.clear();
+  }
+
+  private record(author: Session | null, owner: string, key: string, data: ComponentData): void {
+    const id = `${owner}\u0000${key}`;
+    let change = this.changes.get(id);
+    if (change) {
+      this.coalesced++;
+      if (change.author !== author) change.author = null;
+    } else {
+      change = { owner, key, deleted: false, fields: new Set(), author };
+      this.changes.set(id, change);
+    }
+    if (data._exists === false) {
+      change.deleted = true;
+      change.fields = new Set();
+    } else if (change.deleted && data._exists === true) {
+      // Created again after a deletion in this tick: send the whole new component after the deletion.
+      change.fields = null;
+    } else if (change.fields) {
+      for (const field of Object.keys(data)) change.fields.add(field);
+    }
+  }
+
+  private fragments(): Fragment[] {
+    const out: Fragment[] = [];
+    for (const change of this.changes.values()) {
+      const current = this.ephemeral.fieldsOf(change.owner, change.key);
+      const name = JSON.stringify(change.key);
+      const value = current ? pick(current, change.deleted ? null : change.fields) : null;
+      const valueText = value ? `${name}:${JSON.stringify(value)}` : null;
+      if (change.deleted) {
+        out.push({ author: change.author, first: `${name}:{"_exists":false}`, second: valueText });
+      } else if (valueText) {
+        // Absent and never deleted: a write the state ignored (D5), nothing to tell.
+        out.push({ author: change.author, first: valueText, second: null });
+      }
+    }
+    return out;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastTickAt + this.interval - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+    this.timer.unref?.();
+  }
+}
+
+/** The fields of `current` named in `fields` (all of them when null), or null when none is there. */
+function pick(current: Readonly<Record<string, unknown>>, fields: Set<string> | null): ComponentData | null {
+  if (fields === null) return { ...current } as ComponentData;
+  const out: Record<string, unknown> = Object.create(null);
+  let any = false;
+  for (const field of fields) {
+    if (field in current) {
+      out[field] = current[field];
+      any = true;
+    }
+  }
+  return any ? (out as ComponentData) : null;
+}
+
+/** The frame for a recipient: every fragment not authored by `except` alone; null when none is left. */
+function frameText(fragments: readonly Fragment[], except: Session | null): string | null {
+  const first: string[] = [];
+  const second: string[] = [];
+  for (const fragment of fragments) {
+    if (except && fragment.author === except) continue;
+    if (fragment.first) first.push(fragment.first);
+    if (fragment.second) second.push(fragment.second);
+  }
+  if (first.length === 0 && second.length === 0) return null;
+  const patches = second.length > 0 ? `{${first.join(',')}},{${second.join(',')}}` : `{${first.join(',')}}`;
+  return `${PATCH_HEAD}${patches}]}`;
+}
