@@ -52,6 +52,9 @@ const bytesText = (value: number): string => {
   return `${Math.round(value)} B`;
 };
 
+const signedMiB = (bytes: number): string =>
+  Number.isFinite(bytes) ? `${bytes < 0 ? '−' : '+'}${Math.abs(bytes / (1 << 20)).toFixed(0)} MiB` : 'n/a';
+
 /** The results table, one row per run. */
 export function resultsTable(json: BigRoomJson): string {
   const rows = json.runs.map((run) => [
@@ -62,7 +65,7 @@ export function resultsTable(json: BigRoomJson): string {
     `${run.serverCpuShare.toFixed(2)} (${Math.round(run.serverWaitShare * 100)}% wait)`,
     run.serverCpuUsPerUpdate.toFixed(2),
     bytesText(run.rssPerSessionBytes),
-    `${bytesText(run.backlog.first)} → ${bytesText(run.backlog.last)}`,
+    `${bytesText(run.backlog.first)} → ${bytesText(run.backlog.last)}; RSS ${signedMiB(run.rssTrend.last - run.rssTrend.first)}`,
     run.keepsUp ? 'yes' : '**no**',
     `${msText(run.join.p99Ms)} ms, all in ${(run.join.stormMs / 1000).toFixed(1)} s${run.join.failures ? ` (${run.join.failures} failed)` : ''}`,
   ]);
@@ -75,7 +78,7 @@ export function resultsTable(json: BigRoomJson): string {
       'server CPU, cores (CPU wait)',
       'CPU µs / update',
       'RSS / session',
-      'backlog first → last third',
+      'backlog first → last third; RSS growth',
       'keeps up',
       'join storm: p99 join',
     ],
@@ -140,7 +143,7 @@ export function goalVerdict(json: BigRoomJson): { met: boolean; text: string } {
 }
 
 /** How "keeps up" is decided, for the reader of the table. */
-export const KEEPS_UP_TEXT = `"Delay": from a mover's send to a plain receiver's arrival, over every cursor update 8 probe clients per load-generator process received. "CPU wait": share of the window the server's main thread was runnable but waiting for a CPU (other jobs share the machine). "Keeps up": over the measured window, the backlog (bytes in the server's socket write buffers plus the kernel's queues on its loopback connections) ends under ${KEEPS_UP.backlogFloorBytes >> 20} MiB or under ${KEEPS_UP.backlogGrowth}x its first third, and the median cursor delay of the last third is under ${KEEPS_UP.delayFloorMs} ms or under ${KEEPS_UP.delayGrowth}x that of the first third.`;
+export const KEEPS_UP_TEXT = `"Delay": from a mover's send to a plain receiver's arrival, over every cursor update 8 probe clients per load-generator process received. "CPU wait": share of the window the server's main thread was runnable but waiting for a CPU (other jobs share the machine). "Keeps up": over the measured window, the backlog (bytes in the server's socket write buffers plus the kernel's queues on its loopback connections) ends under ${KEEPS_UP.backlogFloorBytes >> 20} MiB or under ${KEEPS_UP.backlogGrowth}x its first third, and the server's RSS grows by less than ${KEEPS_UP.rssGrowthBytes >> 20} MiB (frames a server queues in its own memory show only there), and the median cursor delay of the last third is under ${KEEPS_UP.delayFloorMs} ms or under ${KEEPS_UP.delayGrowth}x that of the first third (a third with no arrivals at all fails).`;
 
 /** Chart: median cursor delay and backlog over time, one column per room size. */
 export function overTimeChart(json: BigRoomJson): TopLevelSpec {

@@ -56,6 +56,7 @@ export interface RunResult {
   lateTicks: number;
   backlog: Trend;
   delayTrend: Trend;
+  rssTrend: Trend;
   keepsUp: boolean;
   closes: Record<string, number>;
   /** Our server's canvas_presence_* metrics at the end (empty for the published server). */
@@ -256,6 +257,7 @@ export async function runVariant(
       lateTicks: sum((s) => s.lateTicks),
       backlog: verdict.backlog,
       delayTrend: verdict.delay,
+      rssTrend: verdict.rss,
       keepsUp: verdict.keepsUp,
       closes: mergeCloses(windowSamples.slice(-workers.length)),
       presenceMetrics: metrics,

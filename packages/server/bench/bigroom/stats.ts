@@ -81,14 +81,25 @@ export const KEEPS_UP = {
   /** A median delay that ends more than this times where it began (and above the floor) is growing. */
   delayGrowth: 2,
   delayFloorMs: 250,
+  /**
+   * RSS growing by more than this from the first to the last third is a growing
+   * backlog too: frames a server queues in its own memory (before its sockets)
+   * show up only there.
+   */
+  rssGrowthBytes: 32 << 20,
 } as const;
 
 /**
  * Whether a server kept up in the measured samples: its backlog did not grow
- * (ends under 1 MiB, or under twice where it began) and its delay did not grow
- * (median ends under 250 ms or under twice where it began).
+ * (ends under 1 MiB, or under twice where it began), nor its RSS (by 32 MiB),
+ * and its delay did not grow (median ends under 250 ms or under twice where it began).
  */
-export function keepsUp(samples: readonly Sample[]): { keepsUp: boolean; backlog: Trend; delay: Trend } {
+export function keepsUp(samples: readonly Sample[]): {
+  keepsUp: boolean;
+  backlog: Trend;
+  delay: Trend;
+  rss: Trend;
+} {
   const measured = samples.filter((sample) => sample.t >= 0);
   const ts = measured.map((sample) => sample.t);
   const backlog = trend(ts, measured.map(backlogBytes));
@@ -96,10 +107,15 @@ export function keepsUp(samples: readonly Sample[]): { keepsUp: boolean; backlog
     ts,
     measured.map((sample) => sample.delayP50Ms),
   );
+  const rss = trend(
+    ts,
+    measured.map((sample) => sample.serverRssBytes),
+  );
+  const rssOk = !(rss.last - rss.first > KEEPS_UP.rssGrowthBytes);
   const backlogOk =
     backlog.last < KEEPS_UP.backlogFloorBytes || backlog.last <= backlog.first * KEEPS_UP.backlogGrowth;
   const delayOk =
     Number.isFinite(delay.last) &&
     (delay.last < KEEPS_UP.delayFloorMs || delay.last <= delay.first * KEEPS_UP.delayGrowth);
-  return { keepsUp: backlogOk && delayOk, backlog, delay };
+  return { keepsUp: backlogOk && delayOk && rssOk, backlog, delay, rss };
 }

@@ -10,12 +10,12 @@ import { DOC_END, DOC_START, withDocsBlock } from '../../bench/bigroom/report.js
 import { queuedBytesOnPort } from '../../bench/bigroom/server-sampler.js';
 import { concat, keepsUp, percentile, type Sample, trend } from '../../bench/bigroom/stats.js';
 
-function sample(t: number, backlog: number, delay: number): Sample {
+function sample(t: number, backlog: number, delay: number, rss = 100e6): Sample {
   return {
     t,
     serverBufferedBytes: backlog,
     kernelQueuedBytes: 0,
-    serverRssBytes: 0,
+    serverRssBytes: rss,
     delayP50Ms: delay,
     delayP99Ms: delay,
     cursorUpdatesPerSec: 0,
@@ -110,6 +110,11 @@ describe('[bench] big-room statistics', () => {
     expect(keepsUp(growingDelay).keepsUp).toBe(false);
     const noArrivals = [0, 1, 2].map((t) => sample(t, 0, Number.NaN));
     expect(keepsUp(noArrivals).keepsUp).toBe(false);
+    // A queue in the server's own memory: sockets empty, delay steady, RSS climbing.
+    const growingRss = [0, 1, 2, 3, 4, 5].map((t) => sample(t, 0, 30, 100e6 + t * 20e6));
+    expect(keepsUp(growingRss).keepsUp).toBe(false);
+    const noisyRss = [0, 1, 2, 3, 4, 5].map((t) => sample(t, 0, 30, 100e6 + (t % 2) * 20e6));
+    expect(keepsUp(noisyRss).keepsUp).toBe(true);
   });
 });
 
