@@ -72,6 +72,11 @@ export class Outbox {
     this.broadcast(author, broadcast);
   }
 
+  /** Tells the presence tick that `session` joined and was sent the current presence (SPEC E2). */
+  sessionJoined(session: Session): void {
+    this.presence?.sessionJoined(session);
+  }
+
   /** Announces the session count (SPEC S1), at the next presence tick when coalescing is on (R2). */
   broadcastClientCount(): void {
     if (this.presence) this.presence.clientCountChanged();

@@ -36,13 +36,19 @@ interface Change {
   deleted: boolean;
   /** The fields written this tick; null means the whole component (it was created again after a deletion). */
   fields: Set<string> | null;
-  /** The one session that made every change of this tick, which is not sent its own value (SPEC A3); null when several did or the server did. */
-  author: Session | null;
+  /**
+   * The one session that wrote this key this tick, which is not sent its own
+   * value (SPEC A3); null when none did (a departure, E3), 'many' when several did.
+   */
+  author: Session | null | 'many';
+  /** When it last changed, to leave it out for sessions that joined after (their snapshot had it). */
+  seq: number;
 }
 
 /** One change as JSON text: its part in the first patch and, after a deletion, its new component in a second patch. */
 interface Fragment {
-  readonly author: Session | null;
+  readonly author: Session | null | 'many';
+  readonly seq: number;
   readonly first: string | null;
   readonly second: string | null;
 }
@@ -67,6 +73,9 @@ const PATCH_HEAD = '{"type":"patch","clientId":"","ephemeralPatches":[';
  */
 export class PresenceTick {
   private readonly changes = new Map<string, Change>();
+  /** Sessions that joined since the last tick, with the change counter at their join. */
+  private readonly newcomers = new Map<Session, number>();
+  private seq = 0;
   private countPending = false;
   private coalesced = 0;
   private uncoalescedBytes = 0;
@@ -84,6 +93,11 @@ export class PresenceTick {
     private readonly onTick: (report: PresenceTickReport) => void,
   ) {
     this.interval = options.tickMs;
+  }
+
+  /** Keys changed and client counts waiting for the next tick. */
+  get pending(): number {
+    return this.changes.size + (this.countPending ? 1 : 0);
   }
 
   /** The current time between ticks, in ms: `tickMs`, or more when the byte budget asks for it. */
@@ -108,6 +122,14 @@ export class PresenceTick {
     this.schedule();
   }
 
+  /**
+   * Records a join: the session was just sent the current presence (E2), so
+   * changes recorded before now are left out of its first tick.
+   */
+  sessionJoined(session: Session): void {
+    if (!this.stopped) this.newcomers.set(session, this.seq);
+  }
+
   /** Records that the session count changed (SPEC R2). */
   clientCountChanged(): void {
     if (this.stopped) return;
@@ -128,12 +150,16 @@ export class PresenceTick {
     if (this.changes.size > 0) {
       const fragments = this.fragments();
       this.changes.clear();
-      const shared = frameText(fragments, null);
+      const shared = frameText(fragments, null, -1);
       if (shared) {
-        const authors = new Set<Session>();
-        for (const fragment of fragments) if (fragment.author) authors.add(fragment.author);
+        const authors = new Set<Session | 'many' | null>();
+        for (const fragment of fragments) authors.add(fragment.author);
         for (const session of this.sessions.values()) {
-          const text = authors.has(session) ? frameText(fragments, session) : shared;
+          const joinedAt = this.newcomers.get(session);
+          const text =
+            authors.has(session) || joinedAt !== undefined
+              ? frameText(fragments, session, joinedAt ?? -1)
+              : shared;
           if (!text) continue;
           this.deliver(session, text);
           sentBytes += text.length;
@@ -141,6 +167,7 @@ export class PresenceTick {
         }
       }
     }
+    this.newcomers.clear();
     if (this.countPending) {
       this.countPending = false;
       const text = JSON.stringify({ type: 'clientCount', count: this.sessions.size });
@@ -150,6 +177,8 @@ export class PresenceTick {
     }
     // The byte budget (per recipient per second) stretches the next tick.
     this.interval = Math.max(this.options.tickMs, Math.ceil((largest * 1000) / this.options.bytesPerSecond));
+    // A tick that sent nothing (only ignored writes, or nobody to send to) is not reported.
+    if (sentBytes === 0) return;
     const report = {
       coalescedUpdates: this.coalesced,
       bytesSaved: Math.max(0, this.uncoalescedBytes - sentBytes),
@@ -165,16 +194,19 @@ export class PresenceTick {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.changes.clear();
+    this.newcomers.clear();
   }
 
   private record(author: Session | null, owner: string, key: string, data: ComponentData): void {
     const id = `${owner}\u0000${key}`;
     let change = this.changes.get(id);
+    this.seq++;
     if (change) {
       this.coalesced++;
-      if (change.author !== author) change.author = null;
+      change.seq = this.seq;
+      if (author && change.author !== author) change.author = change.author === null ? author : 'many';
     } else {
-      change = { owner, key, deleted: false, fields: new Set(), author };
+      change = { owner, key, deleted: false, fields: new Set(), author, seq: this.seq };
       this.changes.set(id, change);
     }
     if (data._exists === false) {
@@ -196,10 +228,15 @@ export class PresenceTick {
       const value = current ? pick(current, change.deleted ? null : change.fields) : null;
       const valueText = value ? `${name}:${JSON.stringify(value)}` : null;
       if (change.deleted) {
-        out.push({ author: change.author, first: `${name}:{"_exists":false}`, second: valueText });
+        out.push({
+          author: change.author,
+          seq: change.seq,
+          first: `${name}:{"_exists":false}`,
+          second: valueText,
+        });
       } else if (valueText) {
         // Absent and never deleted: a write the state ignored (D5), nothing to tell.
-        out.push({ author: change.author, first: valueText, second: null });
+        out.push({ author: change.author, seq: change.seq, first: valueText, second: null });
       }
     }
     return out;
@@ -227,12 +264,21 @@ function pick(current: Readonly<Record<string, unknown>>, fields: Set<string> | 
   return any ? (out as ComponentData) : null;
 }
 
-/** The frame for a recipient: every fragment not authored by `except` alone; null when none is left. */
-function frameText(fragments: readonly Fragment[], except: Session | null): string | null {
+/**
+ * The frame for a recipient: every fragment not written by `recipient` alone
+ * and changed after `joinedAt` (the recipient's join, -1 for old sessions);
+ * null when none is left.
+ */
+function frameText(
+  fragments: readonly Fragment[],
+  recipient: Session | null,
+  joinedAt: number,
+): string | null {
   const first: string[] = [];
   const second: string[] = [];
   for (const fragment of fragments) {
-    if (except && fragment.author === except) continue;
+    if (recipient && fragment.author === recipient) continue;
+    if (fragment.seq <= joinedAt) continue;
     if (fragment.first) first.push(fragment.first);
     if (fragment.second) second.push(fragment.second);
   }

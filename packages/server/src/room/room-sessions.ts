@@ -46,6 +46,7 @@ export class RoomSessions {
     this.outbox.broadcastClientCount();
     const others = this.ephemeral.othersThan(session.clientId);
     if (others) this.outbox.send(session, { type: 'patch', clientId: '', ephemeralPatches: [others] });
+    this.outbox.sessionJoined(session);
     this.notifyCount();
   }
 

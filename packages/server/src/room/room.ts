@@ -45,6 +45,8 @@ export interface SocketConnectOptions {
 export interface RoomStats extends PersistenceStats, CommitStats {
   framesReceived: number;
   framesRejected: number;
+  /** Ephemeral keys and client counts waiting for the next presence tick (SPEC R1, R2). */
+  pendingPresence: number;
 }
 
 export type { SessionCountListener } from './room-sessions.js';
@@ -142,6 +144,7 @@ export class Room {
   get stats(): RoomStats {
     return {
       ...this.counters,
+      pendingPresence: this.presence?.pending ?? 0,
       ...(this.persistence?.stats ?? {
         saves: 0,
         saveFailures: 0,

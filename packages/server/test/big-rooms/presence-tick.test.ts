@@ -151,6 +151,44 @@ describe('presence coalescing (R1)', () => {
   });
 });
 
+describe('joins within a tick (R1, E2, E3)', () => {
+  it('[R1][E2] a session that joins after a change gets it in its snapshot, not again at the tick; later changes it does get', () => {
+    const room = createRoom({ presenceTickMs: TICK });
+    const a = connect(room, { clientId: 'a' });
+    vi.advanceTimersByTime(TICK);
+    move(a, 'm1', [{ 'cursor/a': { _exists: true, x: 1 } }]);
+    const late = connect(room, { clientId: 'late' });
+    expect(presenceSeen(late)).toEqual({ 'cursor/a': { _exists: true, x: 1 } });
+    vi.advanceTimersByTime(TICK);
+    expect(patches(late)).toHaveLength(1);
+    move(a, 'm2', [{ 'cursor/a': { x: 2 } }]);
+    vi.advanceTimersByTime(TICK);
+    expect(presenceSeen(late)).toEqual({ 'cursor/a': { _exists: true, x: 2 } });
+  });
+
+  it('[R1][E3] a client that leaves and comes back within a tick is sent neither its own deletion nor its own value', () => {
+    const room = createRoom({ presenceTickMs: TICK });
+    const a = connect(room, { clientId: 'a' });
+    const b = connect(room, { clientId: 'b' });
+    move(a, 'm1', [{ 'cursor/a': { _exists: true, x: 1 } }]);
+    vi.advanceTimersByTime(TICK);
+    b.socket.clear();
+    room.handleSocketClose(a.sessionId);
+    const back = connect(room, { clientId: 'a' });
+    move(back, 'm2', [{ 'cursor/a': { _exists: true, x: 7 } }]);
+    vi.advanceTimersByTime(TICK);
+    expect(patches(back)).toEqual([]);
+    // The others see the old cursor go and the new one come, in that order.
+    expect(patches(b)).toEqual([
+      {
+        type: 'patch',
+        clientId: '',
+        ephemeralPatches: [{ 'cursor/a': { _exists: false } }, { 'cursor/a': { _exists: true, x: 7 } }],
+      },
+    ]);
+  });
+});
+
 describe('client count coalescing (R2, S1)', () => {
   it('[R2][S1] a burst of joins and leaves sends one clientCount per tick, with the latest count', () => {
     const room = createRoom({ presenceTickMs: TICK });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../../src/index.js';
 import { applyReply, worldOf } from '../harness/differential/client-mirror.js';
 import { drain, ourSide, publishedSide, type Side } from '../harness/differential/twin-rooms.js';
@@ -155,6 +155,43 @@ describe('intended differences from the published server', () => {
       const frames = drain(a.socket);
       if (side === ours) expect(frames).toMatchObject([{ type: 'error', code: 'invalid-field' }]);
       else expect(frames).toEqual([]);
+    }
+  });
+
+  it('[R1][R2] presence and client counts are coalesced per tick into frames with clientId "" (published: one frame per update)', () => {
+    vi.useFakeTimers();
+    try {
+      const sides = { ours: ourSide(50), published: publishedSide() };
+      for (const [name, side] of Object.entries(sides)) {
+        const a = side.connect('a', 'readwrite');
+        const b = side.connect('b', 'readwrite');
+        vi.advanceTimersByTime(50);
+        drain(b.socket);
+        side.message(a.sessionId, patchFrame('m0', undefined, [{ 'cursor/a': { _exists: true, x: 0 } }]));
+        for (let i = 1; i <= 5; i++)
+          side.message(a.sessionId, patchFrame(`m${i}`, undefined, [{ 'cursor/a': { x: i } }]));
+        side.connect('c', 'readwrite');
+        side.connect('d', 'readwrite');
+        vi.advanceTimersByTime(50);
+        const frames = drain(b.socket);
+        const patches = frames.filter((f) => f.type === 'patch');
+        const counts = frames.filter((f) => f.type === 'clientCount');
+        if (name === 'ours') {
+          expect(patches).toEqual([
+            { type: 'patch', clientId: '', ephemeralPatches: [{ 'cursor/a': { _exists: true, x: 5 } }] },
+          ]);
+          expect(counts).toEqual([{ type: 'clientCount', count: 4 }]);
+        } else {
+          expect(patches).toHaveLength(6);
+          expect(patches.every((f) => f.type === 'patch' && f.clientId === 'a')).toBe(true);
+          expect(counts).toEqual([
+            { type: 'clientCount', count: 3 },
+            { type: 'clientCount', count: 4 },
+          ]);
+        }
+      }
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

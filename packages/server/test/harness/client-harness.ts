@@ -460,6 +460,8 @@ export async function settle(
     if (room && room.getSessionCount() !== online) {
       reasons.push(`room has ${room.getSessionCount()} sessions, expected ${online}`);
     }
+    // Coalesced presence (SPEC R1, R2) still waiting for its tick is not settled yet.
+    if (room && room.stats.pendingPresence > 0) reasons.push('presence waiting for its tick');
     for (const client of clients) {
       const outOfOrder = wireOf(client.clientId)?.outOfOrder ?? [];
       if (outOfOrder.length > 0) {

@@ -22,8 +22,8 @@ export interface Side {
  * intended difference (docs/compatibility.md) that changes the frames compared
  * here; it has its own tests in test/big-rooms/ and in intended-differences.test.ts.
  */
-export function ourSide(): Side {
-  const room = new Room({ logger: silentLogger, presenceTickMs: 0 });
+export function ourSide(presenceTickMs = 0): Side {
+  const room = new Room({ logger: silentLogger, presenceTickMs });
   return {
     name: 'ours',
     connect(clientId, permissions) {

@@ -124,8 +124,11 @@ export class LoadSocket {
       case 'patch': {
         const timestamp = frame.timestamp;
         if (frame.clientId === '') {
-          if (this.synced !== undefined) failures.add(`${this.what} got a server patch after synced`);
-          else this.reply.push(frame);
+          if (this.synced === undefined) this.reply.push(frame);
+          // After synced, a server patch may only be coalesced presence (SPEC R1): ephemeral, no document.
+          else if (frame.documentPatches === undefined && timestamp === undefined)
+            this.hooks.onBroadcast?.(frame);
+          else failures.add(`${this.what} got a server document patch after synced`);
           return;
         }
         if (typeof timestamp === 'number') {

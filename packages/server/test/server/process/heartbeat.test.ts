@@ -36,20 +36,19 @@ describe('[server] heartbeats', () => {
       silent.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
       silent.sendPatch([], [{ 'silent/Cursor': { _exists: true, x: 3, y: 4 } }]);
       await alive.waitForFrame('2 clients', (f) => f.type === 'clientCount' && f.count === 2);
-      await alive.waitForFrame(
-        "the silent client's cursor",
-        (f) => f.type === 'patch' && f.clientId === 'silent' && Array.isArray(f.ephemeralPatches),
-      );
+      // Presence is coalesced (SPEC R1): it arrives in a frame of the server (clientId '').
+      const carriesCursor = (f: Record<string, unknown>) =>
+        f.type === 'patch' &&
+        f.clientId === '' &&
+        f.documentPatches === undefined &&
+        JSON.stringify(f.ephemeralPatches ?? []).includes('"silent/Cursor"');
+      await alive.waitForFrame("the silent client's cursor", carriesCursor);
       const before = alive.frames.length;
 
       // The silent client never answers a ping: the server terminates it (no close frame).
       expect((await silent.closed()).code).toBe(1006);
 
-      const removal = await alive.waitForFrame(
-        'the presence removal',
-        (f) => f.type === 'patch' && f.clientId === 'silent' && f.documentPatches === undefined,
-        before,
-      );
+      const removal = await alive.waitForFrame('the presence removal', carriesCursor, before);
       expect(removal.ephemeralPatches).toEqual([{ 'silent/Cursor': { _exists: false } }]);
       expect(removal.timestamp).toBeUndefined();
       await alive.waitForFrame('count 1', (f) => f.type === 'clientCount' && f.count === 1, before);
