@@ -202,6 +202,7 @@ export function overTimeChart(json: BigRoomJson): TopLevelSpec {
           scale: { domain: variants, range: variants.map((v) => COLORS[v]) },
           legend: {
             orient: 'bottom',
+            labelLimit: 320,
             labelExpr: variants.reduceRight(
               (otherwise, v) =>
                 `datum.value === ${JSON.stringify(v)} ? ${JSON.stringify(variantLabel(v, json.presenceTickMs))} : ${otherwise}`,
