@@ -41,6 +41,9 @@ const COLORS: Record<VariantId, string> = {
   published: '#ff7f0e',
 };
 
+/** `value` with `digits` decimals; 'n/a' for NaN (stored as null in the JSON file). */
+const fixed = (value: number | null, digits: number): string =>
+  typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 const int = (value: number): string =>
   Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
 const msText = (value: number): string =>
@@ -60,14 +63,14 @@ export function resultsTable(json: BigRoomJson): string {
   const rows = json.runs.map((run) => [
     int(run.size),
     variantLabel(run.variant, json.presenceTickMs),
-    `${int(run.cursorUpdatesPerSec)} (${Math.round(run.deliveredShare * 100)}%)`,
+    `${int(run.cursorUpdatesPerSec)} (${fixed(run.deliveredShare * 100, 0)}%)`,
     `${msText(run.delayP50Ms)} / ${msText(run.delayP99Ms)} ms`,
-    `${run.serverCpuShare.toFixed(2)} (${Math.round(run.serverWaitShare * 100)}% wait)`,
-    run.serverCpuUsPerUpdate.toFixed(2),
+    `${fixed(run.serverCpuShare, 2)} (${fixed(run.serverWaitShare * 100, 0)}% wait)`,
+    fixed(run.serverCpuUsPerUpdate, 2),
     bytesText(run.rssPerSessionBytes),
     `${bytesText(run.backlog.first)} → ${bytesText(run.backlog.last)}; RSS ${signedMiB(run.rssTrend.last - run.rssTrend.first)}`,
     run.keepsUp ? 'yes' : '**no**',
-    `${msText(run.join.p99Ms)} ms, all in ${(run.join.stormMs / 1000).toFixed(1)} s${run.join.failures ? ` (${run.join.failures} failed)` : ''}`,
+    `${msText(run.join.p99Ms)} ms, all in ${fixed(run.join.stormMs / 1000, 1)} s${run.join.failures ? ` (${run.join.failures} failed)` : ''}`,
   ]);
   return table(
     [
@@ -94,8 +97,8 @@ export function loadTable(json: BigRoomJson): string {
     variantLabel(run.variant, json.presenceTickMs),
     `${int(run.cursorsSentPerSec)} / ${int(run.movers * json.config.cursorHz)}`,
     int(run.lateTicks),
-    run.workersCpuShare.toFixed(2),
-    run.loadavg.toFixed(1),
+    fixed(run.workersCpuShare, 2),
+    fixed(run.loadavg, 1),
     int(run.shapeDeliveriesPerSec),
     Object.entries(run.closes)
       .map(([code, n]) => `${n} x ${code}`)
@@ -130,7 +133,8 @@ export function goalVerdict(json: BigRoomJson): { met: boolean; text: string } {
     };
   }
   const limit = json.presenceTickMs + 100;
-  const oursOk = ours.keepsUp && ours.delayP99Ms < limit;
+  // NaN (no arrivals) is stored as null in the JSON file; neither passes.
+  const oursOk = ours.keepsUp && Number.isFinite(ours.delayP99Ms) && ours.delayP99Ms < limit;
   const publishedBehind = published ? !published.keepsUp : false;
   const parts = [
     `ours (coalesced) ${ours.keepsUp ? 'keeps up' : 'falls behind'}, p99 cursor delay ${msText(ours.delayP99Ms)} ms (limit ${limit} ms: one tick + 100 ms)`,
