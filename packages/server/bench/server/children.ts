@@ -40,7 +40,8 @@ export function killAllChildren(): void {
   live.clear();
 }
 
-function track<T extends ChildProcess>(child: T): T {
+/** Registers a child to be killed when the benchmark exits (also used by bench/bigroom). */
+export function track<T extends ChildProcess>(child: T): T {
   hookExit();
   live.add(child);
   child.once('exit', () => live.delete(child));
