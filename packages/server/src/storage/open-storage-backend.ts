@@ -15,7 +15,9 @@ import type { StorageBackend, StorageBackendOptions } from './storage-backend.js
 export function openStorageBackend(options: StorageBackendOptions): StorageBackend {
   switch (options.kind) {
     case 'sqlite': {
-      const sqlite = new SqliteStorage({ path: options.path });
+      const sqlite = new SqliteStorage(
+        options.history ? { path: options.path, history: options.history } : { path: options.path },
+      );
       return {
         kind: 'sqlite',
         forRoom: (roomId) => sqlite.forRoom(roomId),
@@ -25,7 +27,9 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'postgres': {
-      const postgres = new PostgresStorage(options.postgres);
+      const postgres = new PostgresStorage(
+        options.history ? { ...options.postgres, history: options.history } : options.postgres,
+      );
       return {
         kind: 'postgres',
         forRoom: (roomId) => postgres.forRoom(roomId),
@@ -35,13 +39,16 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'file': {
-      const { dir, compactAfterBytes } = options;
+      const { dir, compactAfterBytes, history } = options;
       return {
         kind: 'file',
         forRoom: (roomId) =>
-          compactAfterBytes === undefined
-            ? new FileStorage({ dir, roomId })
-            : new FileStorage({ dir, roomId, compactAfterBytes }),
+          new FileStorage({
+            dir,
+            roomId,
+            ...(compactAfterBytes === undefined ? {} : { compactAfterBytes }),
+            ...(history === undefined ? {} : { history }),
+          }),
         deleteRoom: (roomId) => FileStorage.deleteRoom(dir, roomId),
         // Files need no connection; the server adds its own directory check.
         isHealthy: async () => true,
