@@ -146,6 +146,12 @@ export class SyncSession {
     if (frame.ephemeralPatches && frame.ephemeralPatches.length > 0) {
       this.host.presence(this.presence.applyRemote(frame.ephemeralPatches));
     }
+    // H3: a reply holding the whole document, even an empty one, replaces ours.
+    if (isWholeDocumentReply(frame) && this.phaseValue !== 'live' && frame.clientId === '') {
+      if (frame.timestamp !== undefined) this.socketClock = Math.max(this.socketClock, frame.timestamp);
+      this.replyCandidate = frame;
+      return;
+    }
     const documentPatches = frame.documentPatches;
     if (!documentPatches || documentPatches.length === 0 || frame.timestamp === undefined) return;
     this.socketClock = Math.max(this.socketClock, frame.timestamp);
@@ -170,7 +176,9 @@ export class SyncSession {
       this.host.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: PROTOCOL_VERSION });
       return;
     }
-    const changed = this.local.applyReconnectReply(reply, timestamp, this.complete);
+    // A reply marked `dropOthers` (SPEC H3) holds the whole document, like one asked from clock 0.
+    const whole = this.complete || (candidate !== null && isWholeDocumentReply(candidate));
+    const changed = this.local.applyReconnectReply(reply, timestamp, whole);
     this.phaseValue = 'live';
     this.report(changed);
     this.host.synced(timestamp);
@@ -188,4 +196,17 @@ export class SyncSession {
   private report(keys: string[]): void {
     if (keys.length > 0) this.host.changed(keys, 'remote');
   }
+}
+
+/**
+ * True for a reconnect reply marked `dropOthers` (SPEC H3): our clock was
+ * older than the server's compaction horizon, so the reply is the whole live
+ * document and every key it does not hold was deleted. The field is not in
+ * the shared protocol types yet; read it here.
+ */
+function isWholeDocumentReply(frame: PatchBroadcast): boolean {
+  return (
+    (frame as PatchBroadcast & { dropOthers?: unknown }).dropOthers === true &&
+    frame.documentPatches !== undefined
+  );
 }

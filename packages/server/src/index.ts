@@ -68,6 +68,23 @@ export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.
 export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
 export type { WebSocketLike } from './room/web-socket-like.js';
 export { FileStorage, type FileStorageOptions } from './storage/file/file-storage.js';
+export {
+  DEFAULT_HISTORY_MAX_AGE_MS,
+  DEFAULT_HISTORY_MAX_ENTRIES,
+  DEFAULT_HISTORY_RETENTION,
+  type HistoryEntry,
+  HistoryHorizonError,
+  type HistoryPage,
+  type HistoryRetention,
+  HistoryUnavailableError,
+  type HistoryWrite,
+  hasHistory,
+  type RoomHistory,
+} from './storage/history.js';
+export {
+  MemoryHistoryStorage,
+  type MemoryHistoryStorageOptions,
+} from './storage/memory/memory-history-storage.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/postgres-storage.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';

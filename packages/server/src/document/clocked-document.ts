@@ -248,6 +248,11 @@ export class ClockedDocument {
     return { fields: { ...entry.fields }, stamps: { ...entry.stamps }, deleted: entry.tombstone };
   }
 
+  /** Every key the document holds, tombstones included. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   /** Copies of the current state of `keys`, as a storage commit records them. */
   readComponents(keys: Iterable<string>): StoredComponent[] {
     const out: StoredComponent[] = [];

@@ -1,4 +1,5 @@
 import type { StoredComponent } from '../document/stored-component.js';
+import type { HistoryWrite } from '../storage/history.js';
 import type { CommitBatch, IncrementalStorage } from '../storage/storage.js';
 import type { Logger } from './logger.js';
 import type { DurabilityGate } from './outbox.js';
@@ -19,6 +20,8 @@ export type CommitObserver = (event: { durationMs: number; components: number; o
 
 interface OpenBatch {
   keys: Set<string>;
+  /** The batch's writes for history, in clock order (SPEC H1); empty when the room keeps none. */
+  writes: HistoryWrite[];
   /** Absolute index of the first outgoing frame queued after this batch's first write. */
   firstFrame: number;
 }
@@ -82,10 +85,16 @@ export class CommitPipeline implements DurabilityGate {
   stage(key: string): void {
     if (this.stopped) return;
     if (!this.open) {
-      this.open = { keys: new Set(), firstFrame: this.heldBase + this.held.length };
+      this.open = { keys: new Set(), writes: [], firstFrame: this.heldBase + this.held.length };
       setImmediate(() => this.seal());
     }
     this.open.keys.add(key);
+  }
+
+  /** Records one write for history; its keys were staged just before, so the batch is open. */
+  recordWrite(write: HistoryWrite): void {
+    if (this.stopped || !this.open) return;
+    this.open.writes.push(write);
   }
 
   /** True while a frame sent now could overtake a write that is not yet durable, or an earlier held frame. */
@@ -124,6 +133,7 @@ export class CommitPipeline implements DurabilityGate {
     this.sealed.push({
       timestamp: this.currentClock(),
       components: this.readComponents(batch.keys),
+      writes: batch.writes,
       firstFrame: batch.firstFrame,
     });
     this.pump();
@@ -140,9 +150,9 @@ export class CommitPipeline implements DurabilityGate {
     const started = performance.now();
     let pending: Promise<void>;
     try {
-      pending = Promise.resolve(
-        this.storage.commit({ timestamp: head.timestamp, components: head.components }),
-      );
+      const batch: CommitBatch = { timestamp: head.timestamp, components: head.components };
+      if (head.writes && head.writes.length > 0) batch.writes = head.writes;
+      pending = Promise.resolve(this.storage.commit(batch));
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -232,5 +242,11 @@ function mergeBatches(batches: readonly SealedBatch[]): SealedBatch {
   }
   const last = batches[batches.length - 1] as SealedBatch;
   const first = batches[0] as SealedBatch;
-  return { timestamp: last.timestamp, components: Array.from(latest.values()), firstFrame: first.firstFrame };
+  const writes = batches.flatMap((batch) => batch.writes ?? []);
+  return {
+    timestamp: last.timestamp,
+    components: Array.from(latest.values()),
+    writes,
+    firstFrame: first.firstFrame,
+  };
 }

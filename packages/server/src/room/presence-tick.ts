@@ -1,4 +1,4 @@
-import type { ComponentData, Patch } from '../protocol/messages.js';
+import type { ComponentData, Patch } from 'canvas-store-protocol';
 import type { Session } from './session.js';
 
 /** Default presence tick, in ms (SPEC R1). */

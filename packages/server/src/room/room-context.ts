@@ -29,8 +29,11 @@ export interface RoomContext {
   readonly counters: FrameCounters;
   /** The live document; `load()` may replace it before the first write. */
   readonly document: ClockedDocument;
-  /** Applies document patches, stages them for storage and returns the new clock. */
-  writeDocument(documentPatches: Patch[]): number;
+  /**
+   * Applies document patches, stages them for storage (and history, authored
+   * by `clientId`, `''` for the server) and returns the new clock.
+   */
+  writeDocument(documentPatches: Patch[], clientId: string): number;
   /** Closes a session's socket with `code` and removes the session. */
   dropSession(session: Session, code: number, reason: string): void;
 }

@@ -1,4 +1,5 @@
 import { ClockedDocument } from '../document/clocked-document.js';
+import { type HistoryWrite, hasHistory, type RoomHistory } from '../storage/history.js';
 import { type IncrementalStorage, isIncrementalStorage, type Storage } from '../storage/storage.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
@@ -36,10 +37,13 @@ export class RoomPersistence {
   private backgroundSave: Promise<void> = Promise.resolve();
   /** Set by the first write: a load after it would replace what was written. */
   private hasWrites = false;
+  /** The storage's history, when it keeps one (SPEC H1). */
+  readonly history: RoomHistory | undefined;
 
   constructor(private readonly options: RoomPersistenceOptions) {
     const { storage, logger, logContext } = options;
     this.incremental = isIncrementalStorage(storage) ? storage : undefined;
+    this.history = hasHistory(storage) ? storage : undefined;
     this.pipeline = this.incremental
       ? new CommitPipeline(
           this.incremental,
@@ -92,6 +96,15 @@ export class RoomPersistence {
   get stage(): ((key: string) => void) | undefined {
     const pipeline = this.pipeline;
     return pipeline ? (key) => pipeline.stage(key) : undefined;
+  }
+
+  /**
+   * Receives each write for history, or undefined when the storage keeps
+   * none (or has it turned off), so the room skips reading previous states.
+   */
+  get recordWrite(): ((write: HistoryWrite) => void) | undefined {
+    const pipeline = this.pipeline;
+    return pipeline && this.history?.keepsHistory() ? (write) => pipeline.recordWrite(write) : undefined;
   }
 
   /** Notes that the document changed (after its keys were staged). */

@@ -28,7 +28,7 @@ export function applyWrite(
   const broadcast: PatchBroadcast = { type: 'patch', clientId: session.clientId };
   if (documentPatches.length > 0) {
     broadcast.documentPatches = documentPatches;
-    broadcast.timestamp = ctx.writeDocument(documentPatches);
+    broadcast.timestamp = ctx.writeDocument(documentPatches, session.clientId);
   }
   if (ephemeralPatches.length > 0) {
     ctx.ephemeral.apply(session.clientId, ephemeralPatches);

@@ -4,6 +4,8 @@ import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { Storage } from '../storage/storage.js';
+import { type HistoryPage, HistoryUnavailableError, type RoomHistory } from '../storage/history.js';
+import type { Storage, StoredRoom } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError, RoomFullError } from './errors.js';
@@ -13,6 +15,7 @@ import { Outbox } from './outbox.js';
 import { PresenceTick } from './presence-tick.js';
 import type { RoomContext } from './room-context.js';
 import { RoomEvents } from './room-events.js';
+import { patchKeys, restorePatches } from './room-history.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import { DEFAULT_SAVE_THROTTLE_MS, presenceSettings, type RoomOptions } from './room-options.js';
 import { RoomPersistence } from './room-persistence.js';
@@ -80,6 +83,8 @@ export class Room {
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** Clocks older than this may have lost their tombstones in storage (SPEC H3); 0 when none did. */
+  private tombstoneHorizon = 0;
 
   constructor(private readonly options: RoomOptions = {}) {
     this.limits = resolveRoomLimits(options.limits);
@@ -159,6 +164,8 @@ export class Room {
   async load(): Promise<void> {
     const loaded = await this.persistence?.load();
     if (loaded) this.document = loaded;
+    const history = this.persistence?.history;
+    if (history) this.tombstoneHorizon = await history.horizon();
   }
 
   /**
@@ -291,12 +298,62 @@ export class Room {
     if (this.closed) throw new RoomClosedError(this.roomId);
     const checked = checkPatchList(patches, this.limits);
     if (!checked.ok) throw new TypeError(`invalid patch (${checked.error.code}): ${checked.error.message}`);
-    const documentPatches = nonEmpty(checked.patches);
-    if (documentPatches.length === 0) return this.document.clock;
-    const timestamp = this.writeDocument(documentPatches);
-    this.outbox.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
-    notifyDocumentChanged(this.context, documentPatches);
-    return timestamp;
+    return this.writeAsServer(nonEmpty(checked.patches));
+  }
+
+  /**
+   * Restores the document to its state at `clock` (SPEC H2): one ordinary
+   * server write (author `''`) that deletes the keys that did not exist then
+   * and sets the others to their values then; stored, kept in history and
+   * broadcast like any write. Resolves with the new clock once it is stored
+   * (the old clock when nothing differed).
+   *
+   * @throws {@link HistoryUnavailableError} when the storage keeps no history,
+   *   `HistoryHorizonError` when `clock` is older than the horizon.
+   */
+  async restoreTo(clock: number): Promise<{ clock: number }> {
+    const past = await this.readAt(clock);
+    if (this.closed) throw new RoomClosedError(this.roomId);
+    // Computed after the read, on the event loop turn that applies it, so
+    // writes that landed meanwhile are restored too.
+    const current = this.document.readComponents(this.document.keys());
+    const timestamp = this.writeAsServer(restorePatches(current, past));
+    await this.flush();
+    return { clock: timestamp };
+  }
+
+  /**
+   * The document (with stamps and tombstones) as it was at `clock` (SPEC H1),
+   * once every write so far is stored.
+   *
+   * @throws {@link HistoryUnavailableError}, `HistoryHorizonError`, RangeError for a clock in the future.
+   */
+  async readAt(clock: number): Promise<StoredRoom> {
+    const history = this.requireHistory();
+    if (!Number.isSafeInteger(clock) || clock < 0)
+      throw new RangeError(`clock must be a non-negative integer`);
+    if (clock > this.document.clock) throw new RangeError(`clock ${clock} is after the room clock`);
+    await this.flush();
+    return history.readAt(clock);
+  }
+
+  /** A page of the room's history, newest first (SPEC H1), once every write so far is stored. */
+  async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {
+    const history = this.requireHistory();
+    await this.flush();
+    return history.listHistory(options);
+  }
+
+  /** The oldest clock whose state can still be read (SPEC H3). */
+  async historyHorizon(): Promise<number> {
+    const history = this.requireHistory();
+    await this.flush();
+    return history.horizon();
+  }
+
+  /** @internal The clock below which a reconnecting client gets the whole document (SPEC H3). */
+  get compactionHorizon(): number {
+    return this.tombstoneHorizon;
   }
 
   /** Commits and saves everything written so far, resolving once it is stored. */
@@ -359,13 +416,33 @@ export class Room {
       get document() {
         return room.document;
       },
-      writeDocument: (documentPatches) => this.writeDocument(documentPatches),
+      writeDocument: (documentPatches, clientId) => this.writeDocument(documentPatches, clientId),
       dropSession: (session, code, reason) => this.sessions.drop(session, code, reason),
     };
   }
 
-  private writeDocument(documentPatches: Patch[]): number {
+  private requireHistory(): RoomHistory {
+    const history = this.persistence?.history;
+    if (!history) throw new HistoryUnavailableError();
+    return history;
+  }
+
+  /** Applies, stores and broadcasts validated patches as the server (`clientId: ''`). */
+  private writeAsServer(documentPatches: Patch[]): number {
+    if (documentPatches.length === 0) return this.document.clock;
+    const timestamp = this.writeDocument(documentPatches, '');
+    this.outbox.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
+    notifyDocumentChanged(this.context, documentPatches);
+    return timestamp;
+  }
+
+  private writeDocument(documentPatches: Patch[], clientId: string): number {
+    const record = this.persistence?.recordWrite;
+    const keys = record ? patchKeys(documentPatches) : undefined;
+    // History keeps each key's state from before the write (read before applying it).
+    const previous = keys ? this.document.readComponents(keys) : undefined;
     const timestamp = this.document.applyPatches(documentPatches, this.persistence?.stage) as number;
+    if (record && keys && previous) record({ clock: timestamp, time: Date.now(), clientId, keys, previous });
     this.persistence?.written();
     return timestamp;
   }

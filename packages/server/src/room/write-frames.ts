@@ -1,6 +1,6 @@
 import { CloseCode, type PatchRequest, PROTOCOL_VERSION, type ReconnectRequest } from 'canvas-store-protocol';
 import { createdBy } from '../document/created-keys.js';
-import { buildReconnectReply } from './reconnect-reply.js';
+import { buildHorizonReply, buildReconnectReply } from './reconnect-reply.js';
 import type { RoomContext } from './room-context.js';
 import { LARGE_REPLY_BYTES } from './room-limits.js';
 import { applyWrite, nonEmpty, notifyDocumentChanged, refuseWrite, writeRefusal } from './room-writes.js';
@@ -73,7 +73,11 @@ export function handleReconnect(ctx: RoomContext, session: Session, frame: Recon
   // so nothing can be assumed known: reply with the whole document.
   const since = rolledBack ? 0 : frame.lastTimestamp;
   const others = ctx.ephemeral.othersThan(session.clientId);
-  const reply = buildReconnectReply(ctx.document, since, createdBy(documentPatches), others);
+  // H3: deletions before the compaction horizon may be forgotten; such a client gets everything.
+  const beforeHorizon = !rolledBack && since > 0 && since < ctx.room.compactionHorizon;
+  const reply = beforeHorizon
+    ? buildHorizonReply(ctx.document, others)
+    : buildReconnectReply(ctx.document, since, createdBy(documentPatches), others);
   if (reply) {
     const text = JSON.stringify(reply);
     // B6: mark a large reply while it waits for durability; the transport bounds it once sent.

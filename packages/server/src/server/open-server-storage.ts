@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { openStorageBackend } from '../storage/open-storage-backend.js';
+import type { HistoryRetention } from '../storage/history.js';
 import type { StorageBackend, StorageBackendOptions } from '../storage/storage-backend.js';
 import type { ServerConfig } from './config/server-config.js';
 import { reasonOf, StartupError } from './lifecycle/startup-error.js';
@@ -13,20 +14,22 @@ import { dataDirWorks, probeDataDirSync } from './lifecycle/storage-probe.js';
  * @throws {@link StartupError} naming the path, flag and what to do when storage cannot be used.
  */
 export function openServerStorage(config: ServerConfig): StorageBackend {
+  const history = { maxAgeMs: config.historyMaxAgeMs, maxEntries: config.historyMaxEntries };
   switch (config.storage) {
     case 'sqlite': {
       probeDataDirSync(config.dataDir);
       const path = join(config.dataDir, 'rooms.db');
-      return withDirectoryCheck(openSqlite(path), config.dataDir);
+      return withDirectoryCheck(openSqlite(path, history), config.dataDir);
     }
     case 'file': {
       const dir = join(config.dataDir, 'rooms');
       probeDataDirSync(dir);
-      return withDirectoryCheck(openStorageBackend({ kind: 'file', dir }), dir);
+      return withDirectoryCheck(openStorageBackend({ kind: 'file', dir, history }), dir);
     }
     case 'postgres':
       return openStorageBackend({
         kind: 'postgres',
+        history,
         postgres: {
           connectionString: config.postgresUrl,
           pool: { max: config.postgresPoolSize },
@@ -34,7 +37,7 @@ export function openServerStorage(config: ServerConfig): StorageBackend {
         },
       });
     case 'memory':
-      return openStorageBackend({ kind: 'memory' });
+      return openStorageBackend({ kind: 'memory', history });
     default: {
       const unreachable: never = config.storage;
       throw new Error(`unknown storage ${String(unreachable)}`);
@@ -43,8 +46,8 @@ export function openServerStorage(config: ServerConfig): StorageBackend {
 }
 
 /** Opens SQLite, turning a driver error into a sentence that names the file. */
-function openSqlite(path: string): StorageBackend {
-  const options: StorageBackendOptions = { kind: 'sqlite', path };
+function openSqlite(path: string, history: HistoryRetention): StorageBackend {
+  const options: StorageBackendOptions = { kind: 'sqlite', path, history };
   try {
     return openStorageBackend(options);
   } catch (error) {

@@ -1,5 +1,7 @@
 import { FileStorage } from './file/file-storage.js';
-import { MemoryStorage } from './memory/memory-storage.js';
+import type { HistoryRetention } from './history.js';
+import { resolveHistoryRetention } from './history-log.js';
+import { MemoryHistoryStorage } from './memory/memory-history-storage.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import type { StorageBackend, StorageBackendOptions } from './storage-backend.js';
@@ -13,7 +15,9 @@ import type { StorageBackend, StorageBackendOptions } from './storage-backend.js
 export function openStorageBackend(options: StorageBackendOptions): StorageBackend {
   switch (options.kind) {
     case 'sqlite': {
-      const sqlite = new SqliteStorage({ path: options.path });
+      const sqlite = new SqliteStorage(
+        options.history ? { path: options.path, history: options.history } : { path: options.path },
+      );
       return {
         kind: 'sqlite',
         forRoom: (roomId) => sqlite.forRoom(roomId),
@@ -23,7 +27,9 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'postgres': {
-      const postgres = new PostgresStorage(options.postgres);
+      const postgres = new PostgresStorage(
+        options.history ? { ...options.postgres, history: options.history } : options.postgres,
+      );
       return {
         kind: 'postgres',
         forRoom: (roomId) => postgres.forRoom(roomId),
@@ -33,13 +39,16 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'file': {
-      const { dir, compactAfterBytes } = options;
+      const { dir, compactAfterBytes, history } = options;
       return {
         kind: 'file',
         forRoom: (roomId) =>
-          compactAfterBytes === undefined
-            ? new FileStorage({ dir, roomId })
-            : new FileStorage({ dir, roomId, compactAfterBytes }),
+          new FileStorage({
+            dir,
+            roomId,
+            ...(compactAfterBytes === undefined ? {} : { compactAfterBytes }),
+            ...(history === undefined ? {} : { history }),
+          }),
         deleteRoom: (roomId) => FileStorage.deleteRoom(dir, roomId),
         // Files need no connection; the server adds its own directory check.
         isHealthy: async () => true,
@@ -47,7 +56,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'memory':
-      return openMemoryBackend();
+      return openMemoryBackend(options.history);
     default: {
       const unreachable: never = options;
       throw new Error(`unknown storage ${String((unreachable as { kind: unknown }).kind)}`);
@@ -55,15 +64,16 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
   }
 }
 
-/** One MemoryStorage per room, kept so a room closed for idleness reopens with its data. */
-function openMemoryBackend(): StorageBackend {
-  const rooms = new Map<string, MemoryStorage>();
+/** One MemoryHistoryStorage per room, kept so a room closed for idleness reopens with its data and history. */
+function openMemoryBackend(history: Partial<HistoryRetention> | undefined): StorageBackend {
+  const retention = resolveHistoryRetention(history);
+  const rooms = new Map<string, MemoryHistoryStorage>();
   return {
     kind: 'memory',
     forRoom: (roomId) => {
       let storage = rooms.get(roomId);
       if (!storage) {
-        storage = new MemoryStorage();
+        storage = new MemoryHistoryStorage({ history: retention });
         rooms.set(roomId, storage);
       }
       return storage;

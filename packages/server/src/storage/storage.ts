@@ -1,5 +1,6 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
+import type { HistoryWrite } from './history.js';
 
 export type { StoredComponent };
 
@@ -34,6 +35,11 @@ export interface Storage {
 export interface CommitBatch {
   timestamp: number;
   components: StoredComponent[];
+  /**
+   * The writes of the batch in clock order, for a storage that keeps history
+   * (SPEC H1); absent when the room keeps none. Stored in the same commit.
+   */
+  writes?: HistoryWrite[];
 }
 
 /**

@@ -92,6 +92,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '262144',
   },
   {
+    key: 'historyMaxAgeMs',
+    flag: '--history-max-age <ms>',
+    env: 'CANVAS_HISTORY_MAX_AGE_MS',
+    description: 'keep each room\'s history (and tombstones) this long (SPEC H3); older writes are compacted',
+    defaultText: '2592000000 (30 days)',
+  },
+  {
+    key: 'historyMaxEntries',
+    flag: '--history-max-entries <n>',
+    env: 'CANVAS_HISTORY_MAX_ENTRIES',
+    description: 'keep at most this many writes of history per room; 0 turns history off',
+    defaultText: '100000',
+  },
+  {
     key: 'maxFrameBytes',
     flag: '--max-frame-bytes <n>',
     env: 'CANVAS_MAX_FRAME_BYTES',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_HISTORY_MAX_AGE_MS, DEFAULT_HISTORY_MAX_ENTRIES } from '../../storage/history.js';
 
 /** Storage backends the server can run on. */
 const STORAGE_KINDS = ['sqlite', 'file', 'memory', 'postgres'] as const;
@@ -26,6 +27,8 @@ const serverConfigSchema = z
     saveThrottleMs: nonNegativeInt.default(10_000),
     presenceTickMs: nonNegativeInt.default(50),
     presenceBytesPerSecond: positiveInt.default(256 * 1024),
+    historyMaxAgeMs: nonNegativeInt.default(DEFAULT_HISTORY_MAX_AGE_MS),
+    historyMaxEntries: nonNegativeInt.default(DEFAULT_HISTORY_MAX_ENTRIES),
     maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
     maxKeysPerFrame: positiveInt.default(10_000),
     maxDepth: positiveInt.default(32),
