@@ -55,6 +55,10 @@ export {
   hasHistory,
   type RoomHistory,
 } from './storage/history.js';
+export {
+  MemoryHistoryStorage,
+  type MemoryHistoryStorageOptions,
+} from './storage/memory/memory-history-storage.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/postgres-storage.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';

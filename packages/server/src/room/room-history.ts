@@ -1,11 +1,7 @@
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, Patch } from '../protocol/messages.js';
+import { isTombstone } from '../storage/history-log.js';
 import type { StoredRoom } from '../storage/storage.js';
-
-/** True when a stored component is a tombstone (a deleted key). */
-export function isTombstone(component: StoredComponent): boolean {
-  return component.data._exists === false;
-}
 
 function emptyRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;

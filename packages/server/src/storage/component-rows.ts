@@ -55,7 +55,7 @@ export function parseComponentRow(roomId: string, row: ComponentRow): StoredComp
  * The seed's snapshot form of a stored room, in null-prototype records so a
  * stored key can never reach `Object.prototype`.
  */
-function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
+export function storedRoomSnapshot(room: StoredRoom): RoomSnapshot {
   const state = Object.create(null) as Record<string, ComponentData>;
   const timestamps = Object.create(null) as Record<string, FieldTimestamps>;
   let deletions: Record<string, number> | undefined;

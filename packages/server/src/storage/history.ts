@@ -5,7 +5,7 @@ import type { IncrementalStorage, Storage, StoredRoom } from './storage.js';
 export interface HistoryEntry {
   /** The room clock the write produced. */
   clock: number;
-  /** When the write was applied, in milliseconds since the epoch. */
+  /** When the write was committed, in milliseconds since the epoch (stamped by the storage). */
   time: number;
   /** The writing client's id; `''` for writes made by the server (restore, import, server patches). */
   clientId: string;

@@ -1,5 +1,7 @@
 import { FileStorage } from './file/file-storage.js';
-import { MemoryStorage } from './memory/memory-storage.js';
+import type { HistoryRetention } from './history.js';
+import { resolveHistoryRetention } from './history-log.js';
+import { MemoryHistoryStorage } from './memory/memory-history-storage.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import type { StorageBackend, StorageBackendOptions } from './storage-backend.js';
@@ -47,7 +49,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'memory':
-      return openMemoryBackend();
+      return openMemoryBackend(options.history);
     default: {
       const unreachable: never = options;
       throw new Error(`unknown storage ${String((unreachable as { kind: unknown }).kind)}`);
@@ -55,15 +57,16 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
   }
 }
 
-/** One MemoryStorage per room, kept so a room closed for idleness reopens with its data. */
-function openMemoryBackend(): StorageBackend {
-  const rooms = new Map<string, MemoryStorage>();
+/** One MemoryHistoryStorage per room, kept so a room closed for idleness reopens with its data and history. */
+function openMemoryBackend(history: Partial<HistoryRetention> | undefined): StorageBackend {
+  const retention = resolveHistoryRetention(history);
+  const rooms = new Map<string, MemoryHistoryStorage>();
   return {
     kind: 'memory',
     forRoom: (roomId) => {
       let storage = rooms.get(roomId);
       if (!storage) {
-        storage = new MemoryStorage();
+        storage = new MemoryHistoryStorage({ history: retention });
         rooms.set(roomId, storage);
       }
       return storage;

@@ -1,3 +1,4 @@
+import type { HistoryRetention } from './history.js';
 import type { PostgresStorageOptions } from './postgres/postgres-storage.js';
 import type { Storage } from './storage.js';
 
@@ -6,7 +7,7 @@ import type { Storage } from './storage.js';
  * {@link StorageBackend}. The server builds it from its configuration, the
  * storage benchmark from its own.
  */
-export type StorageBackendOptions =
+export type StorageBackendOptions = (
   | { kind: 'memory' }
   | { kind: 'sqlite' /** The database file. */; path: string }
   | {
@@ -16,7 +17,11 @@ export type StorageBackendOptions =
       /** Journal folding threshold of each room; the storage's default when undefined. */
       compactAfterBytes?: number;
     }
-  | { kind: 'postgres'; postgres: PostgresStorageOptions };
+  | { kind: 'postgres'; postgres: PostgresStorageOptions }
+) & {
+  /** History retention of every room (SPEC H1, H3); the defaults when undefined, `maxEntries: 0` turns it off. */
+  history?: Partial<HistoryRetention>;
+};
 
 /** The backends {@link openStorageBackend} knows. */
 type StorageBackendKind = StorageBackendOptions['kind'];

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import {
   type CommitBatch,
+  type HistoryRetention,
   type IncrementalStorage,
   isIncrementalStorage,
   type Logger,
@@ -32,6 +33,14 @@ export interface ContractBackend {
   corrupt(roomId: string): Promise<void>;
   /** Releases everything the backend holds and removes its data. */
   cleanup(): Promise<void>;
+  /**
+   * For backends that keep history (SPEC H1): a storage of `roomId` with the
+   * given retention and clock, over the same data as `storageFor`.
+   */
+  historyStorageFor?(
+    roomId: string,
+    options: { history: Partial<HistoryRetention>; now?: () => number },
+  ): Storage;
 }
 
 export type BackendFactory = () => ContractBackend | Promise<ContractBackend>;
@@ -43,6 +52,8 @@ export interface ContractTraits {
    * acks wait for (SPEC O4, P2); false for load/save storages saved whole.
    */
   durable: boolean;
+  /** True when the backend's storages keep history (SPEC H1-H3): the history contract runs. */
+  history?: boolean;
 }
 
 /** What contract tests share: the current backend and tracked rooms and managers. */

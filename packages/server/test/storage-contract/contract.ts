@@ -14,6 +14,7 @@ import {
   wrapStorage,
   write,
 } from './contract-helpers.js';
+import { describeHistoryContract } from './contract-history.js';
 
 export type { BackendFactory, ContractBackend, ContractTraits } from './contract-helpers.js';
 
@@ -26,6 +27,7 @@ export function describeStorageContract(name: string, factory: BackendFactory, t
     const ctx = contractContext(factory, traits);
     describeDocumentContract(ctx);
     describeDurabilityContract(ctx);
+    if (traits.history) describe('history', () => describeHistoryContract(ctx));
   });
 }
 

@@ -1,0 +1,167 @@
+import type { StoredComponent } from '../document/stored-component.js';
+import {
+  DEFAULT_HISTORY_RETENTION,
+  type HistoryEntry,
+  HistoryHorizonError,
+  type HistoryPage,
+  type HistoryRetention,
+  type HistoryWrite,
+} from './history.js';
+import type { StoredRoom } from './storage.js';
+
+/**
+ * Validates history retention options (SPEC H3) and fills in the defaults.
+ *
+ * @throws RangeError for a negative or non-integer value.
+ */
+export function resolveHistoryRetention(options: Partial<HistoryRetention> | undefined): HistoryRetention {
+  const retention = { ...DEFAULT_HISTORY_RETENTION, ...options };
+  if (!Number.isSafeInteger(retention.maxAgeMs) || retention.maxAgeMs < 0) {
+    throw new RangeError(`history maxAgeMs must be a non-negative integer, got ${retention.maxAgeMs}`);
+  }
+  if (!Number.isSafeInteger(retention.maxEntries) || retention.maxEntries < 0) {
+    throw new RangeError(`history maxEntries must be a non-negative integer, got ${retention.maxEntries}`);
+  }
+  return retention;
+}
+
+/** The public part of a history write (what `listHistory` returns). */
+export function historyEntry(write: HistoryEntry): HistoryEntry {
+  return { clock: write.clock, time: write.time, clientId: write.clientId, keys: [...write.keys] };
+}
+
+/**
+ * Rebuilds the state at `clock` from a later state (`live`, at clock
+ * `live.timestamp`) by undoing, newest first, every write after `clock`:
+ * each touched key gets its previous state back, or is removed when it did
+ * not exist. `writes` must hold every write in `(clock, live.timestamp]`.
+ * Costs O(components + undone keys).
+ */
+export function undoWrites(
+  live: StoredRoom,
+  writesNewestFirst: Iterable<HistoryWrite>,
+  clock: number,
+): StoredRoom {
+  const state = new Map<string, StoredComponent>();
+  for (const component of live.components) state.set(component.key, component);
+  for (const write of writesNewestFirst) {
+    if (write.clock <= clock || write.clock > live.timestamp) continue;
+    const previous = new Map(write.previous.map((component) => [component.key, component]));
+    for (const key of write.keys) {
+      const before = previous.get(key);
+      if (before) state.set(key, before);
+      else state.delete(key);
+    }
+  }
+  return { timestamp: clock, components: Array.from(state.values()) };
+}
+
+/**
+ * One room's history held in memory, oldest first, for the backends that do
+ * not keep it in a database (memory, file). Retention by count and age.
+ */
+export class HistoryLog {
+  private entries: HistoryWrite[] = [];
+  /** Oldest readable clock when no entry is kept (history compacted away or never kept). */
+  private emptyHorizon = 0;
+
+  constructor(
+    readonly retention: HistoryRetention,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Every kept write, oldest first (do not mutate). */
+  all(): readonly HistoryWrite[] {
+    return this.entries;
+  }
+
+  /** Replaces the log (on load); `clock` is the stored room's clock, the horizon when `writes` is empty. */
+  reset(writes: HistoryWrite[], clock: number): void {
+    this.entries = writes.filter((write) => write.clock <= clock).sort((a, b) => a.clock - b.clock);
+    this.emptyHorizon = clock;
+  }
+
+  /**
+   * Appends writes (in clock order), skipping clocks already kept. With
+   * `stamp`, each gets the log's current time: retention by age counts from
+   * when the storage committed the write.
+   */
+  append(writes: readonly HistoryWrite[], stamp = false): void {
+    const last = this.entries[this.entries.length - 1]?.clock ?? Number.NEGATIVE_INFINITY;
+    const time = this.now();
+    for (const write of writes) if (write.clock > last) this.entries.push(stamp ? { ...write, time } : write);
+  }
+
+  /** Removes writes from the end (a commit that failed). */
+  dropAfter(clock: number): void {
+    while ((this.entries[this.entries.length - 1]?.clock ?? Number.NEGATIVE_INFINITY) > clock)
+      this.entries.pop();
+  }
+
+  /** Drops writes beyond the retention; returns the new horizon. */
+  compact(currentClock: number): number {
+    const { maxEntries, maxAgeMs } = this.retention;
+    const oldestTime = this.now() - maxAgeMs;
+    let cut = Math.max(0, this.entries.length - maxEntries);
+    while (cut < this.entries.length && (this.entries[cut] as HistoryWrite).time < oldestTime) cut++;
+    if (cut > 0) this.entries = this.entries.slice(cut);
+    if (this.entries.length === 0) this.emptyHorizon = Math.max(this.emptyHorizon, currentClock);
+    return this.horizon();
+  }
+
+  /** Oldest clock whose state can be read (SPEC H3). */
+  horizon(): number {
+    const oldest = this.entries[0];
+    return oldest ? oldest.clock - 1 : this.emptyHorizon;
+  }
+
+  /** One page of entries newest first, clock `< before`. */
+  list(options: { before?: number; limit: number }): HistoryPage {
+    const limit = checkLimit(options.limit);
+    const before = options.before ?? Number.POSITIVE_INFINITY;
+    const out: HistoryEntry[] = [];
+    let i = this.entries.length - 1;
+    while (i >= 0 && (this.entries[i] as HistoryWrite).clock >= before) i--;
+    for (; i >= 0 && out.length < limit; i--) out.push(historyEntry(this.entries[i] as HistoryWrite));
+    const last = out[out.length - 1];
+    return { entries: out, nextBefore: i >= 0 && last ? last.clock : null };
+  }
+
+  /** The state at `clock`, rebuilt from `live`; throws {@link HistoryHorizonError} before the horizon. */
+  readAt(live: StoredRoom, clock: number): StoredRoom {
+    const horizon = this.horizon();
+    if (clock < horizon) throw new HistoryHorizonError(clock, horizon);
+    const newestFirst = function* (entries: readonly HistoryWrite[]) {
+      for (let i = entries.length - 1; i >= 0 && (entries[i] as HistoryWrite).clock > clock; i--) {
+        yield entries[i] as HistoryWrite;
+      }
+    };
+    return undoWrites(live, newestFirst(this.entries), clock);
+  }
+}
+
+/** Validates a page size: a positive integer. */
+export function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+/** True when a stored component is a tombstone (a deleted key). */
+export function isTombstone(component: StoredComponent): boolean {
+  return component.data._exists === false;
+}
+
+/**
+ * Tombstones whose deletion is at or before `horizon` (SPEC H3): no state
+ * inside the retention needs them, so storage may drop them.
+ */
+export function isCompactableTombstone(component: StoredComponent, horizon: number): boolean {
+  return (
+    component.data._exists === false && (component.stamps._exists ?? Number.POSITIVE_INFINITY) <= horizon
+  );
+}

@@ -1,0 +1,212 @@
+import { expect, it } from 'vitest';
+import {
+  ClockedDocument,
+  type HistoryEntry,
+  HistoryHorizonError,
+  hasHistory,
+  isIncrementalStorage,
+  type Patch,
+  type Room,
+  type RoomSnapshot,
+  type StoredRoom,
+} from '../../src/index.js';
+import { connect, type FakeClient } from '../helpers/room-harness.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+import { acks, type ContractContext, waitFor, write } from './contract-helpers.js';
+
+/** The live document of a stored room, as `getSnapshot()` would give it. */
+function live(room: StoredRoom): RoomSnapshot {
+  return ClockedDocument.fromComponents(room.timestamp, room.components).toSnapshot({
+    includeTombstones: false,
+  });
+}
+
+/** A random write over a few keys: creates, edits, deletions and re-creations (SPEC D5). */
+function randomPatch(random: () => number, step: number): Patch {
+  const patch: Patch = {};
+  const count = 1 + Math.floor(random() * 3);
+  for (let i = 0; i < count; i++) {
+    const key = `e${Math.floor(random() * 6)}/Shape`;
+    const roll = random();
+    if (roll < 0.2) patch[key] = { _exists: false };
+    else if (roll < 0.5) patch[key] = { _exists: true, x: step, label: `s${step}` };
+    else patch[key] = { x: step * 10 + i };
+  }
+  return patch;
+}
+
+/** Every history entry, walking the pages newest first with a small page size. */
+async function allEntries(room: Room): Promise<HistoryEntry[]> {
+  const out: HistoryEntry[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await room.listHistory(before === undefined ? { limit: 3 } : { before, limit: 3 });
+    out.push(...page.entries);
+    if (page.nextBefore === null) return out;
+    before = page.nextBefore;
+  }
+}
+
+/**
+ * Writes `steps` random patches from two clients (several per event-loop
+ * iteration, so batches hold many writes) and returns the reference live
+ * document at every clock, replayed independently by a ClockedDocument.
+ */
+async function randomHistory(room: Room, steps: number, seed: number): Promise<RoomSnapshot[]> {
+  const random = seededRandom(seed);
+  const reference = new ClockedDocument();
+  const states: RoomSnapshot[] = [reference.toSnapshot({ includeTombstones: false })];
+  const clients: FakeClient[] = [connect(room, { clientId: 'alice' }), connect(room, { clientId: 'bob' })];
+  for (let step = 1; step <= steps; step++) {
+    const patch = randomPatch(random, step);
+    write(clients[step % 2] as FakeClient, patch);
+    reference.applyPatches([patch]);
+    states.push(reference.toSnapshot({ includeTombstones: false }));
+    if (step % 4 === 0) await room.flush();
+  }
+  await room.flush();
+  const acked =
+    (clients[0] as FakeClient).socket.ofType('ack').length +
+    (clients[1] as FakeClient).socket.ofType('ack').length;
+  expect(acked).toBe(steps);
+  return states;
+}
+
+/** SPEC H1-H3 through real Rooms, for backends whose storage keeps history. */
+export function describeHistoryContract(ctx: ContractContext): void {
+  it('[H1] every acked write is in the history, newest first, with its clock, author and keys', async () => {
+    const room = await ctx.open('h1-list');
+    const a = connect(room, { clientId: 'alice' });
+    const b = connect(room, { clientId: 'bob' });
+    const before = Date.now();
+    write(a, { 'e1/Shape': { _exists: true, x: 1 } });
+    write(b, { 'e2/Shape': { _exists: true } }, { 'e1/Shape': { x: 2 } });
+    await waitFor(() => acks(a).length === 1 && acks(b).length === 1, 'both acks');
+    room.applyServerPatch([{ 'e2/Shape': { _exists: false } }]);
+    await room.flush();
+    const entries = await allEntries(room);
+    expect(entries.map(({ clock, clientId, keys }) => ({ clock, clientId, keys: [...keys].sort() }))).toEqual(
+      [
+        { clock: 3, clientId: '', keys: ['e2/Shape'] },
+        { clock: 2, clientId: 'bob', keys: ['e1/Shape', 'e2/Shape'] },
+        { clock: 1, clientId: 'alice', keys: ['e1/Shape'] },
+      ],
+    );
+    for (const entry of entries) expect(entry.time).toBeGreaterThanOrEqual(before - 1000);
+    expect(await room.historyHorizon()).toBe(0);
+  });
+
+  it('[H1] the state read at every clock equals an independent replay, before and after a restart', async () => {
+    const room = await ctx.open('h1-read');
+    const states = await randomHistory(room, 40, 16);
+    expect((await allEntries(room)).map((e) => e.clock)).toEqual(
+      states
+        .map((_, i) => i)
+        .slice(1)
+        .reverse(),
+    );
+    for (let clock = 0; clock < states.length; clock++) {
+      expect(live(await room.readAt(clock)), `clock ${clock}`).toEqual(states[clock]);
+    }
+    const again = await ctx.cycle(room, 'h1-read');
+    for (let clock = 0; clock < states.length; clock++) {
+      expect(live(await again.readAt(clock)), `clock ${clock} after restart`).toEqual(states[clock]);
+    }
+    await expect(again.readAt(states.length)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('[H2] restore is one ordinary write: one clock step, author "", broadcast, in history, live document equals the past state', async () => {
+    const room = await ctx.open('h2-restore');
+    const states = await randomHistory(room, 20, 7);
+    const watcher = connect(room, { clientId: 'watcher' });
+    const { clock } = await room.restoreTo(8);
+    expect(clock).toBe(21);
+    expect(room.getSnapshot().state).toEqual(states[8]?.state);
+    const broadcasts = watcher.socket.ofType('patch').filter((p) => p.documentPatches);
+    expect(broadcasts).toHaveLength(1);
+    expect(broadcasts[0]).toMatchObject({ clientId: '', timestamp: 21 });
+    // A client applying the broadcast over the state it held ends at the restored state.
+    const client = ClockedDocument.fromSnapshot(states[20] as RoomSnapshot);
+    client.applyPatches(broadcasts[0]?.documentPatches ?? []);
+    expect(client.toSnapshot({ includeTombstones: false }).state).toEqual(states[8]?.state);
+    const [newest] = (await room.listHistory({ limit: 1 })).entries;
+    expect(newest).toMatchObject({ clock: 21, clientId: '' });
+    // The restore is history too: reading just before it gives the pre-restore state.
+    expect(live(await room.readAt(20))).toEqual(states[20]);
+    const again = await ctx.cycle(room, 'h2-restore');
+    expect(again.getSnapshot().state).toEqual(states[8]?.state);
+    expect(again.getTimestamp()).toBe(21);
+  });
+
+  it('[H2] restoring to the current clock changes nothing and does not advance the clock', async () => {
+    const room = await ctx.open('h2-noop');
+    await randomHistory(room, 5, 3);
+    expect(await room.restoreTo(5)).toEqual({ clock: 5 });
+    expect(room.getTimestamp()).toBe(5);
+  });
+
+  it('[H3] retention by count: states inside it stay readable, older ones throw HistoryHorizonError, old tombstones are compacted', async () => {
+    const storage = ctx.backend.historyStorageFor?.('h3-count', { history: { maxEntries: 5 } });
+    if (!storage) throw new Error('a history backend must offer historyStorageFor');
+    const room = await ctx.open('h3-count', { storage });
+    const c = connect(room);
+    write(c, { dead: { _exists: true } });
+    write(c, { dead: { _exists: false } });
+    await room.flush();
+    const reference = new ClockedDocument();
+    reference.applyPatches([{ dead: { _exists: true } }]);
+    reference.applyPatches([{ dead: { _exists: false } }]);
+    const states: RoomSnapshot[] = [];
+    for (let step = 3; step <= 12; step++) {
+      const patch = { [`k${step % 4}`]: { _exists: true, v: step } };
+      write(c, patch);
+      reference.applyPatches([patch]);
+      states[step] = reference.toSnapshot({ includeTombstones: false });
+      await room.flush();
+    }
+    expect(await room.historyHorizon()).toBe(7);
+    for (let clock = 7; clock <= 12; clock++) expect(live(await room.readAt(clock))).toEqual(states[clock]);
+    const refused = await room.readAt(6).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(HistoryHorizonError);
+    expect(refused).toMatchObject({ code: 'history_horizon', clock: 6, horizon: 7 });
+    await expect(room.restoreTo(3)).rejects.toBeInstanceOf(HistoryHorizonError);
+    expect((await allEntries(room)).map((e) => e.clock)).toEqual([12, 11, 10, 9, 8]);
+    const stored = isIncrementalStorage(storage) ? await storage.loadComponents?.() : null;
+    expect(stored?.components.map((component) => component.key).sort()).toEqual(['k0', 'k1', 'k2', 'k3']);
+  });
+
+  it('[H3] retention by age: writes older than maxAgeMs are dropped as the room commits', async () => {
+    let now = 1_000_000;
+    const storage = ctx.backend.historyStorageFor?.('h3-age', {
+      history: { maxAgeMs: 1000 },
+      now: () => now,
+    });
+    if (!storage) throw new Error('a history backend must offer historyStorageFor');
+    const room = await ctx.open('h3-age', { storage });
+    const c = connect(room);
+    for (let step = 1; step <= 3; step++) {
+      write(c, { k: { _exists: true, v: step } });
+      await room.flush();
+    }
+    expect(await room.historyHorizon()).toBe(0);
+    now += 5000;
+    write(c, { k: { v: 4 } });
+    await room.flush();
+    // The write at clock 4 was committed "now"; the three before it are past the age limit.
+    expect(await room.historyHorizon()).toBe(3);
+    expect((await allEntries(room)).map((e) => e.clock)).toEqual([4]);
+    expect(live(await room.readAt(3)).state).toEqual({ k: { _exists: true, v: 3 } });
+  });
+
+  it('[H3] history off (maxEntries 0): nothing kept, only the current state readable', async () => {
+    const storage = ctx.backend.historyStorageFor?.('h3-off', { history: { maxEntries: 0 } });
+    if (!storage || !hasHistory(storage)) throw new Error('a history backend must offer historyStorageFor');
+    expect(storage.keepsHistory()).toBe(false);
+    const room = await ctx.open('h3-off', { storage });
+    await randomHistory(room, 6, 1);
+    expect(await allEntries(room)).toEqual([]);
+    expect(await room.historyHorizon()).toBe(6);
+    expect(live(await room.readAt(6))).toEqual(room.getSnapshot());
+    await expect(room.readAt(5)).rejects.toBeInstanceOf(HistoryHorizonError);
+  });
+}
