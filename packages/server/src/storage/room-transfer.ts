@@ -72,8 +72,9 @@ export async function exportFromStorage(
 /**
  * Writes a validated export into a room's storage, stamps and clock as they
  * are (SPEC H4), in one commit (one snapshot for a storage without commits).
- * When the storage keeps history, the import is recorded as one server write
- * at the imported clock (author `''`), before which the room was empty.
+ * A storage that keeps history starts it at the imported clock: earlier
+ * states are not in the file, and tombstones older than that horizon may be
+ * compacted by the storage as SPEC H3 allows.
  * Closes the storage afterwards, as a closing room would.
  *
  * @throws {@link RoomImportError} `room_not_empty` when the room holds data;
@@ -93,15 +94,9 @@ export async function importIntoStorage(storage: Storage, file: RoomExport): Pro
     await storage.save(document.toSnapshot({ includeTombstones: true }));
     return;
   }
-  const record = hasHistory(storage) && storage.keepsHistory();
-  const keys = file.components.map((component) => component.key);
-  await storage.commit({
-    timestamp: file.clock,
-    components: file.components,
-    ...(record
-      ? { writes: [{ clock: file.clock, time: Date.now(), clientId: '', keys, previous: [] }] }
-      : {}),
-  });
+  // No history write: the states before the imported clock are not known
+  // here, so the room's history starts at the import (its horizon).
+  await storage.commit({ timestamp: file.clock, components: file.components });
   storage.closingAfterFlush?.();
   if (storage.wantsSnapshot?.('close')) {
     const document = ClockedDocument.fromComponents(file.clock, file.components);
