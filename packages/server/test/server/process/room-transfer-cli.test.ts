@@ -26,7 +26,8 @@ function storageArgs(kind: string, dataDir: string): string[] {
 
 const KINDS = pgProblem === null || IN_CI ? ['sqlite', 'file', 'postgres'] : ['sqlite', 'file'];
 
-describe('[H4] export and import subcommands', () => {
+// Each case runs several server and command processes one after another: a generous bound on a loaded machine.
+describe('[H4] export and import subcommands', { timeout: 120_000 }, () => {
   for (const kind of KINDS) {
     it(`[H4] a room exported from stopped ${kind} storage imports into another room the server then serves`, async () => {
       const dataDir = tempDir();
