@@ -24,7 +24,8 @@ export interface CommandOutcome {
   message: string;
 }
 
-function commandOptions(command: RoomTransferCommand): Option[] {
+/** The options a subcommand takes besides the server's own. */
+export function roomTransferOptions(command: RoomTransferCommand): Option[] {
   const room = new Option('--room <id>', `the room to ${command}`);
   if (command === 'export') {
     return [
@@ -38,7 +39,7 @@ function commandOptions(command: RoomTransferCommand): Option[] {
 
 /** `--help` of a subcommand. */
 export function roomTransferHelp(command: RoomTransferCommand): string {
-  return helpText(commandOptions(command), `canvas-store-server ${command}`);
+  return helpText(roomTransferOptions(command), `canvas-store-server ${command}`);
 }
 
 /**
@@ -55,7 +56,7 @@ export async function runRoomTransfer(
   let config: ServerConfig;
   let values: Record<string, unknown>;
   try {
-    ({ config, values } = loadConfigWith(argv, env, commandOptions(command)));
+    ({ config, values } = loadConfigWith(argv, env, roomTransferOptions(command)));
   } catch (error) {
     if (error instanceof ConfigError) return { status: 2, message: `invalid options: ${error.message}` };
     throw error;
