@@ -1,6 +1,7 @@
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { StoredComponent } from '../document/stored-component.js';
 import type { ComponentData, FieldTimestamps } from '../protocol/messages.js';
+import type { RoomHistory } from './history.js';
 import type { CommitBatch, IncrementalStorage, StoredRoom } from './storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
@@ -77,15 +78,27 @@ interface RoomRecords {
   loadRoom(): Promise<StoredRoom | null>;
   replaceRoom(snapshot: RoomSnapshot): Promise<void>;
   commitRoom(batch: CommitBatch): Promise<void>;
+  /** The room's history (SPEC H1), when the backend keeps one. */
+  history?: RoomHistory;
 }
 
 /**
  * The {@link IncrementalStorage} of one room of a database backend: loads
  * straight into components, and in the seed's snapshot form for `load`.
  */
-export function databaseRoomStorage(roomId: string, records: RoomRecords): IncrementalStorage {
+export function databaseRoomStorage(
+  roomId: string,
+  records: RoomRecords,
+): IncrementalStorage | (IncrementalStorage & RoomHistory) {
   if (typeof roomId !== 'string' || roomId === '') throw new TypeError('roomId must be a non-empty string');
+  const history = records.history;
   return {
+    ...(history && {
+      keepsHistory: () => history.keepsHistory(),
+      listHistory: (options: { before?: number; limit: number }) => history.listHistory(options),
+      readAt: (clock: number) => history.readAt(clock),
+      horizon: () => history.horizon(),
+    }),
     load: async () => {
       const stored = await records.loadRoom();
       return stored && storedRoomSnapshot(stored);

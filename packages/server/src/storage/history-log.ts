@@ -57,13 +57,22 @@ export function undoWrites(
 }
 
 /**
+ * The oldest readable clock (SPEC H3) from the oldest and newest kept
+ * entries and the room clock. Entries are contiguous up to the room clock;
+ * when the newest is older than the clock (history was off meanwhile), they
+ * do not lead to the current state and only the current state is readable.
+ */
+export function horizonOf(oldest: number | null, newest: number | null, roomClock: number): number {
+  if (oldest === null || newest === null || newest < roomClock) return roomClock;
+  return oldest - 1;
+}
+
+/**
  * One room's history held in memory, oldest first, for the backends that do
  * not keep it in a database (memory, file). Retention by count and age.
  */
 export class HistoryLog {
   private entries: HistoryWrite[] = [];
-  /** Oldest readable clock when no entry is kept (history compacted away or never kept). */
-  private emptyHorizon = 0;
 
   constructor(
     readonly retention: HistoryRetention,
@@ -79,10 +88,9 @@ export class HistoryLog {
     return this.entries;
   }
 
-  /** Replaces the log (on load); `clock` is the stored room's clock, the horizon when `writes` is empty. */
+  /** Replaces the log (on load) with the writes up to the stored room's `clock`. */
   reset(writes: HistoryWrite[], clock: number): void {
     this.entries = writes.filter((write) => write.clock <= clock).sort((a, b) => a.clock - b.clock);
-    this.emptyHorizon = clock;
   }
 
   /**
@@ -109,14 +117,14 @@ export class HistoryLog {
     let cut = Math.max(0, this.entries.length - maxEntries);
     while (cut < this.entries.length && (this.entries[cut] as HistoryWrite).time < oldestTime) cut++;
     if (cut > 0) this.entries = this.entries.slice(cut);
-    if (this.entries.length === 0) this.emptyHorizon = Math.max(this.emptyHorizon, currentClock);
-    return this.horizon();
+    return this.horizon(currentClock);
   }
 
-  /** Oldest clock whose state can be read (SPEC H3). */
-  horizon(): number {
-    const oldest = this.entries[0];
-    return oldest ? oldest.clock - 1 : this.emptyHorizon;
+  /** Oldest clock whose state can be read (SPEC H3), for a room at `currentClock`. */
+  horizon(currentClock: number): number {
+    const oldest = this.entries[0]?.clock ?? null;
+    const newest = this.entries[this.entries.length - 1]?.clock ?? null;
+    return horizonOf(oldest, newest, currentClock);
   }
 
   /** One page of entries newest first, clock `< before`. */
@@ -133,7 +141,7 @@ export class HistoryLog {
 
   /** The state at `clock`, rebuilt from `live`; throws {@link HistoryHorizonError} before the horizon. */
   readAt(live: StoredRoom, clock: number): StoredRoom {
-    const horizon = this.horizon();
+    const horizon = this.horizon(live.timestamp);
     if (clock < horizon) throw new HistoryHorizonError(clock, horizon);
     const newestFirst = function* (entries: readonly HistoryWrite[]) {
       for (let i = entries.length - 1; i >= 0 && (entries[i] as HistoryWrite).clock > clock; i--) {

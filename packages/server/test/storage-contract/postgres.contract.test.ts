@@ -38,7 +38,9 @@ const withClient = withPostgres;
 const uniquePrefix = () => `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}_`;
 
 async function dropTables(prefix: string): Promise<void> {
-  await withClient((client) => client.query(`DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms`));
+  await withClient((client) =>
+    client.query(`DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms, ${prefix}history`),
+  );
 }
 
 async function tablesOf(prefix: string): Promise<string[]> {
@@ -58,8 +60,19 @@ describe.skipIf(unreachable !== null)('PostgreSQL backend', () => {
       const tablePrefix = uniquePrefix();
       const make = () => new PostgresStorage({ connectionString: PG_URL, tablePrefix, pool: { max: 4 } });
       let storage = make();
+      const extra: PostgresStorage[] = [];
       return {
         storageFor: (roomId) => storage.forRoom(roomId),
+        historyStorageFor: (roomId, options) => {
+          const other = new PostgresStorage({
+            connectionString: PG_URL,
+            tablePrefix,
+            pool: { max: 2 },
+            ...options,
+          });
+          extra.push(other);
+          return other.forRoom(roomId);
+        },
         restart: async () => {
           await storage.close();
           storage = make();
@@ -74,11 +87,12 @@ describe.skipIf(unreachable !== null)('PostgreSQL backend', () => {
           }),
         cleanup: async () => {
           await storage.close();
+          for (const other of extra) await other.close();
           await dropTables(tablePrefix);
         },
       };
     },
-    { durable: true },
+    { durable: true, history: true },
   );
 
   describe('PostgresStorage specifics', () => {
@@ -106,11 +120,11 @@ describe.skipIf(unreachable !== null)('PostgreSQL backend', () => {
       return room;
     }
 
-    it('[P1] the tables are created on first use, named with the tablePrefix', async () => {
+    it('[P1][H1] the tables are created on first use, named with the tablePrefix', async () => {
       const { postgres, prefix } = storage();
       expect(await tablesOf(prefix)).toEqual([]);
       expect(await postgres.forRoom('first').load()).toBeNull();
-      expect(await tablesOf(prefix)).toEqual([`${prefix}components`, `${prefix}rooms`]);
+      expect(await tablesOf(prefix)).toEqual([`${prefix}components`, `${prefix}history`, `${prefix}rooms`]);
     });
 
     it('[P1] listRooms lists exactly the rooms with stored data; deleteRoom removes one room and nothing else', async () => {

@@ -34,8 +34,14 @@ describeStorageContract(
   () => {
     const dbPath = tempDbPath();
     let sqlite = new SqliteStorage({ path: dbPath });
+    const extra: SqliteStorage[] = [];
     return {
       storageFor: (roomId) => sqlite.forRoom(roomId),
+      historyStorageFor: (roomId, options) => {
+        const storage = new SqliteStorage({ path: dbPath, ...options });
+        extra.push(storage);
+        return storage.forRoom(roomId);
+      },
       restart: async () => {
         sqlite.close();
         sqlite = new SqliteStorage({ path: dbPath });
@@ -43,11 +49,12 @@ describeStorageContract(
       corrupt: async (roomId) => putRawRow(dbPath, roomId, 'k', '{"_exists": tr', '{"_exists": 1}'),
       cleanup: async () => {
         sqlite.close();
+        for (const storage of extra) await storage.close();
         fs.rmSync(path.dirname(path.dirname(dbPath)), { recursive: true, force: true });
       },
     };
   },
-  { durable: true },
+  { durable: true, history: true },
 );
 
 describe('SqliteStorage specifics', () => {

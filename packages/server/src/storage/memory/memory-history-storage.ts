@@ -91,6 +91,6 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
   }
 
   async horizon(): Promise<number> {
-    return this.log.horizon();
+    return this.log.horizon(this.clock);
   }
 }

@@ -7,7 +7,11 @@ import {
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
+import type { HistoryRetention } from '../history.js';
+import { newCompactionState } from '../history-compaction.js';
+import { resolveHistoryRetention } from '../history-log.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
+import { PostgresHistory } from './postgres-history.js';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -15,7 +19,7 @@ export interface PostgresStorageOptions {
   connectionString?: string;
   /** Extra `pg.Pool` settings (max connections, timeouts, TLS); merged with `connectionString`. */
   pool?: pg.PoolConfig;
-  /** Prefix of the two tables this storage creates. Default `canvas_store_`. */
+  /** Prefix of the three tables this storage creates (rooms, components, history). Default `canvas_store_`. */
   tablePrefix?: string;
   /**
    * Milliseconds after which a query is abandoned and its connection dropped,
@@ -26,6 +30,10 @@ export interface PostgresStorageOptions {
   queryTimeoutMs?: number;
   /** Milliseconds to wait for a new connection. Default 10,000. */
   connectTimeoutMs?: number;
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  history?: Partial<HistoryRetention>;
+  /** The clock of history times and age retention; `Date.now` by default. */
+  now?: () => number;
 }
 
 const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
@@ -54,6 +62,7 @@ export class PostgresStorage {
   private readonly pool: pg.Pool;
   private readonly rooms: string;
   private readonly components: string;
+  private readonly history: PostgresHistory;
   private schemaReady: Promise<void> | null = null;
 
   constructor(options: PostgresStorageOptions) {
@@ -66,6 +75,13 @@ export class PostgresStorage {
     }
     this.rooms = `${prefix}rooms`;
     this.components = `${prefix}components`;
+    this.history = new PostgresHistory(
+      `${prefix}history`,
+      this.rooms,
+      this.components,
+      resolveHistoryRetention(options.history),
+      options.now ?? Date.now,
+    );
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
@@ -78,12 +94,32 @@ export class PostgresStorage {
     this.pool.on('error', () => {});
   }
 
-  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
+  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory; it keeps history (SPEC H1). */
   forRoom(roomId: string): IncrementalStorage {
+    const compaction = newCompactionState();
+    const { history, pool } = this;
     return databaseRoomStorage(roomId, {
       loadRoom: () => this.loadRoom(roomId),
       replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
-      commitRoom: (batch) => this.commitRoom(roomId, batch),
+      commitRoom: async (batch) => {
+        await this.commitRoom(roomId, batch);
+        await history.compact(pool, roomId, compaction).catch(() => {});
+      },
+      history: {
+        keepsHistory: () => history.keeps,
+        listHistory: async (options) => {
+          await this.ensureSchema();
+          return history.list(pool, roomId, options);
+        },
+        readAt: async (clock) => {
+          await this.ensureSchema();
+          return history.readAt(pool, roomId, clock);
+        },
+        horizon: async () => {
+          await this.ensureSchema();
+          return history.horizon(pool, roomId);
+        },
+      },
     });
   }
 
@@ -100,6 +136,7 @@ export class PostgresStorage {
   async deleteRoom(roomId: string): Promise<void> {
     await this.ensureSchema();
     await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.history.table} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.rooms} WHERE room_id = $1`, [roomId]);
     });
@@ -147,6 +184,8 @@ export class PostgresStorage {
       );
       // Databases created before deletion stamps were stored (SPEC D7): add the column once.
       await client.query(`ALTER TABLE ${this.components} ADD COLUMN IF NOT EXISTS deleted_at BIGINT`);
+      // Databases created before history was kept (SPEC H1) gain its table once.
+      await client.query(this.history.schema());
     });
   }
 
@@ -171,17 +210,40 @@ export class PostgresStorage {
   private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(batch.components);
-    // One statement, hence one transaction and one round trip per batch.
+    const h = this.history.columns(batch.writes, batch.timestamp);
+    // One statement, hence one transaction and one round trip per batch: the
+    // components, the clock, the batch's history rows and the count retention (SPEC H1, H3).
     await this.pool.query(
       `WITH written AS (
          INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
          SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
          ON CONFLICT (room_id, key) DO UPDATE
          SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
+       ), recorded AS (
+         INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous)
+         SELECT $1, c, t, a, k, p
+         FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[]) AS h(c, t, a, k, p)
+         ON CONFLICT (room_id, clock) DO UPDATE
+         SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous
+       ), trimmed AS (
+         DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12
        )
        INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
        ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
-      [roomId, keys, data, stamps, batch.timestamp, deletedAt],
+      [
+        roomId,
+        keys,
+        data,
+        stamps,
+        batch.timestamp,
+        deletedAt,
+        h.clocks,
+        h.times,
+        h.authors,
+        h.keys,
+        h.previous,
+        this.history.countCut(batch.timestamp),
+      ],
     );
   }
 
@@ -189,6 +251,8 @@ export class PostgresStorage {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
     await this.transaction(async (client) => {
+      // A whole snapshot replaces the room: the history before it does not lead to it.
+      await client.query(`DELETE FROM ${this.history.table} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(
         `INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)

@@ -10,6 +10,8 @@ import {
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
+import type { HistoryRetention } from '../history.js';
+import { resolveHistoryRetention } from '../history-log.js';
 import { startWorker } from '../start-worker.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
 import type {
@@ -17,6 +19,7 @@ import type {
   CheckpointWorkerData,
   CheckpointWorkerRequest,
 } from './sqlite-checkpoint-worker.js';
+import { type CompactionState, newCompactionState, SqliteHistory } from './sqlite-history.js';
 
 /** Options of {@link SqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -27,6 +30,10 @@ export interface SqliteStorageOptions {
    * process at any moment; `full` also survives power loss, at a cost per commit.
    */
   synchronous?: 'normal' | 'full';
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  history?: Partial<HistoryRetention>;
+  /** The clock of history times and age retention; `Date.now` by default. */
+  now?: () => number;
 }
 
 // Rows are read in pages so that loading a large room yields to the event loop
@@ -77,8 +84,13 @@ export class SqliteStorage {
   /** Set while the checkpoint worker holds commits to let the WAL restart. */
   private commitGate: { held: Promise<void>; release: () => void } | null = null;
   private readonly statements;
-  private readonly commitTransaction: (roomId: string, batch: CommitBatch) => void;
+  private readonly commitTransaction: (
+    roomId: string,
+    batch: CommitBatch,
+    compaction: CompactionState,
+  ) => void;
   private readonly replaceTransaction: (roomId: string, snapshot: RoomSnapshot) => void;
+  private readonly history: SqliteHistory;
 
   constructor(options: SqliteStorageOptions) {
     if (!options || typeof options.path !== 'string' || options.path === '') {
@@ -113,6 +125,11 @@ export class SqliteStorage {
       ) WITHOUT ROWID;
     `);
     addDeletedAtColumn(this.db);
+    this.history = new SqliteHistory(
+      this.db,
+      resolveHistoryRetention(options.history),
+      options.now ?? Date.now,
+    );
     this.statements = {
       clock: this.db.prepare<[string], { clock: number }>('SELECT clock FROM rooms WHERE room_id = ?'),
       firstPage: this.db.prepare<[string, number], ComponentRow>(
@@ -133,20 +150,28 @@ export class SqliteStorage {
       deleteRoom: this.db.prepare<[string]>('DELETE FROM rooms WHERE room_id = ?'),
       roomIds: this.db.prepare<[], { room_id: string }>('SELECT room_id FROM rooms ORDER BY room_id'),
     };
-    this.commitTransaction = this.db.transaction((roomId: string, batch: CommitBatch) => {
-      this.writeComponents(roomId, batch.components);
-      this.statements.upsertClock.run(roomId, batch.timestamp);
-    });
+    this.commitTransaction = this.db.transaction(
+      (roomId: string, batch: CommitBatch, compaction: CompactionState) => {
+        this.writeComponents(roomId, batch.components);
+        this.statements.upsertClock.run(roomId, batch.timestamp);
+        // History in the same transaction as the write (SPEC H1).
+        this.history.record(roomId, batch, compaction);
+      },
+    );
     this.replaceTransaction = this.db.transaction((roomId: string, snapshot: RoomSnapshot) => {
+      // A whole snapshot replaces the room: the history before it does not lead to it.
+      this.history.deleteRoom(roomId);
       this.statements.deleteRoomComponents.run(roomId);
       this.writeComponents(roomId, snapshotComponents(snapshot));
       this.statements.upsertClock.run(roomId, snapshot.timestamp);
     });
   }
 
-  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
+  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory; it keeps history (SPEC H1). */
   forRoom(roomId: string): IncrementalStorage {
-    return databaseRoomStorage(roomId, {
+    const compaction = newCompactionState();
+    const history = this.history;
+    const storage = databaseRoomStorage(roomId, {
       loadRoom: () => this.loadRoom(roomId),
       replaceRoom: async (snapshot) => {
         await this.writable();
@@ -154,9 +179,16 @@ export class SqliteStorage {
       },
       commitRoom: async (batch) => {
         await this.writable();
-        this.commitTransaction(roomId, batch);
+        this.commitTransaction(roomId, batch, compaction);
+      },
+      history: {
+        keepsHistory: () => history.keeps,
+        listHistory: async (options) => history.list(roomId, options),
+        readAt: async (clock) => history.readAt(roomId, clock),
+        horizon: async () => history.horizon(roomId),
       },
     });
+    return storage;
   }
 
   /** Ids of every room stored in the database. */
@@ -168,6 +200,7 @@ export class SqliteStorage {
   deleteRoom(roomId: string): void {
     this.startCheckpointer();
     this.db.transaction(() => {
+      this.history.deleteRoom(roomId);
       this.statements.deleteRoomComponents.run(roomId);
       this.statements.deleteRoom.run(roomId);
     })();

@@ -1,0 +1,41 @@
+import type { HistoryRetention } from './history.js';
+
+/**
+ * Tombstones older than the horizon are swept at a room's first commit after
+ * it opened and then every this many commits (and after age retention drops
+ * entries): the sweep visits every tombstone of the room, so it is amortised.
+ */
+export const TOMBSTONE_SWEEP_EVERY_COMMITS = 1024;
+/** Age retention is checked at most this often per room (an extra query when entries expire). */
+export const AGE_CHECK_MAX_INTERVAL_MS = 60_000;
+
+/** What a database backend remembers about one open room's compaction (SPEC H3). */
+export interface CompactionState {
+  /** When age retention was last checked (the storage's clock). */
+  ageCheckedAt: number;
+  /** Commits until the next tombstone sweep; 0 sweeps at the next commit. */
+  commitsToSweep: number;
+}
+
+/** The state of a room just opened: the first commit checks age and sweeps tombstones. */
+export function newCompactionState(): CompactionState {
+  return { ageCheckedAt: Number.NEGATIVE_INFINITY, commitsToSweep: 0 };
+}
+
+/** True when age retention is due at `now`; marks it checked. */
+export function ageCheckDue(state: CompactionState, retention: HistoryRetention, now: number): boolean {
+  const interval = Math.min(AGE_CHECK_MAX_INTERVAL_MS, retention.maxAgeMs / 10);
+  if (now - state.ageCheckedAt < interval) return false;
+  state.ageCheckedAt = now;
+  return true;
+}
+
+/** True when a tombstone sweep is due (or `force`d); counts the commit. */
+export function sweepDue(state: CompactionState, force: boolean): boolean {
+  if (force || state.commitsToSweep <= 0) {
+    state.commitsToSweep = TOMBSTONE_SWEEP_EVERY_COMMITS;
+    return true;
+  }
+  state.commitsToSweep--;
+  return false;
+}

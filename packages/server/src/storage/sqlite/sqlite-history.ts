@@ -1,0 +1,125 @@
+import type Database from 'better-sqlite3';
+import { type ComponentRow, parseComponentRow } from '../component-rows.js';
+import type { HistoryPage, HistoryRetention } from '../history.js';
+import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
+import { checkLimit, horizonOf } from '../history-log.js';
+import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
+import type { CommitBatch, StoredRoom } from '../storage.js';
+
+export { type CompactionState, newCompactionState } from '../history-compaction.js';
+
+/**
+ * History of the rooms of one SQLite database (SPEC H1, H3): a `history`
+ * table, one row per write (clock, time, author, keys, the keys' previous
+ * states as JSON), written by the commit's own transaction. Past states are
+ * rebuilt from the live rows by undoing the writes after them.
+ */
+export class SqliteHistory {
+  private readonly statements;
+  /** False when retention keeps no entries: writes are not recorded. */
+  readonly keeps: boolean;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly retention: HistoryRetention,
+    private readonly now: () => number,
+  ) {
+    this.keeps = retention.maxEntries > 0;
+    // Idempotent: databases from before history gain the table on their first start.
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS history (
+        room_id TEXT NOT NULL,
+        clock INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        client_id TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        PRIMARY KEY (room_id, clock)
+      ) WITHOUT ROWID;
+    `);
+    this.statements = {
+      insert: db.prepare<[string, number, number, string, string, string]>(
+        'INSERT OR REPLACE INTO history (room_id, clock, time, client_id, keys, previous) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      deleteUpTo: db.prepare<[string, number]>('DELETE FROM history WHERE room_id = ? AND clock <= ?'),
+      oldestTime: db.prepare<[string], { time: number }>(
+        'SELECT time FROM history WHERE room_id = ? ORDER BY clock LIMIT 1',
+      ),
+      newestExpired: db.prepare<[string, number], { clock: number | null }>(
+        'SELECT max(clock) AS clock FROM history WHERE room_id = ? AND time < ?',
+      ),
+      bounds: db.prepare<[string], { oldest: number | null; newest: number | null }>(
+        'SELECT min(clock) AS oldest, max(clock) AS newest FROM history WHERE room_id = ?',
+      ),
+      clock: db.prepare<[string], { clock: number }>('SELECT clock FROM rooms WHERE room_id = ?'),
+      sweepTombstones: db.prepare<[string, string, number]>(
+        `DELETE FROM components WHERE room_id = ? AND data = ? AND json_extract(stamps, '$._exists') <= ?`,
+      ),
+      page: db.prepare<[string, number, number], HistoryRow>(
+        `SELECT clock, time, client_id, keys, previous FROM history
+         WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT ?`,
+      ),
+      after: db.prepare<[string, number], HistoryRow>(
+        `SELECT clock, time, client_id, keys, previous FROM history
+         WHERE room_id = ? AND clock > ? ORDER BY clock DESC`,
+      ),
+      components: db.prepare<[string], ComponentRow>(
+        'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
+      ),
+      deleteRoom: db.prepare<[string]>('DELETE FROM history WHERE room_id = ?'),
+    };
+  }
+
+  /** Records a batch's writes and applies retention; runs inside the commit's transaction. */
+  record(roomId: string, batch: CommitBatch, compaction: CompactionState): void {
+    const now = this.now();
+    if (this.keeps && batch.writes) {
+      for (const write of batch.writes) this.statements.insert.run(roomId, ...historyRowValues(write, now));
+    }
+    // Entries are contiguous clocks, so retention by count is one range delete.
+    this.statements.deleteUpTo.run(roomId, batch.timestamp - this.retention.maxEntries);
+    let expired = false;
+    if (ageCheckDue(compaction, this.retention, now)) {
+      const cutoff = now - this.retention.maxAgeMs;
+      const oldest = this.statements.oldestTime.get(roomId);
+      if (oldest && oldest.time < cutoff) {
+        const newest = this.statements.newestExpired.get(roomId, cutoff)?.clock;
+        if (newest !== null && newest !== undefined) {
+          this.statements.deleteUpTo.run(roomId, newest);
+          expired = true;
+        }
+      }
+    }
+    if (sweepDue(compaction, expired)) {
+      this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
+    }
+  }
+
+  list(roomId: string, options: { before?: number; limit: number }): HistoryPage {
+    const limit = checkLimit(options.limit);
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    return historyPage(roomId, this.statements.page.all(roomId, before, limit + 1), limit);
+  }
+
+  horizon(roomId: string): number {
+    const clock = this.statements.clock.get(roomId)?.clock ?? 0;
+    const { oldest, newest } = this.statements.bounds.get(roomId) ?? { oldest: null, newest: null };
+    return horizonOf(oldest, newest, clock);
+  }
+
+  /** The state at `clock`, read in one transaction so a concurrent commit cannot tear it. */
+  readAt(roomId: string, clock: number): StoredRoom {
+    return this.db.transaction(() => {
+      const horizon = this.horizon(roomId);
+      const live: StoredRoom = {
+        timestamp: this.statements.clock.get(roomId)?.clock ?? 0,
+        components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
+      };
+      return stateAt(roomId, live, this.statements.after.all(roomId, clock), clock, horizon);
+    })();
+  }
+
+  deleteRoom(roomId: string): void {
+    this.statements.deleteRoom.run(roomId);
+  }
+}
