@@ -85,7 +85,7 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     );
     expect(room.stats.saves).toBe(0);
     await room.close({ flush: false });
-    expect(fs.readdirSync(dir)).toEqual(['self-fold.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['self-fold.history', 'self-fold.json']);
     expect(readSnapshot(files.snapshot).state['e1/Shape']).toEqual({ _exists: false });
     const again = await openRoom({ dir, roomId: 'self-fold' });
     expect(again.room.getSnapshot()).toEqual(expected);
@@ -121,7 +121,7 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     write(a, { 'e2/Shape': { _exists: false } }, { 'e3/Shape': { x: -3 } });
     const expected = room.getSnapshot();
     await room.close();
-    expect(fs.readdirSync(dir)).toEqual(['closing.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['closing.history', 'closing.json']);
     const { state, timestamp } = readSnapshot(filesOf(dir, 'closing').snapshot);
     expect(timestamp).toBe(expected.timestamp);
     expect(state['e2/Shape']).toEqual({ _exists: false });
@@ -129,7 +129,7 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     expect(again.room.getSnapshot()).toEqual(expected);
   });
 
-  it('[P2][P3] a .folding segment left by a crash mid-fold is replayed between snapshot and journal, then folded on close', async () => {
+  it('[P2][P3][H3] a .folding segment left by a crash mid-fold is replayed between snapshot and journal, then folded on close', async () => {
     const dir = tempDir();
     const files = filesOf(dir, 'crashed');
     fs.writeFileSync(
@@ -164,11 +164,13 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     await room.flush();
     const after = room.getSnapshot();
     await room.close();
-    expect(fs.readdirSync(dir)).toEqual(['crashed.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['crashed.history', 'crashed.json']);
+    // H3: these files predate history, so the horizon is the clock they were loaded at (5) and
+    // the fold drops the tombstone of b (deleted at 3); every live key is kept.
     expect(readSnapshot(files.snapshot)).toEqual({
       timestamp: 6,
-      state: { ...expected.state, d: { _exists: true, v: 6 } },
-      timestamps: { ...expected.timestamps, d: { _exists: 6, v: 6 } },
+      state: { a: expected.state.a, c: expected.state.c, d: { _exists: true, v: 6 } },
+      timestamps: { a: expected.timestamps.a, c: expected.timestamps.c, d: { _exists: 6, v: 6 } },
     });
     const again = await openRoom({ dir, roomId: 'crashed' });
     expect(again.room.getSnapshot()).toEqual(after);
@@ -195,11 +197,15 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     expect(logger.entries.some((entry) => entry.message === 'storage close failed')).toBe(true);
     // Another process reading now (once the snapshot path is sane) finds every acked write.
     fs.rmdirSync(files.snapshot);
-    expect(fs.readdirSync(dir).sort()).toEqual(['failing.journal', 'failing.journal.folding']);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'failing.history',
+      'failing.journal',
+      'failing.journal.folding',
+    ]);
     const { room: again } = await openRoom({ dir, roomId: 'failing' });
     expect(again.getSnapshot()).toEqual(expected);
     await again.close();
-    expect(fs.readdirSync(dir)).toEqual(['failing.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['failing.history', 'failing.json']);
     const third = await openRoom({ dir, roomId: 'failing' });
     expect(third.room.getSnapshot()).toEqual(expected);
   });
@@ -216,7 +222,7 @@ describe('[P2][O4] FileStorage folds its journal by itself, off the main thread'
     write(connect(other), { k: { _exists: true } });
     await other.close();
     await FileStorage.deleteRoom(dir, 'doomed');
-    expect(fs.readdirSync(dir)).toEqual(['kept.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['kept.history', 'kept.json']);
     expect(await new FileStorage({ dir, roomId: 'doomed' }).load()).toBeNull();
   });
 

@@ -31,6 +31,9 @@ describeStorageContract(
     const dir = tempDir();
     return {
       storageFor: (roomId) => new FileStorage({ dir, roomId }),
+      // A tiny fold threshold, so history crosses folds (the history file) in the retention tests.
+      historyStorageFor: (roomId, options) =>
+        new FileStorage({ dir, roomId, compactAfterBytes: 256, ...options }),
       restart: async () => {},
       corrupt: async (roomId) => {
         fs.writeFileSync(snapshotFile(dir, roomId), '{"timestamp": 4, "state": {"k": ');
@@ -38,7 +41,7 @@ describeStorageContract(
       cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     };
   },
-  { durable: true },
+  { durable: true, history: true },
 );
 
 describe('FileStorage specifics', () => {
@@ -126,7 +129,7 @@ describe('FileStorage specifics', () => {
       state: { k: { _exists: true, v: 2 }, gone: { _exists: false } },
       timestamps: { k: { _exists: 1, v: 2 }, gone: { _exists: 2 } },
     });
-    expect(fs.readdirSync(dir).sort()).toEqual(['fold.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['fold.history', 'fold.json']);
   });
 
   it('[P2] closing right after writes, with their commits still pending, also folds the journal', async () => {
@@ -137,7 +140,7 @@ describe('FileStorage specifics', () => {
     write(a, { j: { _exists: true } });
     const expected = room.getSnapshot();
     await room.close(); // e.g. closeAll() on shutdown right after the last write
-    expect(fs.readdirSync(dir).sort()).toEqual(['fold-pending.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['fold-pending.history', 'fold-pending.json']);
     const snapshot = JSON.parse(fs.readFileSync(snapshotFile(dir, 'fold-pending'), 'utf8')) as RoomSnapshot;
     expect(snapshot).toEqual(expected);
   });

@@ -40,7 +40,7 @@ describe('[P2] FileStorage: wantsSnapshot is a query, closingAfterFlush the comm
     const { dir, storage } = await storageWithJournal();
     storage.closingAfterFlush();
     await storage.close();
-    expect(fs.readdirSync(dir)).toEqual(['room.json']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['room.history', 'room.json']);
     const snapshot = JSON.parse(fs.readFileSync(path.join(dir, 'room.json'), 'utf8')) as RoomSnapshot;
     expect(snapshot.state['e1/Shape']).toEqual({ _exists: true, x: 1 });
   });

@@ -1,7 +1,11 @@
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RoomSnapshot } from '../../document/room-snapshot.js';
-import type { CommitBatch, IncrementalStorage, SnapshotReason } from '../storage.js';
+import { snapshotComponents } from '../component-rows.js';
+import type { HistoryPage, HistoryRetention, HistoryWrite, RoomHistory } from '../history.js';
+import { HistoryLog, resolveHistoryRetention } from '../history-log.js';
+import type { CommitBatch, IncrementalStorage, SnapshotReason, StoredRoom } from '../storage.js';
+import { journalWrites, readHistoryFile, writeHistoryFile } from './history-file.js';
 import { replayJournal } from './journal.js';
 import { foldJournalSegment } from './journal-fold.js';
 import {
@@ -22,6 +26,10 @@ export interface FileStorageOptions {
   roomId: string;
   /** Fold the journal into the snapshot once it grows past this many bytes. Default 8 MiB. */
   compactAfterBytes?: number;
+  /** History retention (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  history?: Partial<HistoryRetention>;
+  /** The clock of history times and age retention; `Date.now` by default. */
+  now?: () => number;
 }
 
 const DEFAULT_COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
@@ -51,7 +59,7 @@ const FOLD_RETRY_MAX_DELAY_MS = 60_000;
  * const room = new Room({ storage });
  * ```
  */
-export class FileStorage implements IncrementalStorage {
+export class FileStorage implements IncrementalStorage, RoomHistory {
   private readonly files: RoomFiles;
   /** The same files under the naming used before SPEC B9, migrated on load. */
   private readonly legacyFiles: RoomFiles;
@@ -70,6 +78,13 @@ export class FileStorage implements IncrementalStorage {
   private closing = false;
   /** Set when the room closes after a flush: `close()` then folds everything. */
   private foldOnClose = false;
+  /**
+   * The room's history in memory (SPEC H1): loaded from `<room>.history` and
+   * the journal lines' `writes`, written back to `<room>.history` at each fold.
+   */
+  private readonly log: HistoryLog;
+  /** The stored room clock: the loaded one, then the last commit's. */
+  private clock = 0;
 
   constructor(options: FileStorageOptions) {
     if (!options || typeof options.dir !== 'string' || options.dir === '') {
@@ -83,6 +98,7 @@ export class FileStorage implements IncrementalStorage {
       throw new RangeError('compactAfterBytes must be a non-negative number');
     }
     this.compactAfterBytes = compactAfterBytes;
+    this.log = new HistoryLog(resolveHistoryRetention(options.history), options.now ?? Date.now);
     this.files = roomFiles(options.dir, options.roomId, roomFileName);
     this.legacyFiles = roomFiles(options.dir, options.roomId, legacyRoomFileName);
   }
@@ -94,8 +110,8 @@ export class FileStorage implements IncrementalStorage {
    */
   static async deleteRoom(dir: string, roomId: string): Promise<void> {
     const { files, legacyFiles } = new FileStorage({ dir, roomId });
-    for (const { journal, segment, snapshot } of [legacyFiles, files]) {
-      for (const path of [journal, segment, snapshot]) await rm(path, { force: true });
+    for (const { journal, segment, snapshot, history } of [legacyFiles, files]) {
+      for (const path of [journal, segment, snapshot, history]) if (path) await rm(path, { force: true });
     }
   }
 
@@ -103,28 +119,84 @@ export class FileStorage implements IncrementalStorage {
     this.closing = false;
     this.foldOnClose = false;
     await this.migrateLegacyFiles();
+    const { segment, journal } = this.files;
+    const segmentText = await readIfExists(segment);
+    const journalText = await readIfExists(journal);
+    const replayed = await this.readLive(segmentText, journalText);
+    if (journalText !== null) {
+      this.journalBytes = replayed.validBytes;
+      if (replayed.validBytes < Buffer.byteLength(journalText)) this.truncateJournalTo = replayed.validBytes;
+    }
+    this.clock = replayed.snapshot?.timestamp ?? 0;
+    const writes = await readHistoryFile(this.files.history as string);
+    writes.push(...journalWrites(segmentText), ...journalWrites(journalText));
+    this.log.reset(dedupeByClock(writes), this.clock);
+    return replayed.snapshot;
+  }
+
+  /** The stored room: the snapshot, then a segment left by a crash mid-fold, then the journal. */
+  private async readLive(
+    segmentText: string | null,
+    journalText: string | null,
+  ): Promise<{ snapshot: RoomSnapshot | null; validBytes: number }> {
     const { snapshot: snapshotPath, segment, journal } = this.files;
     let snapshot = parseSnapshot(await readIfExists(snapshotPath), snapshotPath);
-    // A segment is left over when the process died mid-fold; its batches come before the journal's.
-    const segmentText = await readIfExists(segment);
     if (segmentText !== null) snapshot = replayJournal(snapshot, segmentText, segment).snapshot;
-    const journalText = await readIfExists(journal);
-    if (journalText === null) return snapshot;
-    const replayed = replayJournal(snapshot, journalText, journal);
-    this.journalBytes = replayed.validBytes;
-    if (replayed.validBytes < Buffer.byteLength(journalText)) this.truncateJournalTo = replayed.validBytes;
-    return replayed.snapshot;
+    if (journalText === null) return { snapshot, validBytes: 0 };
+    return replayJournal(snapshot, journalText, journal);
   }
 
   /** Appends one batch to the journal and fsyncs it; starts a fold in the background when the journal is large. */
   commit(batch: CommitBatch): Promise<void> {
-    const line = `${JSON.stringify({ timestamp: batch.timestamp, components: batch.components })}\n`;
+    const time = this.log.now();
+    // The batch's history rides in its journal line: one append, one fsync (SPEC H1).
+    const writes = this.keepsHistory() ? batch.writes?.map((write) => ({ ...write, time })) : undefined;
+    const record = writes
+      ? { timestamp: batch.timestamp, components: batch.components, writes }
+      : { timestamp: batch.timestamp, components: batch.components };
+    const line = `${JSON.stringify(record)}\n`;
     return this.enqueueJournal(async () => {
-      const journal = await this.openJournal();
-      await journal.write(line);
-      await journal.datasync();
+      const before = this.clock;
+      // In the log before the line can be read, so readAt never sees a write it cannot undo.
+      if (writes) this.log.append(writes);
+      try {
+        const journal = await this.openJournal();
+        await journal.write(line);
+        await journal.datasync();
+      } catch (error) {
+        this.log.dropAfter(before);
+        throw error;
+      }
+      this.clock = Math.max(this.clock, batch.timestamp);
+      this.log.compact(this.clock);
       this.journalBytes += Buffer.byteLength(line);
       this.foldIfLarge();
+    });
+  }
+
+  keepsHistory(): boolean {
+    return this.log.retention.maxEntries > 0;
+  }
+
+  async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {
+    return this.log.list(options);
+  }
+
+  async horizon(): Promise<number> {
+    return this.log.horizon(this.clock);
+  }
+
+  /** Reads the files between folds (in the snapshot queue), then undoes the writes after `clock`. */
+  readAt(clock: number): Promise<StoredRoom> {
+    return this.enqueueSnapshot(async () => {
+      const segmentText = await readIfExists(this.files.segment);
+      const journalText = await readIfExists(this.files.journal);
+      const { snapshot } = await this.readLive(segmentText, journalText);
+      const live: StoredRoom = {
+        timestamp: snapshot?.timestamp ?? 0,
+        components: snapshot ? snapshotComponents(snapshot) : [],
+      };
+      return this.log.readAt(live, clock);
     });
   }
 
@@ -146,6 +218,9 @@ export class FileStorage implements IncrementalStorage {
   save(snapshot: RoomSnapshot): Promise<void> {
     const text = JSON.stringify(snapshot);
     return this.enqueueSnapshot(async () => {
+      // A whole snapshot replaces the room: the history before it does not lead to it.
+      this.log.reset([], snapshot.timestamp);
+      await rm(this.files.history as string, { force: true });
       await mkdir(this.files.dir, { recursive: true });
       await writeFileAtomically(this.files.dir, this.files.snapshot, text);
     });
@@ -207,8 +282,19 @@ export class FileStorage implements IncrementalStorage {
 
   /** Folds a segment left by a crash or a failed fold, then rotates the journal and folds it. */
   private async foldPending(): Promise<void> {
-    if (await fileExists(this.files.segment)) await foldJournalSegment(this.files);
-    if (await this.enqueueJournal(() => this.rotateJournal())) await foldJournalSegment(this.files);
+    if (await fileExists(this.files.segment)) await this.foldSegmentWithHistory();
+    if (await this.enqueueJournal(() => this.rotateJournal())) await this.foldSegmentWithHistory();
+  }
+
+  /**
+   * Writes the history file before the segment holding some of its writes is
+   * folded away (so no write leaves history), then folds, dropping
+   * tombstones at or before the horizon (SPEC H3).
+   */
+  private async foldSegmentWithHistory(): Promise<void> {
+    await mkdir(this.files.dir, { recursive: true });
+    await writeHistoryFile(this.files.dir, this.files.history as string, this.log.all());
+    await foldJournalSegment({ ...this.files, tombstoneHorizon: this.log.horizon(this.clock) });
   }
 
   /**
@@ -276,5 +362,18 @@ function roomFiles(
   name: (roomId: string, extension: string) => string,
 ): RoomFiles {
   const journal = join(dir, name(roomId, '.journal'));
-  return { dir, snapshot: join(dir, name(roomId, '.json')), segment: `${journal}.folding`, journal };
+  return {
+    dir,
+    snapshot: join(dir, name(roomId, '.json')),
+    segment: `${journal}.folding`,
+    journal,
+    history: join(dir, name(roomId, '.history')),
+  };
+}
+
+/** Writes sorted by clock, the later copy of a clock kept (a history file and a journal may overlap). */
+function dedupeByClock(writes: HistoryWrite[]): HistoryWrite[] {
+  const byClock = new Map<number, HistoryWrite>();
+  for (const write of writes) byClock.set(write.clock, write);
+  return Array.from(byClock.values()).sort((a, b) => a.clock - b.clock);
 }

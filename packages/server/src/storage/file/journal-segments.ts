@@ -16,6 +16,10 @@ export interface RoomFiles {
   segment: string;
   /** `<room>.journal`: the journal commits append to. */
   journal: string;
+  /** `<room>.history`: the room's history up to the last fold (SPEC H1); later writes are in the journal lines. */
+  history?: string;
+  /** A fold drops tombstones deleted at or before this clock (SPEC H3); none when undefined. */
+  tombstoneHorizon?: number;
 }
 
 /** The file's text, or `null` when it does not exist; other failures throw {@link StorageCorruptError}. */
@@ -90,8 +94,21 @@ export async function foldSegment(files: RoomFiles): Promise<void> {
   const base = parseSnapshot(await readIfExists(files.snapshot), files.snapshot);
   const folded = replayJournal(base, segmentText, files.segment).snapshot;
   if (folded !== null && folded !== base) {
+    if (files.tombstoneHorizon !== undefined) dropTombstones(folded, files.tombstoneHorizon);
     await writeFileAtomically(files.dir, files.snapshot, JSON.stringify(folded));
   }
   await unlink(files.segment);
   await syncDirectory(files.dir);
+}
+
+/** Removes from a snapshot the tombstones deleted at or before `horizon` (SPEC H3). */
+function dropTombstones(snapshot: RoomSnapshot, horizon: number): void {
+  for (const key of Object.keys(snapshot.state)) {
+    const data = snapshot.state[key];
+    const deletedAt = snapshot.timestamps[key]?._exists;
+    if (data?._exists === false && deletedAt !== undefined && deletedAt <= horizon) {
+      delete snapshot.state[key];
+      delete snapshot.timestamps[key];
+    }
+  }
 }
