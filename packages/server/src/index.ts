@@ -87,6 +87,17 @@ export {
 } from './storage/memory/memory-history-storage.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/postgres-storage.js';
+export {
+  DEFAULT_MAX_IMPORT_BYTES,
+  type ImportLimits,
+  parseRoomExport,
+  parseRoomExportText,
+  ROOM_EXPORT_FORMAT,
+  ROOM_EXPORT_VERSION,
+  type RoomExport,
+} from './storage/room-export.js';
+export { RoomImportError, type RoomImportErrorCode } from './storage/room-import-error.js';
+export { exportFromStorage, importIntoStorage } from './storage/room-transfer.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type {
   CommitBatch,

@@ -44,6 +44,8 @@ export class RoomManager {
   /** Rooms being closed: the close attempt, and when their data is finally stored. */
   private readonly closingRooms = new Map<string, { closing: Promise<void>; persisted: Promise<void> }>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
+  /** Rooms kept closed by {@link whileClosed}: opening them waits for this. */
+  private readonly held = new Map<string, Promise<unknown>>();
   private readonly idleTimeout: number;
   private readonly maxRooms: number;
   private readonly logger: Logger;
@@ -159,8 +161,35 @@ export class RoomManager {
     }
   }
 
+  /**
+   * Closes the room (its sessions reconnect later), runs `work` on its
+   * storage while no one can open it, then lets it open again: opening it
+   * meanwhile waits. For an import into the room's storage. Runs of the same
+   * room go one at a time.
+   */
+  async whileClosed<T>(roomId: string, work: () => Promise<T>): Promise<T> {
+    // Both captured now: openings that start later wait for this run instead.
+    const before = this.held.get(roomId);
+    const pendingOpen = this.opening.get(roomId);
+    const run = (async () => {
+      await before?.catch(() => {});
+      // An opening that started before the hold finishes, then closes with the rest.
+      await pendingOpen?.catch(() => {});
+      await this.closeRoom(roomId);
+      return work();
+    })();
+    this.held.set(roomId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.held.get(roomId) === run) this.held.delete(roomId);
+    }
+  }
+
   private async createAndLoad(roomId: string, optionsFor?: (roomId: string) => RoomOptions): Promise<Room> {
     try {
+      // Only the hold there was when this opening started: later holds wait for this opening.
+      await this.held.get(roomId)?.catch(() => {});
       // A previous instance of this room may still be saving; load after it.
       await this.closingRooms.get(roomId)?.persisted;
       const room = new Room(this.roomOptions(roomId, optionsFor?.(roomId) ?? {}));

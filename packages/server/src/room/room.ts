@@ -246,6 +246,15 @@ export class Room {
     return this.document.toSnapshot({ includeTombstones: false });
   }
 
+  /**
+   * The whole document as storage keeps it (SPEC H4): every component with
+   * its stamps, tombstones and deletion stamps included, and the clock.
+   * Copies; what an export of the room holds.
+   */
+  getStoredState(): StoredRoom {
+    return { timestamp: this.document.clock, components: this.document.readComponents(this.document.keys()) };
+  }
+
   /** The current room clock. */
   getTimestamp(): number {
     return this.document.clock;

@@ -11,6 +11,7 @@ import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';
 import type { ServerConfig } from './config/server-config.js';
 import { AdminApi } from './http/admin-api.js';
+import { adminHistoryOptions } from './http/admin-history-api.js';
 import { sendJson } from './http/http-helpers.js';
 import { originAllowed } from './http/origin-policy.js';
 import { rejectUpgrade } from './http/reject-upgrade.js';
@@ -120,6 +121,7 @@ export class CanvasStoreServer {
       ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
           failuresPerMinute: config.adminFailuresPerMinute,
           onThrottled: (address) => this.guard.refusedAdmin(address),
+          history: adminHistoryOptions(config, (limit) => this.metrics.limitHits.inc({ limit })),
         })
       : undefined;
     // Refused connections: per close code, at most 10 info lines per 10 s.

@@ -6,6 +6,7 @@ import { createStaticFiles } from './http/static-files.js';
 import { npmSwallowedFlagsHint } from './lifecycle/npm-swallowed-flags.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
 import { StartupError } from './lifecycle/startup-error.js';
+import { roomTransferHelp, runRoomTransfer } from './room-transfer-command.js';
 
 /** Exit status of invalid configuration. */
 const EXIT_CONFIG = 2;
@@ -40,8 +41,22 @@ function readConfig(argv: string[]): ServerConfig {
  * every room is persisted, 1 naming the rooms not stored when storage fails or
  * `--shutdown-timeout` passes). Invalid configuration exits 2; a server that
  * cannot start (storage, port) exits 1; each with one sentence on stderr.
+ * `canvas-store-server export|import --room <id> ...` moves a room between a
+ * stopped server's storage and a file instead (docs/history.md).
  */
 async function main(argv: string[]): Promise<void> {
+  const [subcommand, ...rest] = argv;
+  if (subcommand === 'export' || subcommand === 'import') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(roomTransferHelp(subcommand));
+      return;
+    }
+    const outcome = await runRoomTransfer(subcommand, rest, process.env);
+    if (outcome.status !== 0) fail(outcome.status, outcome.message);
+    process.stderr.write(`canvas-store-server: ${outcome.message}\n`);
+    // Storage is closed; exit now rather than wait on a worker thread winding down.
+    process.exit(0);
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return;

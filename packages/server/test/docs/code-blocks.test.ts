@@ -11,7 +11,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config/load-config.js';
+import { loadConfig, loadConfigWith } from '../../src/server/config/load-config.js';
+import { roomTransferOptions } from '../../src/server/room-transfer-command.js';
 import { cleanup, readRoom, ServerProcess, tempDir } from '../harness/server-process.js';
 import { blocksOf, type DocBlock, documentedFiles, ROOT, shellCommands } from './doc-blocks.js';
 
@@ -102,6 +103,12 @@ async function checkCommand(words: string[], where: string): Promise<void> {
   }
   if (program === 'npx' && args[0] === 'canvas-store-server') {
     if (!args.includes('--help')) loadConfig(args.slice(1), env);
+    return;
+  }
+  if (program === 'canvas-store-server' && (args[0] === 'export' || args[0] === 'import')) {
+    // The subcommands work on a stopped server's storage: their options are parsed, not run.
+    const { values } = loadConfigWith(args.slice(1), env, roomTransferOptions(args[0]));
+    expect(values.room, `${where}: ${args[0]} needs --room`).toEqual(expect.any(String));
     return;
   }
   if (program === 'canvas-store-server') {

@@ -1,5 +1,6 @@
 import { h } from '../dom.js';
 import { AdminApi, AdminError } from './admin-api.js';
+import { Timeline } from './timeline.js';
 import { renderDocument, renderRooms, renderSessions } from './views.js';
 
 /** How often the inspector refreshes, ms. */
@@ -30,6 +31,7 @@ const roomTitle = h('h2', {}, 'Select a room');
 const openLink = h('a', { class: 'open-link', target: '_blank', hidden: true }, 'Open whiteboard ↗');
 const sessions = h('div', { class: 'sessions', 'data-testid': 'sessions' });
 const documentJson = h('pre', { class: 'document', 'data-testid': 'document-json' });
+const timeline = new Timeline(() => void refresh());
 const logout = h('button', { type: 'button', class: 'link', 'data-testid': 'admin-logout' }, 'Log out');
 const inspector = h(
   'div',
@@ -48,6 +50,7 @@ const inspector = h(
     h('div', { class: 'room-head' }, roomTitle, openLink),
     h('h3', {}, 'Sessions'),
     sessions,
+    timeline.element,
     h('h3', {}, 'Document'),
     documentJson,
   ),
@@ -100,6 +103,7 @@ async function refresh(): Promise<void> {
         openLink.href = `/?room=${encodeURIComponent(roomId)}`;
         renderSessions(sessions, details);
         renderDocument(documentJson, document);
+        await timeline.update(current, roomId, details.clock);
       }
     }
     showError(null);

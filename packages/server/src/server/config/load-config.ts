@@ -8,17 +8,18 @@ import {
   type ServerConfigInput,
 } from './server-config.js';
 
-function buildCommand(): Command {
-  const command = new Command('canvas-store-server')
+function buildCommand(extra: readonly Option[] = [], name = 'canvas-store-server'): Command {
+  const command = new Command(name)
     .description('Real-time collaboration server for canvas and whiteboard applications')
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
     .allowExcessArguments(false);
   for (const spec of OPTION_SPECS) {
     // commander prints defaults only for options it fills itself; ours come from the schema.
-    const extra = spec.defaultText ? `default ${spec.defaultText}; env ${spec.env}` : `env ${spec.env}`;
-    command.addOption(new Option(spec.flag, `${spec.description} (${extra})`));
+    const extraText = spec.defaultText ? `default ${spec.defaultText}; env ${spec.env}` : `env ${spec.env}`;
+    command.addOption(new Option(spec.flag, `${spec.description} (${extraText})`));
   }
+  for (const option of extra) command.addOption(option);
   return command;
 }
 
@@ -69,9 +70,9 @@ function readSecretFile(
   delete input[fileKey];
 }
 
-/** The text of `--help`. */
-export function helpText(): string {
-  return buildCommand().helpInformation();
+/** The text of `--help`; with `extra`, of a subcommand that also takes those options. */
+export function helpText(extra: readonly Option[] = [], name?: string): string {
+  return buildCommand(extra, name).helpInformation();
 }
 
 /**
@@ -81,7 +82,21 @@ export function helpText(): string {
  * @throws {@link ConfigError} naming what is wrong.
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
-  const command = buildCommand();
+  return loadConfigWith(argv, env, []).config;
+}
+
+/**
+ * {@link loadConfig} for a subcommand: accepts the server's options plus
+ * `extra`, whose parsed values (by commander attribute name) come back as `values`.
+ *
+ * @throws {@link ConfigError} naming what is wrong.
+ */
+export function loadConfigWith(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  extra: readonly Option[],
+): { config: ServerConfig; values: Record<string, unknown> } {
+  const command = buildCommand(extra);
   try {
     command.parse([...argv], { from: 'user' });
   } catch (error) {
@@ -133,5 +148,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ser
   }
   readSecretFile(input, 'jwtSecretFile', 'jwtSecret', nameOf, source);
   readSecretFile(input, 'adminSecretFile', 'adminSecret', nameOf, source);
-  return parseServerConfig(input as ServerConfigInput, nameOf);
+  const values: Record<string, unknown> = {};
+  for (const option of extra) values[option.attributeName()] = flags[option.attributeName()];
+  return { config: parseServerConfig(input as ServerConfigInput, nameOf), values };
 }

@@ -359,6 +359,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '10',
   },
   {
+    key: 'maxImportBytes',
+    flag: '--max-import-bytes <n>',
+    env: 'CANVAS_MAX_IMPORT_BYTES',
+    description: 'largest room export file an admin import reads; larger ones get HTTP 413 import_too_large',
+    defaultText: '268435456 (256 MiB)',
+  },
+  {
     key: 'serveClient',
     flag: '--no-serve-client',
     env: 'CANVAS_SERVE_CLIENT',

@@ -68,6 +68,7 @@ const serverConfigSchema = z
     /** Read by `loadConfig` into `adminSecret`. */
     adminSecretFile: z.string().min(1).optional(),
     adminFailuresPerMinute: positiveInt.default(10),
+    maxImportBytes: positiveInt.default(256 * 1024 * 1024),
     serveClient: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {

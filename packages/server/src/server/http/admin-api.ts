@@ -4,9 +4,12 @@ import { CloseCode, isStorableName } from 'canvas-store-protocol';
 import { MAX_ID_LENGTH } from '../../connection/parse-connect-url.js';
 import type { RoomManager } from '../../manager/room-manager.js';
 import type { Room } from '../../room/room.js';
+import { DEFAULT_ROOM_LIMITS } from '../../room/room-limits.js';
+import { DEFAULT_MAX_IMPORT_BYTES } from '../../storage/room-export.js';
 import type { StorageBackend } from '../../storage/storage-backend.js';
 import type { ServerLogger } from '../observability/create-logger.js';
 import { addressPrincipal } from '../principals/remote-address.js';
+import { AdminHistoryApi, type AdminHistoryOptions } from './admin-history-api.js';
 import { AdminThrottle } from './admin-throttle.js';
 import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 
@@ -18,6 +21,8 @@ interface AdminApiOptions {
   failuresPerMinute?: number;
   /** Told of each request refused by the throttle (for metrics and a rate-limited log). */
   onThrottled?: (address: string) => void;
+  /** Import limits of the history routes; the defaults of an unconfigured server when absent. */
+  history?: AdminHistoryOptions;
 }
 
 /** Room and session ids the admin API accepts: the rules of the connect URL (SPEC C1, B9). */
@@ -40,10 +45,12 @@ function digest(value: string): Buffer {
  * - `POST /admin/rooms/:roomId/patches` with `{ "patches": [...] }`: a server-side edit
  * - `DELETE /admin/rooms/:roomId/sessions/:sessionId`: close a session
  * - `DELETE /admin/rooms/:roomId`: close a room and delete its stored data
+ * - history, restore, export and import: see {@link AdminHistoryApi}
  */
 export class AdminApi {
   private readonly secretDigest: Buffer;
   private readonly throttle: AdminThrottle;
+  private readonly history: AdminHistoryApi;
 
   constructor(
     secret: string,
@@ -54,6 +61,7 @@ export class AdminApi {
   ) {
     this.secretDigest = digest(secret);
     this.throttle = new AdminThrottle(options.failuresPerMinute ?? 10);
+    this.history = new AdminHistoryApi(manager, storage, logger, options.history ?? defaultHistoryOptions());
   }
 
   /** True when the request carries the admin secret (compared in constant time). */
@@ -105,6 +113,16 @@ export class AdminApi {
     if (admin !== 'admin' || rooms !== 'rooms' || segments.length > 5) {
       sendJson(res, 404, { error: 'not found' });
       return;
+    }
+    if (roomId !== undefined && !validId(roomId)) {
+      sendJson(res, 400, {
+        error: `roomId must be 1-${MAX_ID_LENGTH} characters without NUL or unpaired surrogates`,
+        code: 'invalid_room_id',
+      });
+      return;
+    }
+    if (roomId !== undefined && AdminHistoryApi.handles(sub)) {
+      return this.history.handle(req, res, roomId, sub as string, sessionId);
     }
     for (const [name, id] of [
       ['roomId', roomId],
@@ -185,4 +203,18 @@ export class AdminApi {
   private methodNotAllowed(res: ServerResponse): void {
     sendJson(res, 405, { error: 'method not allowed' });
   }
+}
+
+/** The history routes' limits when the caller gives none: the documented defaults. */
+function defaultHistoryOptions(): AdminHistoryOptions {
+  return {
+    maxImportBytes: DEFAULT_MAX_IMPORT_BYTES,
+    importLimits: {
+      maxRoomKeys: DEFAULT_ROOM_LIMITS.maxRoomKeys,
+      maxRoomBytes: DEFAULT_ROOM_LIMITS.maxRoomBytes,
+      maxKeyLength: DEFAULT_ROOM_LIMITS.maxKeyLength,
+      maxFieldsPerComponent: DEFAULT_ROOM_LIMITS.maxFieldsPerComponent,
+      maxDepth: DEFAULT_ROOM_LIMITS.maxDepth,
+    },
+  };
 }

@@ -18,7 +18,20 @@ export class BadRequestBody extends Error {
 }
 
 /** Reads a JSON request body of at most `maxBytes`. */
-export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const text = await readTextBody(req, maxBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestBody('body is not valid JSON', 400);
+  }
+}
+
+/**
+ * Reads a request body of at most `maxBytes` as UTF-8 text. A larger body is
+ * drained without being kept and refused with status 413.
+ */
+export function readTextBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -38,11 +51,7 @@ export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<un
         reject(new BadRequestBody(`body exceeds ${maxBytes} bytes`, 413));
         return;
       }
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new BadRequestBody('body is not valid JSON', 400));
-      }
+      resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
   });
