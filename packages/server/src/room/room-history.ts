@@ -1,5 +1,5 @@
+import type { ComponentData, Patch } from 'canvas-store-protocol';
 import type { StoredComponent } from '../document/stored-component.js';
-import type { ComponentData, Patch } from '../protocol/messages.js';
 import { isTombstone } from '../storage/history-log.js';
 import type { StoredRoom } from '../storage/storage.js';
 

@@ -3,7 +3,6 @@ import { CloseCode, checkPatchList, type Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import type { Storage } from '../storage/storage.js';
 import { type HistoryPage, HistoryUnavailableError, type RoomHistory } from '../storage/history.js';
 import type { Storage, StoredRoom } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';

@@ -1,10 +1,8 @@
+import { isPlainObject, isStorableName, withinDepth } from 'canvas-store-protocol';
 import { z } from 'zod';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { SnapshotFormatError } from '../document/snapshot-format-error.js';
 import type { StoredComponent } from '../document/stored-component.js';
-import { isStorableName } from '../protocol/forbidden-names.js';
-import { isPlainObject } from '../protocol/plain-object.js';
-import { withinDepth } from '../protocol/scan-depth.js';
 import type { HistoryEntry } from './history.js';
 import { RoomImportError } from './room-import-error.js';
 

@@ -15,11 +15,11 @@ import {
   type ServerConfigInput,
 } from '../../src/server/index.js';
 
-type Frame = Record<string, unknown>;
+export type Frame = Record<string, unknown>;
 type Patch = Record<string, Record<string, unknown>>;
 
 /** Generous bound for every wait: waits are polls and events, never timing assertions. */
-const WAIT_MS = 10_000;
+export const WAIT_MS = 10_000;
 
 const servers = new Set<CanvasStoreServer>();
 const tempDirs = new Set<string>();
