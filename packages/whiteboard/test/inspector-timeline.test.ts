@@ -40,13 +40,13 @@ function previewShapes(page: Page): Promise<string | null> {
   return page.getByTestId('timeline-preview').getAttribute('data-shapes');
 }
 
-// The timeline needs storage that keeps history: the memory backend does.
+// The server's default storage (SQLite) keeps history, which the timeline shows.
 describe.runIf(chromiumInstalled('inspector-timeline.test.ts'))('inspector timeline in chromium', () => {
   let server: ServerProcess;
   let browser: BrowserSession;
 
   beforeAll(async () => {
-    server = await startServer({ adminSecret: ADMIN_SECRET, args: ['--storage', 'memory'] });
+    server = await startServer({ adminSecret: ADMIN_SECRET });
     browser = await BrowserSession.launch({ width: 1280, height: 900 });
   }, 60_000);
 

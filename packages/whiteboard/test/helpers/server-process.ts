@@ -31,8 +31,6 @@ const OVERRIDING_ENV = [
 interface ServerProcessOptions {
   /** Enables the admin API (and so the inspector) with this bearer secret (16+ characters). */
   adminSecret?: string;
-  /** More flags after the defaults (for example `--storage memory`). */
-  args?: readonly string[];
 }
 
 /** A canvas-store-server CLI process serving the built whiteboard on 127.0.0.1. */
@@ -75,7 +73,6 @@ export async function startServer(options: ServerProcessOptions = {}): Promise<S
   const dataDir = mkdtempSync(join(tmpdir(), 'whiteboard-test-data-'));
   const args = [CLI, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info'];
   if (options.adminSecret !== undefined) args.push('--admin-secret', options.adminSecret);
-  if (options.args) args.push(...options.args);
   const env = { ...process.env };
   for (const name of OVERRIDING_ENV) delete env[name];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
