@@ -30,7 +30,7 @@ export function rawToString(data: RawData): string {
  * handle `accept` returns; a refused connection's error goes to `onRefused`
  * (the handle has already closed the socket).
  */
-export function serveConnections(
+function serveConnections(
   wss: WebSocketServer,
   accept: (socket: WebSocket, request: IncomingMessage) => SocketConnection,
   onRefused: (error: unknown) => void,
@@ -45,7 +45,7 @@ export function serveConnections(
 }
 
 /** The options every connection of {@link serveEveryone} gets: its socket, and full write access. */
-export interface OpenConnectionOptions {
+interface OpenConnectionOptions {
   socket: WebSocket;
   url: string;
   request: IncomingMessage;

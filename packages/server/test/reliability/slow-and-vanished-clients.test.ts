@@ -52,7 +52,7 @@ afterEach(async () => {
   await cleanup();
 });
 
-export /** Everything the suite measured, written as `slow-clients` figures once the suite ends. */
+/** Everything the suite measured, written as `slow-clients` figures once the suite ends. */
 const figures: Record<string, unknown> = { seed: SEED };
 const suiteStarted = Date.now();
 afterAll(() => {
