@@ -261,7 +261,7 @@ export class ClusterRouter implements ConnectionRouter {
         void this.inbound.open(from, message);
         return;
       case 'frame':
-        this.inbound.frame(message.sid, message.data);
+        this.inbound.frame(from, message.sid, message.data);
         return;
       case 'gone':
         this.inbound.gone(message.sid);
@@ -274,7 +274,12 @@ export class ClusterRouter implements ConnectionRouter {
         return;
       case 'out':
         this.options.observer?.forwardedFrame('from-owner', message.sids.length);
-        for (const sid of message.sids) this.outbound.get(sid)?.deliver(message.data);
+        for (const sid of message.sids) {
+          const connection = this.outbound.get(sid);
+          // A session this node no longer relays: tell the owner, whose 'gone' may have been lost (SPEC K5).
+          if (connection) connection.deliver(message.data);
+          else this.links.send(from, { t: 'gone', sid });
+        }
         return;
       case 'close':
         this.outbound.get(message.sid)?.closedByOwner(message.code, message.reason);

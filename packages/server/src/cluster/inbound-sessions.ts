@@ -111,10 +111,22 @@ export class InboundSessions {
     handle.ready.finally(ownership.done).catch(() => {});
   }
 
-  /** A frame from a forwarded client. */
-  frame(sid: string, data: string): void {
+  /**
+   * A frame from a forwarded client. A frame for a session this node does not
+   * know (dropped after a broken link, whose close may have been lost too) is
+   * answered with a close, so the forwarding node closes the client (SPEC K5).
+   */
+  frame(from: string, sid: string, data: string): void {
     const entry = this.sessions.get(sid);
-    if (!entry) return;
+    if (!entry) {
+      this.options.links.send(from, {
+        t: 'close',
+        sid,
+        code: CloseCode.ServiceRestart,
+        reason: 'session lost',
+      });
+      return;
+    }
     if (entry.handle) entry.handle.onMessage(data);
     else entry.held.push(data);
   }

@@ -45,7 +45,7 @@ describe.skipIf(problem !== null && !IN_CI)('cluster hand-over (SPEC K7, K4)', (
   it('[K7][K2] a rolling SIGTERM of every node hands each room over and loses no acked write', async () => {
     let nodes = await startCluster(3, LEASE_MS);
     const roomId = `rolling-${Math.random().toString(36).slice(2, 8)}`;
-    const writers = Array.from({ length: 4 }, (_, i) => new ClusterWriter(() => nodes, roomId, `r${i}`));
+    const writers = Array.from({ length: 4 }, (_, i) => new ClusterWriter(() => nodes, roomId, `r${i}`, i));
     let running = true;
     const writing = writers.map(async (writer) => {
       for (let n = 0; running; n++) await writer.write(`${writer.clientId}-${n}`);

@@ -13,13 +13,17 @@ export class ClusterWriter {
   /** Close codes seen, in order. */
   readonly closes: number[] = [];
   private client: WireClient | undefined;
-  private turn = 0;
+  private turn: number;
 
+  /** `firstNode` is the index of the node it connects to first; later connects go round the nodes. */
   constructor(
     private readonly nodes: () => TestNode[],
     private readonly roomId: string,
     readonly clientId: string,
-  ) {}
+    firstNode = 0,
+  ) {
+    this.turn = firstNode;
+  }
 
   /** Writes `key` until it is acked (reconnecting as needed); gives up after `attempts`. */
   async write(key: string, attempts = 60): Promise<number> {
@@ -46,6 +50,8 @@ export class ClusterWriter {
 
   private async connected(): Promise<WireClient> {
     if (this.client && this.client.closeInfo === undefined) return this.client;
+    // Closed between two writes: record how, then reconnect.
+    if (this.client?.closeInfo) this.closes.push(this.client.closeInfo.code);
     const nodes = this.nodes();
     const node = nodes[this.turn++ % nodes.length] as TestNode;
     const client = await node.server.connect(this.roomId, this.clientId);
