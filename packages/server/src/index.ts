@@ -67,6 +67,7 @@ export type { RoomObserver } from './room/room-observer.js';
 export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.js';
 export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
 export type { WebSocketLike } from './room/web-socket-like.js';
+export { FencedError } from './storage/fenced-error.js';
 export { FileStorage, type FileStorageOptions } from './storage/file/file-storage.js';
 export {
   DEFAULT_HISTORY_MAX_AGE_MS,
@@ -96,6 +97,7 @@ export {
   ROOM_EXPORT_VERSION,
   type RoomExport,
 } from './storage/room-export.js';
+export type { RoomFence } from './storage/room-fence.js';
 export { RoomImportError, type RoomImportErrorCode } from './storage/room-import-error.js';
 export { exportFromStorage, importIntoStorage } from './storage/room-transfer.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { CloseCode } from 'canvas-store-protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { acceptConnection } from '../connection/accept-connection.js';
+import type { ClusterRouter } from '../cluster/cluster-router.js';
+import type { AcceptConnectionOptions } from '../connection/accept-connection.js';
 import { ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
@@ -17,12 +18,13 @@ import { originAllowed } from './http/origin-policy.js';
 import { rejectUpgrade } from './http/reject-upgrade.js';
 import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
-import { listenError } from './lifecycle/startup-error.js';
+import { listenError, reasonOf, StartupError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { openServerStorage } from './open-server-storage.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
+import { createClusterRouter, localConnection } from './socket-connection.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
@@ -68,6 +70,8 @@ export class CanvasStoreServer {
   readonly manager: RoomManager;
   readonly metrics: ServerMetrics;
   readonly logger: ServerLogger;
+  /** The cluster router in cluster mode (`--redis-url`), else undefined (SPEC K8). */
+  readonly cluster: ClusterRouter | undefined;
   private readonly storage: StorageBackend;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -87,7 +91,7 @@ export class CanvasStoreServer {
     this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
-      createStorage: (roomId) => this.storage.forRoom(roomId),
+      createStorage: (roomId) => this.roomStorage(roomId),
       idleTimeout: config.idleTimeoutMs,
       maxRooms: config.maxRooms,
       logger: this.logger,
@@ -117,11 +121,18 @@ export class CanvasStoreServer {
       }),
     });
     this.authorize = createAuthorize(options.config);
+    this.cluster = createClusterRouter(config, {
+      manager: this.manager,
+      logger: this.logger,
+      metrics: this.metrics,
+      authorize: this.authorize,
+    });
     this.admin = config.adminSecret
       ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
           failuresPerMinute: config.adminFailuresPerMinute,
           onThrottled: (address) => this.guard.refusedAdmin(address),
           history: adminHistoryOptions(config, (limit) => this.metrics.limitHits.inc({ limit })),
+          cluster: this.cluster,
         })
       : undefined;
     // Refused connections: per close code, at most 10 info lines per 10 s.
@@ -158,7 +169,27 @@ export class CanvasStoreServer {
    *
    * @throws {@link StartupError} naming the flag to change when the port or host cannot be used.
    */
-  start(): Promise<{ host: string; port: number }> {
+  async start(): Promise<{ host: string; port: number }> {
+    const { config } = this.options;
+    if (this.cluster) {
+      try {
+        await this.cluster.start();
+      } catch (error) {
+        await this.cluster.stop().catch(() => {});
+        throw new StartupError(
+          `cannot join the cluster through Redis at --redis-url (CANVAS_REDIS_URL): ${reasonOf(error)}; check that Redis is running and reachable`,
+          { cause: error },
+        );
+      }
+      this.logger.info(
+        { nodeId: this.cluster.nodeId, leaseMs: config.clusterLeaseMs },
+        'cluster mode: joined the cluster',
+      );
+    }
+    return this.listen();
+  }
+
+  private listen(): Promise<{ host: string; port: number }> {
     const { config } = this.options;
     if (config.auth === 'none') {
       this.logger.warn(
@@ -200,6 +231,8 @@ export class CanvasStoreServer {
     this.shuttingDown = true;
     this.logger.info({}, 'shutting down');
     this.heartbeat.stop();
+    // Cluster mode: hand every owned room over and close forwarded clients with 1012 first (SPEC K7).
+    await this.cluster?.stop();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     // Wait for each socket's own close event so its session is logged and counted.
     const socketsClosed = Array.from(
@@ -235,12 +268,14 @@ export class CanvasStoreServer {
       return;
     }
     if (path === '/readyz') {
-      const healthy =
-        !this.shuttingDown && (await withTimeout(this.storage.isHealthy(), READINESS_TIMEOUT_MS, false));
+      const storageHealthy = await withTimeout(this.storage.isHealthy(), READINESS_TIMEOUT_MS, false);
+      const clusterReady = this.cluster?.ready ?? true;
+      const healthy = !this.shuttingDown && storageHealthy && clusterReady;
       sendJson(res, healthy ? 200 : 503, {
         status: healthy ? 'ready' : 'unavailable',
         storage: this.storage.kind,
         shuttingDown: this.shuttingDown,
+        ...(this.cluster ? { cluster: this.cluster.status() } : {}),
       });
       return;
     }
@@ -298,6 +333,13 @@ export class CanvasStoreServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
   }
 
+  /** A room's storage: fenced by the cluster's lease epoch in cluster mode (SPEC K2). */
+  private roomStorage(roomId: string) {
+    const fenced = this.storage.forFencedRoom;
+    if (this.cluster && fenced) return fenced(roomId, this.cluster.fenceFor(roomId));
+    return this.storage.forRoom(roomId);
+  }
+
   private handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const { config } = this.options;
     this.metrics.connections.inc();
@@ -330,7 +372,7 @@ export class CanvasStoreServer {
       );
       expiryTimer.unref();
     };
-    const conn = acceptConnection<IncomingMessage, Record<string, unknown>>({
+    const acceptOptions: AcceptConnectionOptions<IncomingMessage, Record<string, unknown>> = {
       socket,
       url: req.url ?? '',
       request: req,
@@ -346,7 +388,8 @@ export class CanvasStoreServer {
         return result;
       },
       maxPendingBytes: config.maxFrameBytes * 4,
-    });
+    };
+    const conn = this.cluster ? this.cluster.accept(acceptOptions) : localConnection(acceptOptions);
     ws.on('message', (data: Buffer) => {
       if (!socket.dropped) conn.onMessage(data.toString('utf8'));
     });
@@ -366,16 +409,20 @@ export class CanvasStoreServer {
       conn.onClose();
     });
     conn.ready.then(
-      ({ room, sessionId }) => {
+      ({ room, roomId, sessionId }) => {
         this.guard.handshakeDone(req.socket);
-        const session = room.getSessions().find((s) => s.sessionId === sessionId);
+        const session = room?.getSessions().find((s) => s.sessionId === sessionId);
         this.logger.info(
-          { roomId: room.roomId, sessionId, clientId: session?.clientId, permissions: session?.permissions },
+          {
+            roomId,
+            sessionId,
+            clientId: session?.clientId,
+            permissions: session?.permissions,
+            ...(room ? {} : { forwarded: true }),
+          },
           'session connected',
         );
-        ws.once('close', (code) =>
-          this.logger.info({ roomId: room.roomId, sessionId, code }, 'session closed'),
-        );
+        ws.once('close', (code) => this.logger.info({ roomId, sessionId, code }, 'session closed'));
       },
       (error: unknown) => {
         this.guard.handshakeDone(req.socket);

@@ -39,7 +39,9 @@ const uniquePrefix = () => `t_${process.pid}_${Math.random().toString(36).slice(
 
 async function dropTables(prefix: string): Promise<void> {
   await withClient((client) =>
-    client.query(`DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms, ${prefix}history`),
+    client.query(
+      `DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms, ${prefix}history, ${prefix}room_epochs`,
+    ),
   );
 }
 
@@ -124,7 +126,12 @@ describe.skipIf(unreachable !== null)('PostgreSQL backend', () => {
       const { postgres, prefix } = storage();
       expect(await tablesOf(prefix)).toEqual([]);
       expect(await postgres.forRoom('first').load()).toBeNull();
-      expect(await tablesOf(prefix)).toEqual([`${prefix}components`, `${prefix}history`, `${prefix}rooms`]);
+      expect(await tablesOf(prefix)).toEqual([
+        `${prefix}components`,
+        `${prefix}history`,
+        `${prefix}room_epochs`,
+        `${prefix}rooms`,
+      ]);
     });
 
     it('[P1] listRooms lists exactly the rooms with stored data; deleteRoom removes one room and nothing else', async () => {

@@ -7,10 +7,13 @@ import {
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
-import type { HistoryRetention } from '../history.js';
+import { FencedError } from '../fenced-error.js';
+import type { HistoryRetention, RoomHistory } from '../history.js';
 import { newCompactionState } from '../history-compaction.js';
 import { resolveHistoryRetention } from '../history-log.js';
+import type { RoomFence } from '../room-fence.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
+import { PostgresEpochs, tellFence } from './postgres-epochs.js';
 import { PostgresHistory } from './postgres-history.js';
 
 /** Options of {@link PostgresStorage}. */
@@ -19,7 +22,7 @@ export interface PostgresStorageOptions {
   connectionString?: string;
   /** Extra `pg.Pool` settings (max connections, timeouts, TLS); merged with `connectionString`. */
   pool?: pg.PoolConfig;
-  /** Prefix of the three tables this storage creates (rooms, components, history). Default `canvas_store_`. */
+  /** Prefix of the tables this storage creates (rooms, components, history, room_epochs). Default `canvas_store_`. */
   tablePrefix?: string;
   /**
    * Milliseconds after which a query is abandoned and its connection dropped,
@@ -47,8 +50,9 @@ const TABLE_PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
  * components that changed, one statement per commit, and a resolved commit is
  * durable (SPEC P2). The schema is created on first use.
  *
- * Each room must be served by one process at a time; the storage does not
- * arbitrate between processes writing the same room.
+ * Each room must be served by one process at a time. Without a fence the
+ * storage does not arbitrate between processes writing the same room; with one
+ * (cluster mode) it refuses the writes of every owner but the latest (SPEC K2).
  *
  * @example
  * ```ts
@@ -63,6 +67,7 @@ export class PostgresStorage {
   private readonly rooms: string;
   private readonly components: string;
   private readonly history: PostgresHistory;
+  private readonly epochs: PostgresEpochs;
   private schemaReady: Promise<void> | null = null;
 
   constructor(options: PostgresStorageOptions) {
@@ -82,6 +87,7 @@ export class PostgresStorage {
       resolveHistoryRetention(options.history),
       options.now ?? Date.now,
     );
+    this.epochs = new PostgresEpochs(`${prefix}room_epochs`);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
@@ -94,33 +100,79 @@ export class PostgresStorage {
     this.pool.on('error', () => {});
   }
 
-  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory; it keeps history (SPEC H1). */
-  forRoom(roomId: string): IncrementalStorage {
+  /**
+   * The storage of one room, to hand to a {@link Room} or a {@link RoomManager}
+   * factory; it keeps history (SPEC H1).
+   *
+   * With a `fence` (cluster mode, SPEC K2) loading first claims a new epoch for
+   * the room, at least `fence.leaseEpoch` and above every earlier one, and every
+   * later write checks in its own transaction that no newer epoch claimed the
+   * room since: a stale owner's write fails with {@link FencedError} and stores nothing.
+   */
+  forRoom(roomId: string, fence?: RoomFence): IncrementalStorage {
     const compaction = newCompactionState();
     const { history, pool } = this;
+    const commitWithHistory = async (batch: CommitBatch, epoch?: number): Promise<void> => {
+      await this.commitRoom(roomId, batch, epoch);
+      await history.compact(pool, roomId, compaction).catch(() => {});
+    };
+    if (!fence) {
+      return databaseRoomStorage(roomId, {
+        loadRoom: () => this.loadRoom(roomId),
+        replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
+        commitRoom: (batch) => commitWithHistory(batch),
+        history: this.roomHistory(roomId),
+      });
+    }
+    let epoch: number | undefined;
+    const claimedEpoch = (): number => {
+      fence.assertHeld();
+      if (epoch === undefined) throw new FencedError(roomId, 'written before it was loaded');
+      return epoch;
+    };
     return databaseRoomStorage(roomId, {
-      loadRoom: () => this.loadRoom(roomId),
-      replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
-      commitRoom: async (batch) => {
-        await this.commitRoom(roomId, batch);
-        await history.compact(pool, roomId, compaction).catch(() => {});
+      loadRoom: async () => {
+        fence.assertHeld();
+        await this.ensureSchema();
+        epoch = await this.epochs.claim(pool, roomId, fence.leaseEpoch);
+        fence.claimed(epoch);
+        return this.loadRoom(roomId);
       },
-      history: {
-        keepsHistory: () => history.keeps,
-        listHistory: async (options) => {
-          await this.ensureSchema();
-          return history.list(pool, roomId, options);
-        },
-        readAt: async (clock) => {
-          await this.ensureSchema();
-          return history.readAt(pool, roomId, clock);
-        },
-        horizon: async () => {
-          await this.ensureSchema();
-          return history.horizon(pool, roomId);
-        },
-      },
+      replaceRoom: async (snapshot) => tellFence(fence, this.replaceRoom(roomId, snapshot, claimedEpoch())),
+      commitRoom: async (batch) => tellFence(fence, commitWithHistory(batch, claimedEpoch())),
+      history: this.roomHistory(roomId),
     });
+  }
+
+  /** Claims `roomId` for a new owner (SPEC K2); see {@link PostgresEpochs.claim}. */
+  async claimEpoch(roomId: string, proposed: number): Promise<number> {
+    await this.ensureSchema();
+    return this.epochs.claim(this.pool, roomId, proposed);
+  }
+
+  /** The latest epoch claimed for `roomId`, 0 when none was. */
+  async storedEpoch(roomId: string): Promise<number> {
+    await this.ensureSchema();
+    return this.epochs.stored(this.pool, roomId);
+  }
+
+  private roomHistory(roomId: string): RoomHistory & { keepsHistory(): boolean } {
+    const { history, pool } = this;
+    return {
+      keepsHistory: () => history.keeps,
+      listHistory: async (options) => {
+        await this.ensureSchema();
+        return history.list(pool, roomId, options);
+      },
+      readAt: async (clock) => {
+        await this.ensureSchema();
+        return history.readAt(pool, roomId, clock);
+      },
+      horizon: async () => {
+        await this.ensureSchema();
+        return history.horizon(pool, roomId);
+      },
+    };
   }
 
   /** Ids of every stored room. */
@@ -139,6 +191,7 @@ export class PostgresStorage {
       await client.query(`DELETE FROM ${this.history.table} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.rooms} WHERE room_id = $1`, [roomId]);
+      await client.query(`DELETE FROM ${this.epochs.table} WHERE room_id = $1`, [roomId]);
     });
   }
 
@@ -186,6 +239,8 @@ export class PostgresStorage {
       await client.query(`ALTER TABLE ${this.components} ADD COLUMN IF NOT EXISTS deleted_at BIGINT`);
       // Databases created before history was kept (SPEC H1) gain its table once.
       await client.query(this.history.schema());
+      // The fencing epoch of each room served by a cluster (SPEC K2).
+      await client.query(this.epochs.schema());
     });
   }
 
@@ -207,29 +262,40 @@ export class PostgresStorage {
     };
   }
 
-  private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {
+  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<void> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(batch.components);
     const h = this.history.columns(batch.writes, batch.timestamp);
     // One statement, hence one transaction and one round trip per batch: the
-    // components, the clock, the batch's history rows and the count retention (SPEC H1, H3).
-    await this.pool.query(
-      `WITH written AS (
+    // components, the clock, the batch's history rows and the count retention
+    // (SPEC H1, H3). In cluster mode the room's epoch row is read FOR SHARE in
+    // the same statement (SPEC K2), so a concurrent claim either waits for this
+    // write (and its owner then loads it) or commits first (and this statement,
+    // re-reading the row, writes nothing).
+    const fenced = epoch !== undefined;
+    const guard = fenced ? 'WHERE EXISTS (SELECT 1 FROM fence)' : '';
+    const result = await this.pool.query<{ fenced: boolean }>(
+      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $13 FOR SHARE),` : ''}
+       written AS (
          INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
          SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
+         ${guard}
          ON CONFLICT (room_id, key) DO UPDATE
          SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
        ), recorded AS (
          INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous)
          SELECT $1, c, t, a, k, p
          FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[]) AS h(c, t, a, k, p)
+         ${guard}
          ON CONFLICT (room_id, clock) DO UPDATE
          SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous
        ), trimmed AS (
-         DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12
+         DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
+       ), clock AS (
+         INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 ${guard}
+         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
        )
-       INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
-       ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
+       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced`,
       [
         roomId,
         keys,
@@ -243,14 +309,25 @@ export class PostgresStorage {
         h.keys,
         h.previous,
         this.history.countCut(batch.timestamp),
+        ...(fenced ? [epoch] : []),
       ],
     );
+    if (fenced && result.rows[0]?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
   }
 
-  private async replaceRoom(roomId: string, snapshot: RoomSnapshot): Promise<void> {
+  private async replaceRoom(roomId: string, snapshot: RoomSnapshot, epoch?: number): Promise<void> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
+    let refused = false;
     await this.transaction(async (client) => {
+      if (epoch !== undefined) {
+        const fence = await client.query(
+          `SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $2 FOR SHARE`,
+          [roomId, epoch],
+        );
+        refused = fence.rows.length === 0;
+        if (refused) return;
+      }
       // A whole snapshot replaces the room: the history before it does not lead to it.
       await client.query(`DELETE FROM ${this.history.table} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
@@ -265,6 +342,7 @@ export class PostgresStorage {
         [roomId, snapshot.timestamp],
       );
     });
+    if (refused && epoch !== undefined) throw await this.epochs.refusal(this.pool, roomId, epoch);
   }
 
   private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
