@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { openStorageBackend } from '../storage/open-storage-backend.js';
 import type { HistoryRetention } from '../storage/history.js';
+import { openStorageBackend } from '../storage/open-storage-backend.js';
 import type { StorageBackend, StorageBackendOptions } from '../storage/storage-backend.js';
 import type { ServerConfig } from './config/server-config.js';
 import { reasonOf, StartupError } from './lifecycle/startup-error.js';

@@ -80,7 +80,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: 'historyMaxAgeMs',
     flag: '--history-max-age <ms>',
     env: 'CANVAS_HISTORY_MAX_AGE_MS',
-    description: 'keep each room\'s history (and tombstones) this long (SPEC H3); older writes are compacted',
+    description: "keep each room's history (and tombstones) this long (SPEC H3); older writes are compacted",
     defaultText: '2592000000 (30 days)',
   },
   {
