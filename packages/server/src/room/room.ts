@@ -152,7 +152,8 @@ export class Room {
     });
     if (loaded) this.document = loaded;
     const history = this.persistence?.history;
-    if (history) this.tombstoneHorizon = await history.horizon();
+    // With history off no tombstone is compacted, so no client is ever past a horizon.
+    if (history?.keepsHistory()) this.tombstoneHorizon = await history.horizon();
   }
 
   /**

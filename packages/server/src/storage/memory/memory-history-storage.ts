@@ -66,6 +66,8 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
     this.clock = Math.max(this.clock, batch.timestamp);
     if (batch.writes && this.keepsHistory()) this.log.append(batch.writes, true);
     const horizon = this.log.compact(this.clock);
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (!this.keepsHistory()) return;
     for (const key of this.tombstones) {
       const component = this.components.get(key);
       if (component && isCompactableTombstone(component, horizon)) {
