@@ -164,7 +164,8 @@ export class Room {
     const loaded = await this.persistence?.load();
     if (loaded) this.document = loaded;
     const history = this.persistence?.history;
-    if (history) this.tombstoneHorizon = await history.horizon();
+    // With history off no tombstone is compacted, so no client is ever past a horizon.
+    if (history?.keepsHistory()) this.tombstoneHorizon = await history.horizon();
   }
 
   /**

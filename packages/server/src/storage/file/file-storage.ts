@@ -294,7 +294,9 @@ export class FileStorage implements IncrementalStorage, RoomHistory {
   private async foldSegmentWithHistory(): Promise<void> {
     await mkdir(this.files.dir, { recursive: true });
     await writeHistoryFile(this.files.dir, this.files.history as string, this.log.all());
-    await foldJournalSegment({ ...this.files, tombstoneHorizon: this.log.horizon(this.clock) });
+    // With history off, tombstones are kept (SPEC D9).
+    const horizon = this.keepsHistory() ? { tombstoneHorizon: this.log.horizon(this.clock) } : {};
+    await foldJournalSegment({ ...this.files, ...horizon });
   }
 
   /**

@@ -42,7 +42,7 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
 
   async loadComponents(): Promise<StoredRoom | null> {
     if (!this.components) return null;
-    return { timestamp: this.clock, components: structuredClone(Array.from(this.components.values())) };
+    return copyRoom({ timestamp: this.clock, components: Array.from(this.components.values()) });
   }
 
   async save(snapshot: RoomSnapshot): Promise<void> {
@@ -57,14 +57,17 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
 
   async commit(batch: CommitBatch): Promise<void> {
     this.components ??= new Map();
-    for (const component of structuredClone(batch.components)) {
+    // The room hands over copies of each component (field values are never mutated), so they are kept as is.
+    for (const component of batch.components) {
       this.components.set(component.key, component);
       if (isTombstone(component)) this.tombstones.add(component.key);
       else this.tombstones.delete(component.key);
     }
     this.clock = Math.max(this.clock, batch.timestamp);
-    if (batch.writes && this.keepsHistory()) this.log.append(structuredClone(batch.writes), true);
+    if (batch.writes && this.keepsHistory()) this.log.append(batch.writes, true);
     const horizon = this.log.compact(this.clock);
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (!this.keepsHistory()) return;
     for (const key of this.tombstones) {
       const component = this.components.get(key);
       if (component && isCompactableTombstone(component, horizon)) {
@@ -87,10 +90,22 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
       timestamp: this.clock,
       components: Array.from(this.components?.values() ?? []),
     };
-    return structuredClone(this.log.readAt(live, clock));
+    return copyRoom(this.log.readAt(live, clock));
   }
 
   async horizon(): Promise<number> {
     return this.log.horizon(this.clock);
   }
+}
+
+/** A copy a caller may change without changing what is stored (field values are shared, never mutated). */
+function copyRoom(room: StoredRoom): StoredRoom {
+  return {
+    timestamp: room.timestamp,
+    components: room.components.map((component) => ({
+      ...component,
+      data: { ...component.data },
+      stamps: { ...component.stamps },
+    })),
+  };
 }

@@ -96,7 +96,8 @@ export class PostgresHistory {
         expired = true;
       }
     }
-    if (sweepDue(state, expired)) {
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (this.keeps && sweepDue(state, expired)) {
       const horizon = await this.horizon(pool, roomId);
       await pool.query(
         `DELETE FROM ${this.components} WHERE room_id = $1 AND data = $2

@@ -90,7 +90,8 @@ export class SqliteHistory {
         }
       }
     }
-    if (sweepDue(compaction, expired)) {
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (this.keeps && sweepDue(compaction, expired)) {
       this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
     }
   }
