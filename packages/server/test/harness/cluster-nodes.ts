@@ -1,0 +1,162 @@
+/**
+ * N server processes in cluster mode on loopback ports, sharing one private
+ * Redis ({@link PrivateRedis}) and one fresh PostgreSQL database
+ * ({@link createRunDatabase}), with the signals the failure tests send:
+ * SIGKILL (node loss, K4), SIGSTOP/SIGCONT (a paused owner, K2) and SIGTERM
+ * (rolling restart, K7). Each node is an ordinary {@link ServerProcess}.
+ */
+import { createRunDatabase, type RunDatabase } from './cluster-postgres.js';
+import { PrivateRedis } from './cluster-redis.js';
+import { type Exit, ServerProcess, waitUntil } from './server-process.js';
+
+/** Lease the failure tests use: short so failovers are quick, long enough for a loaded 2-core machine. */
+export const TEST_LEASE_MS = 1_500;
+
+export interface ClusterOptions {
+  /** Number of nodes to start (default 3). */
+  nodes?: number;
+  /** `--cluster-lease-ms` of every node (default {@link TEST_LEASE_MS}). */
+  leaseMs?: number;
+  /** Flags every node gets after the cluster flags. */
+  args?: string[];
+  /** Environment every node gets (for example a link test hook). */
+  env?: Record<string, string>;
+  /** Label of the PostgreSQL database (lowercase, part of its name). */
+  label?: string;
+}
+
+/** One node process of a {@link TestCluster}. */
+export class ClusterNode {
+  /** False once the process exited (after kill/terminate or a crash). */
+  alive = true;
+  /** True between {@link pause} and {@link resume}. */
+  paused = false;
+
+  constructor(
+    readonly id: string,
+    readonly server: ServerProcess,
+  ) {
+    void server.exited.then(() => {
+      this.alive = false;
+    });
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** The WebSocket URL of a room on this node (what a client library takes). */
+  wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/`;
+  }
+
+  /** SIGKILL: the node vanishes without a goodbye. */
+  kill(): Promise<Exit> {
+    if (this.paused) this.server.child.kill('SIGCONT');
+    return this.server.stop('SIGKILL');
+  }
+
+  /** SIGTERM: a graceful stop (hands its rooms over, K7). */
+  terminate(): Promise<Exit> {
+    return this.server.stop('SIGTERM');
+  }
+
+  /** SIGSTOP: the process freezes (its timers, its lease renewals, its sockets). */
+  pause(): void {
+    this.server.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  /** SIGCONT: the process runs on from where it froze. */
+  resume(): void {
+    this.server.child.kill('SIGCONT');
+    this.paused = false;
+  }
+}
+
+/** A cluster of nodes over a private Redis and a fresh database. */
+export class TestCluster {
+  readonly nodes: ClusterNode[] = [];
+  private started = 0;
+
+  private constructor(
+    readonly redis: PrivateRedis,
+    readonly db: RunDatabase,
+    readonly options: Required<Omit<ClusterOptions, 'label'>>,
+  ) {}
+
+  /** Starts Redis, creates the database and starts `nodes` nodes (one after the other: they share 2 cores). */
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const redis = await PrivateRedis.start();
+    const db = await createRunDatabase(options.label ?? 'cluster');
+    const cluster = new TestCluster(redis, db, {
+      nodes: options.nodes ?? 3,
+      leaseMs: options.leaseMs ?? TEST_LEASE_MS,
+      args: options.args ?? [],
+      env: options.env ?? {},
+    });
+    for (let i = 0; i < cluster.options.nodes; i++) await cluster.addNode();
+    return cluster;
+  }
+
+  /** The flags of a cluster node with id `nodeId`. */
+  nodeArgs(nodeId: string): string[] {
+    return [
+      '--storage',
+      'postgres',
+      '--postgres-url',
+      this.db.url,
+      '--redis-url',
+      this.redis.url,
+      '--node-id',
+      nodeId,
+      '--cluster-lease-ms',
+      String(this.options.leaseMs),
+      '--log-level',
+      'info',
+      ...this.options.args,
+    ];
+  }
+
+  /** Starts one more node (ids n1, n2, ...; a restarted node gets a new id and port). */
+  async addNode(env: Record<string, string> = {}): Promise<ClusterNode> {
+    const id = `n${++this.started}`;
+    const server = await ServerProcess.start({
+      args: this.nodeArgs(id),
+      env: { ...this.options.env, ...env },
+    });
+    const node = new ClusterNode(id, server);
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** The nodes whose process still runs and is not paused. */
+  live(): ClusterNode[] {
+    return this.nodes.filter((node) => node.alive && !node.paused);
+  }
+
+  /** The live node at index `i` of {@link live} (wrapping), for spreading clients. */
+  pick(i: number): ClusterNode {
+    const live = this.live();
+    const node = live[i % live.length];
+    if (!node) throw new Error('no live node');
+    return node;
+  }
+
+  /** Waits until every live node answers /readyz with 200 (members of the cluster, Redis reachable). */
+  async ready(): Promise<void> {
+    for (const node of this.live()) {
+      await waitUntil(`/readyz of ${node.id}`, async () => {
+        const reply = await node.server.get('/readyz').catch(() => undefined);
+        return reply?.status === 200;
+      });
+    }
+  }
+
+  /** Kills every node and Redis, then drops the database. Call in afterAll. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.filter((node) => node.alive).map((node) => node.kill()));
+    await this.redis.kill();
+    await this.db.drop();
+  }
+}
