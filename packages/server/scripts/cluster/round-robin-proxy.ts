@@ -23,16 +23,20 @@ function requestHead(req: IncomingMessage): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-/** Starts the proxy on `port` (0: a free one) of `host`; resolves once it listens. */
+/** Starts the proxy on `port` (0: a free one) of `host` over `targets` (a list, or a function read per connection); resolves once it listens. */
 export function startRoundRobinProxy(
-  targets: readonly ProxyTarget[],
+  targets: readonly ProxyTarget[] | (() => readonly ProxyTarget[]),
   port: number,
   host = '127.0.0.1',
 ): Promise<Server> {
   let next = 0;
+  // A function lets the caller change the node list (nodes added, stopped or paused).
+  const current = typeof targets === 'function' ? targets : () => targets;
   const order = (): ProxyTarget[] => {
-    const start = next++ % targets.length;
-    return [...targets.slice(start), ...targets.slice(0, start)];
+    const list = current();
+    if (list.length === 0) return [];
+    const start = next++ % list.length;
+    return [...list.slice(start), ...list.slice(0, start)];
   };
 
   const server = createServer((req, res) => {

@@ -5,9 +5,14 @@
  * SIGKILL (node loss, K4), SIGSTOP/SIGCONT (a paused owner, K2) and SIGTERM
  * (rolling restart, K7). Each node is an ordinary {@link ServerProcess}.
  */
+import type { Server } from 'node:http';
+import { startRoundRobinProxy } from '../../scripts/cluster/round-robin-proxy.js';
 import { createRunDatabase, type RunDatabase } from './cluster-postgres.js';
 import { PrivateRedis } from './cluster-redis.js';
 import { type Exit, ServerProcess, waitUntil } from './server-process.js';
+
+/** Admin secret of every test node (the admin API tells which node owns a room). */
+export const ADMIN_SECRET = 'cluster-test-admin-secret';
 
 /** Lease the failure tests use: short so failovers are quick, long enough for a loaded 2-core machine. */
 export const TEST_LEASE_MS = 1_500;
@@ -78,6 +83,7 @@ export class ClusterNode {
 export class TestCluster {
   readonly nodes: ClusterNode[] = [];
   private started = 0;
+  private proxy: Server | undefined;
 
   private constructor(
     readonly redis: PrivateRedis,
@@ -112,6 +118,8 @@ export class TestCluster {
       nodeId,
       '--cluster-lease-ms',
       String(this.options.leaseMs),
+      '--admin-secret',
+      ADMIN_SECRET,
       '--log-level',
       'info',
       ...this.options.args,
@@ -153,8 +161,60 @@ export class TestCluster {
     }
   }
 
+  /** GETs an admin path of `node` and parses the JSON (undefined when not 200). */
+  async admin(node: ClusterNode, path: string): Promise<Record<string, unknown> | undefined> {
+    const response = await fetch(`http://127.0.0.1:${node.port}${path}`, {
+      headers: { authorization: `Bearer ${ADMIN_SECRET}` },
+    }).catch(() => undefined);
+    if (response?.status !== 200) return undefined;
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  /**
+   * The live node that owns `roomId`, as the admin API of every live node
+   * reports it (`owner`: a node id); waits until they all agree on one live node.
+   */
+  async ownerOf(roomId: string): Promise<ClusterNode> {
+    return waitUntil(`one owner of ${roomId}`, async () => {
+      const answers = new Set<unknown>();
+      for (const node of this.live()) {
+        answers.add((await this.admin(node, `/admin/rooms/${encodeURIComponent(roomId)}`))?.owner);
+      }
+      if (answers.size !== 1) return undefined;
+      const [owner] = answers;
+      return this.live().find((node) => node.id === owner);
+    });
+  }
+
+  /** A live node that does not own `roomId`. */
+  async nonOwnerOf(roomId: string): Promise<ClusterNode> {
+    const owner = await this.ownerOf(roomId);
+    const other = this.live().find((node) => node !== owner);
+    if (!other) throw new Error('every live node is the owner: start more nodes');
+    return other;
+  }
+
+  /**
+   * `ws://` URL of a round-robin proxy over the live, unpaused nodes (started on
+   * first use): app clients on it reconnect to whatever node is up, like behind
+   * a load balancer whose health check dropped the dead node.
+   */
+  async proxyUrl(): Promise<string> {
+    if (!this.proxy) {
+      this.proxy = await startRoundRobinProxy(
+        () => this.live().map((node) => ({ host: '127.0.0.1', port: node.port })),
+        0,
+      );
+    }
+    const address = this.proxy.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    return `ws://127.0.0.1:${port}/`;
+  }
+
   /** Kills every node and Redis, then drops the database. Call in afterAll. */
   async stop(): Promise<void> {
+    this.proxy?.closeAllConnections();
+    this.proxy?.close();
     await Promise.all(this.nodes.filter((node) => node.alive).map((node) => node.kill()));
     await this.redis.kill();
     await this.db.drop();

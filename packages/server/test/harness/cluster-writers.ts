@@ -27,8 +27,16 @@ export class Ledger {
   resyncs = 0;
   /** Close codes writers saw, for the report. */
   readonly closeCodes: number[] = [];
+  /** When each ack arrived (Date.now()), in arrival order: for time-to-writable figures. */
+  readonly ackTimes: number[] = [];
+
+  /** The first ack that arrived after `since`, if any. */
+  firstAckAfter(since: number): number | undefined {
+    return this.ackTimes.find((time) => time > since);
+  }
 
   recordAck(clock: number, key: string, patch: Patch[]): void {
+    this.ackTimes.push(Date.now());
     if (this.ackedClocks.has(clock)) this.reusedClocks.push(clock);
     this.ackedClocks.set(clock, key);
     this.recordPatch(clock, patch);
