@@ -171,14 +171,17 @@ export class TestCluster {
   }
 
   /**
-   * The live node that owns `roomId`, as the admin API of every live node
-   * reports it (`owner`: a node id); waits until they all agree on one live node.
+   * The live node that owns `roomId`: every live node's `GET /admin/cluster`
+   * lists the room leases (`rooms: [{ roomId, node, epoch }]`); waits until they
+   * all name the same live node (a room gets an owner with its first session).
    */
   async ownerOf(roomId: string): Promise<ClusterNode> {
     return waitUntil(`one owner of ${roomId}`, async () => {
       const answers = new Set<unknown>();
       for (const node of this.live()) {
-        answers.add((await this.admin(node, `/admin/rooms/${encodeURIComponent(roomId)}`))?.owner);
+        const view = await this.admin(node, '/admin/cluster');
+        const leases = (view?.rooms ?? []) as Array<{ roomId: string; node: string }>;
+        answers.add(leases.find((lease) => lease.roomId === roomId)?.node);
       }
       if (answers.size !== 1) return undefined;
       const [owner] = answers;

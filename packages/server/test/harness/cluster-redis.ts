@@ -67,6 +67,13 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Process id of the running server (for its CPU time in the benchmark). */
+  get pid(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('redis-server is not running');
+    return pid;
+  }
+
   /** True while the server process runs. */
   get running(): boolean {
     return this.child !== undefined;
