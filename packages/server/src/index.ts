@@ -41,9 +41,11 @@ export type { RoomObserver } from './room/room-observer.js';
 export { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room/room-options.js';
 export type { SessionInfo, SessionPermission, TokenRefreshResult } from './room/session.js';
 export type { WebSocketLike } from './room/web-socket-like.js';
+export { FencedError } from './storage/fenced-error.js';
 export { FileStorage, type FileStorageOptions } from './storage/file/file-storage.js';
 export { MemoryStorage } from './storage/memory/memory-storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './storage/postgres/postgres-storage.js';
+export type { RoomFence } from './storage/room-fence.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type {
   CommitBatch,

@@ -129,6 +129,21 @@ export class RoomManager {
   }
 
   /**
+   * Closes a room at once without storing what is not stored yet: for a room this
+   * process may no longer write (its cluster lease ended or a newer owner fenced
+   * it, SPEC K2), whose unstored writes were never acked. Its sessions are closed
+   * with `code`. Unknown rooms are ignored.
+   */
+  dropRoom(roomId: string, code: number, reason: string): void {
+    this.clearIdleTimer(roomId);
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.rooms.delete(roomId);
+    for (const session of room.getSessions()) room.closeSession(session.sessionId, code, reason);
+    room.close({ flush: false }).catch(() => {});
+  }
+
+  /**
    * Closes every room and resolves only after each is persisted (SPEC P5).
    * The manager opens no rooms afterwards ({@link RoomManagerClosedError}).
    * Rejects with an AggregateError naming the rooms that could not be saved.

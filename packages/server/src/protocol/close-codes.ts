@@ -10,6 +10,11 @@
 export const CloseCode = {
   /** The room or the server is shutting down; reconnect later. */
   GoingAway: 1001,
+  /**
+   * The node serving the session is handing the room over, lost its link to the
+   * room's owner, or stopped (cluster mode): reconnect, to any node.
+   */
+  ServiceRestart: 1012,
   /** A frame exceeded the configured maximum size. */
   FrameTooLarge: 1009,
   /** The connect URL lacked `roomId`, `clientId` or `token`, or could not be parsed. */

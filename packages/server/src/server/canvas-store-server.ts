@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { acceptConnection } from '../connection/accept-connection.js';
+import { ClusterRouter } from '../cluster/cluster-router.js';
+import { type AcceptConnectionOptions, acceptConnection } from '../connection/accept-connection.js';
 import { ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
+import type { Room } from '../room/room.js';
 import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -16,8 +19,9 @@ import { originAllowed } from './http/origin-policy.js';
 import { rejectUpgrade } from './http/reject-upgrade.js';
 import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
-import { listenError } from './lifecycle/startup-error.js';
+import { listenError, reasonOf, StartupError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
+import { clusterMetrics } from './observability/cluster-metrics.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { openServerStorage } from './open-server-storage.js';
@@ -27,6 +31,27 @@ import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
 import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
+
+/** A client socket's session as the server sees it, served here or (cluster mode) forwarded. */
+interface SocketConnection {
+  readonly ready: Promise<{ room: Room | undefined; roomId: string; sessionId: string }>;
+  onMessage(data: string): void;
+  onClose(): void;
+  onError(): void;
+}
+
+/** A session served by this process's own room (single-node mode). */
+function localConnection(
+  options: AcceptConnectionOptions<IncomingMessage, Record<string, unknown>>,
+): SocketConnection {
+  const connection = acceptConnection(options);
+  return {
+    ready: connection.ready.then(({ room, sessionId }) => ({ room, roomId: room.roomId ?? '', sessionId })),
+    onMessage: (data) => connection.onMessage(data),
+    onClose: () => connection.onClose(),
+    onError: () => connection.onError(),
+  };
+}
 
 /** A request handler the server falls back to for paths it does not serve itself (the demo page). */
 export type FallbackHandler = (
@@ -67,6 +92,8 @@ export class CanvasStoreServer {
   readonly manager: RoomManager;
   readonly metrics: ServerMetrics;
   readonly logger: ServerLogger;
+  /** The cluster router in cluster mode (`--redis-url`), else undefined (SPEC K8). */
+  readonly cluster: ClusterRouter | undefined;
   private readonly storage: StorageBackend;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -86,7 +113,7 @@ export class CanvasStoreServer {
     this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
-      createStorage: (roomId) => this.storage.forRoom(roomId),
+      createStorage: (roomId) => this.roomStorage(roomId),
       idleTimeout: config.idleTimeoutMs,
       maxRooms: config.maxRooms,
       logger: this.logger,
@@ -114,10 +141,12 @@ export class CanvasStoreServer {
       }),
     });
     this.authorize = createAuthorize(options.config);
+    this.cluster = this.createCluster();
     this.admin = config.adminSecret
       ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
           failuresPerMinute: config.adminFailuresPerMinute,
           onThrottled: (address) => this.guard.refusedAdmin(address),
+          cluster: this.cluster,
         })
       : undefined;
     // Refused connections: per close code, at most 10 info lines per 10 s.
@@ -154,7 +183,27 @@ export class CanvasStoreServer {
    *
    * @throws {@link StartupError} naming the flag to change when the port or host cannot be used.
    */
-  start(): Promise<{ host: string; port: number }> {
+  async start(): Promise<{ host: string; port: number }> {
+    const { config } = this.options;
+    if (this.cluster) {
+      try {
+        await this.cluster.start();
+      } catch (error) {
+        await this.cluster.stop().catch(() => {});
+        throw new StartupError(
+          `cannot join the cluster through Redis at --redis-url (CANVAS_REDIS_URL): ${reasonOf(error)}; check that Redis is running and reachable`,
+          { cause: error },
+        );
+      }
+      this.logger.info(
+        { nodeId: this.cluster.nodeId, leaseMs: config.clusterLeaseMs },
+        'cluster mode: joined the cluster',
+      );
+    }
+    return this.listen();
+  }
+
+  private listen(): Promise<{ host: string; port: number }> {
     const { config } = this.options;
     if (config.auth === 'none') {
       this.logger.warn(
@@ -196,6 +245,8 @@ export class CanvasStoreServer {
     this.shuttingDown = true;
     this.logger.info({}, 'shutting down');
     this.heartbeat.stop();
+    // Cluster mode: hand every owned room over and close forwarded clients with 1012 first (SPEC K7).
+    await this.cluster?.stop();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     // Wait for each socket's own close event so its session is logged and counted.
     const socketsClosed = Array.from(
@@ -231,12 +282,14 @@ export class CanvasStoreServer {
       return;
     }
     if (path === '/readyz') {
-      const healthy =
-        !this.shuttingDown && (await withTimeout(this.storage.isHealthy(), READINESS_TIMEOUT_MS, false));
+      const storageHealthy = await withTimeout(this.storage.isHealthy(), READINESS_TIMEOUT_MS, false);
+      const clusterReady = this.cluster?.ready ?? true;
+      const healthy = !this.shuttingDown && storageHealthy && clusterReady;
       sendJson(res, healthy ? 200 : 503, {
         status: healthy ? 'ready' : 'unavailable',
         storage: this.storage.kind,
         shuttingDown: this.shuttingDown,
+        ...(this.cluster ? { cluster: this.cluster.status() } : {}),
       });
       return;
     }
@@ -294,6 +347,31 @@ export class CanvasStoreServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
   }
 
+  /** A room's storage: fenced by the cluster's lease epoch in cluster mode (SPEC K2). */
+  private roomStorage(roomId: string) {
+    const fenced = this.storage.forFencedRoom;
+    if (this.cluster && fenced) return fenced(roomId, this.cluster.fenceFor(roomId));
+    return this.storage.forRoom(roomId);
+  }
+
+  private createCluster(): ClusterRouter | undefined {
+    const { config } = this.options;
+    if (config.redisUrl === undefined || config.postgresUrl === undefined) return undefined;
+    const cluster: ClusterRouter = new ClusterRouter({
+      redisUrl: config.redisUrl,
+      postgresUrl: config.postgresUrl,
+      nodeId: config.nodeId ?? `node-${randomUUID().slice(0, 8)}`,
+      leaseMs: config.clusterLeaseMs,
+      manager: this.manager,
+      logger: this.logger.child({ component: 'cluster' }),
+      // Refreshes carry no request (SPEC C5).
+      authorizeRefresh: (info) => this.authorize({ ...info, request: undefined }),
+      observer: clusterMetrics(this.metrics.registry, () => cluster.ownedRoomCount),
+      maxPendingBytes: config.maxFrameBytes * 4,
+    });
+    return cluster;
+  }
+
   private handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const { config } = this.options;
     this.metrics.connections.inc();
@@ -326,7 +404,7 @@ export class CanvasStoreServer {
       );
       expiryTimer.unref();
     };
-    const conn = acceptConnection<IncomingMessage, Record<string, unknown>>({
+    const acceptOptions: AcceptConnectionOptions<IncomingMessage, Record<string, unknown>> = {
       socket,
       url: req.url ?? '',
       request: req,
@@ -342,7 +420,8 @@ export class CanvasStoreServer {
         return result;
       },
       maxPendingBytes: config.maxFrameBytes * 4,
-    });
+    };
+    const conn = this.cluster ? this.cluster.accept(acceptOptions) : localConnection(acceptOptions);
     ws.on('message', (data: Buffer) => {
       if (!socket.dropped) conn.onMessage(data.toString('utf8'));
     });
@@ -362,16 +441,20 @@ export class CanvasStoreServer {
       conn.onClose();
     });
     conn.ready.then(
-      ({ room, sessionId }) => {
+      ({ room, roomId, sessionId }) => {
         this.guard.handshakeDone(req.socket);
-        const session = room.getSessions().find((s) => s.sessionId === sessionId);
+        const session = room?.getSessions().find((s) => s.sessionId === sessionId);
         this.logger.info(
-          { roomId: room.roomId, sessionId, clientId: session?.clientId, permissions: session?.permissions },
+          {
+            roomId,
+            sessionId,
+            clientId: session?.clientId,
+            permissions: session?.permissions,
+            ...(room ? {} : { forwarded: true }),
+          },
           'session connected',
         );
-        ws.once('close', (code) =>
-          this.logger.info({ roomId: room.roomId, sessionId, code }, 'session closed'),
-        );
+        ws.once('close', (code) => this.logger.info({ roomId, sessionId, code }, 'session closed'));
       },
       (error: unknown) => {
         this.guard.handshakeDone(req.socket);

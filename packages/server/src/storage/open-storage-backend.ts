@@ -27,6 +27,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       return {
         kind: 'postgres',
         forRoom: (roomId) => postgres.forRoom(roomId),
+        forFencedRoom: (roomId, fence) => postgres.forRoom(roomId, fence),
         deleteRoom: (roomId) => postgres.deleteRoom(roomId),
         isHealthy: () => postgres.isHealthy(),
         close: () => postgres.close(),

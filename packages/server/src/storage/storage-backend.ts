@@ -1,4 +1,5 @@
 import type { PostgresStorageOptions } from './postgres/postgres-storage.js';
+import type { RoomFence } from './room-fence.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -26,6 +27,11 @@ export interface StorageBackend {
   readonly kind: StorageBackendKind;
   /** Storage of one room, for the room manager. */
   forRoom(roomId: string): Storage;
+  /**
+   * Storage of one room whose writes are fenced by epoch (SPEC K2); only
+   * backends several processes can share (PostgreSQL) have it.
+   */
+  forFencedRoom?(roomId: string, fence: RoomFence): Storage;
   /** Removes a room's stored data (the room must be closed). */
   deleteRoom(roomId: string): Promise<void>;
   /** True when storage answers (for `/readyz`). */

@@ -39,9 +39,11 @@ export async function withPostgres<T>(work: (client: pg.Client) => Promise<T>): 
   }
 }
 
-/** Drops the two tables a PostgresStorage with `tablePrefix` creates. */
+/** Drops the tables a PostgresStorage with `tablePrefix` creates. */
 export function dropStorageTables(tablePrefix: string): Promise<void> {
   return withPostgres(async (client) => {
-    await client.query(`DROP TABLE IF EXISTS ${tablePrefix}rooms, ${tablePrefix}components`);
+    await client.query(
+      `DROP TABLE IF EXISTS ${tablePrefix}rooms, ${tablePrefix}components, ${tablePrefix}room_epochs`,
+    );
   });
 }

@@ -38,7 +38,9 @@ const withClient = withPostgres;
 const uniquePrefix = () => `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}_`;
 
 async function dropTables(prefix: string): Promise<void> {
-  await withClient((client) => client.query(`DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms`));
+  await withClient((client) =>
+    client.query(`DROP TABLE IF EXISTS ${prefix}components, ${prefix}rooms, ${prefix}room_epochs`),
+  );
 }
 
 async function tablesOf(prefix: string): Promise<string[]> {
@@ -110,7 +112,11 @@ describe.skipIf(unreachable !== null)('PostgreSQL backend', () => {
       const { postgres, prefix } = storage();
       expect(await tablesOf(prefix)).toEqual([]);
       expect(await postgres.forRoom('first').load()).toBeNull();
-      expect(await tablesOf(prefix)).toEqual([`${prefix}components`, `${prefix}rooms`]);
+      expect(await tablesOf(prefix)).toEqual([
+        `${prefix}components`,
+        `${prefix}room_epochs`,
+        `${prefix}rooms`,
+      ]);
     });
 
     it('[P1] listRooms lists exactly the rooms with stored data; deleteRoom removes one room and nothing else', async () => {

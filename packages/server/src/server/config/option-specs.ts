@@ -63,6 +63,28 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '30000',
   },
   {
+    key: 'redisUrl',
+    flag: '--redis-url <url>',
+    env: 'CANVAS_REDIS_URL',
+    description:
+      'cluster mode: nodes sharing this Redis and the PostgreSQL database serve any room (needs --storage postgres)',
+  },
+  {
+    key: 'nodeId',
+    flag: '--node-id <id>',
+    env: 'CANVAS_NODE_ID',
+    description: 'this node name in the cluster (letters, digits, . _ -)',
+    defaultText: 'generated per process',
+  },
+  {
+    key: 'clusterLeaseMs',
+    flag: '--cluster-lease-ms <ms>',
+    env: 'CANVAS_CLUSTER_LEASE_MS',
+    description:
+      'lease of memberships and room ownership, renewed every third; a dead node loses its rooms within two',
+    defaultText: '3000',
+  },
+  {
     key: 'idleTimeoutMs',
     flag: '--idle-timeout <ms>',
     env: 'CANVAS_IDLE_TIMEOUT_MS',

@@ -22,6 +22,17 @@ const serverConfigSchema = z
     postgresUrl: z.string().url().optional(),
     postgresPoolSize: positiveInt.default(10),
     postgresQueryTimeoutMs: positiveInt.default(30_000),
+    redisUrl: z
+      .string()
+      .url()
+      .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Defaults to a generated id, unique per process. */
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .optional(),
+    clusterLeaseMs: z.coerce.number().int().min(300).max(600_000).default(3_000),
     idleTimeoutMs: nonNegativeInt.default(30_000),
     saveThrottleMs: nonNegativeInt.default(10_000),
     maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
@@ -66,6 +77,13 @@ const serverConfigSchema = z
     serveClient: z.boolean().default(true),
   })
   .superRefine((config, ctx) => {
+    if (config.redisUrl !== undefined && (config.storage !== 'postgres' || !config.postgresUrl)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisUrl'],
+        message: 'cluster mode needs the shared database: give --storage postgres and --postgres-url too',
+      });
+    }
     if (config.storage === 'postgres' && !config.postgresUrl) {
       ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'is required with --storage postgres' });
     }

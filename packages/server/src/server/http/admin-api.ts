@@ -13,8 +13,20 @@ import { BadRequestBody, readJsonBody, sendJson } from './http-helpers.js';
 
 const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;
 
+/** What the admin API shows and asks of the cluster (cluster mode only). */
+export interface AdminClusterView {
+  /** This node's view: its id, live nodes, owned rooms. */
+  status(): object;
+  /** Which node owns which room, across the cluster. */
+  listLeases(): Promise<Array<{ roomId: string; node: string; epoch: number }>>;
+  /** The node serving `roomId`; here only when this node holds (or now took) its lease. */
+  route(roomId: string): Promise<{ local: true; done: () => void } | { local: false; node: string }>;
+}
+
 /** Options of {@link AdminApi} beyond its secret and collaborators. */
 interface AdminApiOptions {
+  /** In cluster mode: `GET /admin/cluster`, and room routes answered only by the room's owner. */
+  cluster?: AdminClusterView;
   /** Wrong secrets one address may send per minute before it is answered 429. Default 10. */
   failuresPerMinute?: number;
   /** Told of each request refused by the throttle (for metrics and a rate-limited log). */
@@ -41,6 +53,10 @@ function digest(value: string): Buffer {
  * - `POST /admin/rooms/:roomId/patches` with `{ "patches": [...] }`: a server-side edit
  * - `DELETE /admin/rooms/:roomId/sessions/:sessionId`: close a session
  * - `DELETE /admin/rooms/:roomId`: close a room and delete its stored data
+ * - `GET /admin/cluster` (cluster mode): this node, the live nodes and which node owns which room
+ *
+ * In cluster mode a room's routes are answered by its owner; other nodes answer
+ * 409 naming the owner.
  */
 export class AdminApi {
   private readonly secretDigest: Buffer;
@@ -103,6 +119,12 @@ export class AdminApi {
   private async route(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> {
     const [admin, rooms, roomId, sub, sessionId] = segments;
     const method = req.method ?? 'GET';
+    const cluster = this.options.cluster;
+    if (admin === 'admin' && rooms === 'cluster' && segments.length === 2 && cluster) {
+      if (method !== 'GET') return this.methodNotAllowed(res);
+      sendJson(res, 200, { node: cluster.status(), rooms: await cluster.listLeases() });
+      return;
+    }
     if (admin !== 'admin' || rooms !== 'rooms' || segments.length > 5) {
       sendJson(res, 404, { error: 'not found' });
       return;
@@ -126,6 +148,33 @@ export class AdminApi {
       sendJson(res, 200, { rooms: list });
       return;
     }
+    if (cluster) {
+      const route = await cluster.route(roomId);
+      if (!route.local) {
+        sendJson(res, 409, {
+          error: `room ${roomId} is served by node ${route.node}; ask that node`,
+          owner: route.node,
+        });
+        return;
+      }
+      try {
+        await this.roomRoute(req, res, method, roomId, sub, sessionId);
+      } finally {
+        route.done();
+      }
+      return;
+    }
+    await this.roomRoute(req, res, method, roomId, sub, sessionId);
+  }
+
+  private async roomRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    roomId: string,
+    sub: string | undefined,
+    sessionId: string | undefined,
+  ): Promise<void> {
     if (sub === undefined) {
       if (method === 'GET') {
         const room = await this.manager.getRoom(roomId);

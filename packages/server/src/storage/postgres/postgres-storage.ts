@@ -7,6 +7,8 @@ import {
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
+import { FencedError } from '../fenced-error.js';
+import type { RoomFence } from '../room-fence.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
 
 /** Options of {@link PostgresStorage}. */
@@ -39,8 +41,9 @@ const TABLE_PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
  * components that changed, one statement per commit, and a resolved commit is
  * durable (SPEC P2). The schema is created on first use.
  *
- * Each room must be served by one process at a time; the storage does not
- * arbitrate between processes writing the same room.
+ * Each room must be served by one process at a time. Without a fence the
+ * storage does not arbitrate between processes writing the same room; with one
+ * (cluster mode) it refuses the writes of every owner but the latest (SPEC K2).
  *
  * @example
  * ```ts
@@ -54,6 +57,7 @@ export class PostgresStorage {
   private readonly pool: pg.Pool;
   private readonly rooms: string;
   private readonly components: string;
+  private readonly epochs: string;
   private schemaReady: Promise<void> | null = null;
 
   constructor(options: PostgresStorageOptions) {
@@ -66,6 +70,7 @@ export class PostgresStorage {
     }
     this.rooms = `${prefix}rooms`;
     this.components = `${prefix}components`;
+    this.epochs = `${prefix}room_epochs`;
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
@@ -78,13 +83,64 @@ export class PostgresStorage {
     this.pool.on('error', () => {});
   }
 
-  /** The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory. */
-  forRoom(roomId: string): IncrementalStorage {
+  /**
+   * The storage of one room, to hand to a {@link Room} or a {@link RoomManager} factory.
+   *
+   * With a `fence` (cluster mode, SPEC K2) loading first claims a new epoch for
+   * the room, at least `fence.leaseEpoch` and above every earlier one, and every
+   * later write checks in its own transaction that no newer epoch claimed the
+   * room since: a stale owner's write fails with {@link FencedError} and stores nothing.
+   */
+  forRoom(roomId: string, fence?: RoomFence): IncrementalStorage {
+    if (!fence) {
+      return databaseRoomStorage(roomId, {
+        loadRoom: () => this.loadRoom(roomId),
+        replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
+        commitRoom: (batch) => this.commitRoom(roomId, batch),
+      });
+    }
+    let epoch: number | undefined;
+    const claimedEpoch = (): number => {
+      fence.assertHeld();
+      if (epoch === undefined) throw new FencedError(roomId, 'written before it was loaded');
+      return epoch;
+    };
     return databaseRoomStorage(roomId, {
-      loadRoom: () => this.loadRoom(roomId),
-      replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
-      commitRoom: (batch) => this.commitRoom(roomId, batch),
+      loadRoom: async () => {
+        fence.assertHeld();
+        epoch = await this.claimEpoch(roomId, fence.leaseEpoch);
+        fence.claimed(epoch);
+        return this.loadRoom(roomId);
+      },
+      replaceRoom: async (snapshot) => this.fenced(fence, this.replaceRoom(roomId, snapshot, claimedEpoch())),
+      commitRoom: async (batch) => this.fenced(fence, this.commitRoom(roomId, batch, claimedEpoch())),
     });
+  }
+
+  /**
+   * Claims `roomId` for a new owner: its stored epoch becomes the larger of
+   * `proposed` and the stored one plus one, and is returned. From then on, writes
+   * made under any earlier epoch are refused.
+   */
+  async claimEpoch(roomId: string, proposed: number): Promise<number> {
+    await this.ensureSchema();
+    const result = await this.pool.query<{ epoch: string }>(
+      `INSERT INTO ${this.epochs} AS e (room_id, epoch) VALUES ($1, $2)
+       ON CONFLICT (room_id) DO UPDATE SET epoch = GREATEST(e.epoch + 1, excluded.epoch)
+       RETURNING epoch`,
+      [roomId, proposed],
+    );
+    return Number(result.rows[0]?.epoch);
+  }
+
+  /** The latest epoch claimed for `roomId`, 0 when none was. */
+  async storedEpoch(roomId: string): Promise<number> {
+    await this.ensureSchema();
+    const result = await this.pool.query<{ epoch: string }>(
+      `SELECT epoch FROM ${this.epochs} WHERE room_id = $1`,
+      [roomId],
+    );
+    return Number(result.rows[0]?.epoch ?? 0);
   }
 
   /** Ids of every stored room. */
@@ -102,6 +158,7 @@ export class PostgresStorage {
     await this.transaction(async (client) => {
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(`DELETE FROM ${this.rooms} WHERE room_id = $1`, [roomId]);
+      await client.query(`DELETE FROM ${this.epochs} WHERE room_id = $1`, [roomId]);
     });
   }
 
@@ -147,6 +204,10 @@ export class PostgresStorage {
       );
       // Databases created before deletion stamps were stored (SPEC D7): add the column once.
       await client.query(`ALTER TABLE ${this.components} ADD COLUMN IF NOT EXISTS deleted_at BIGINT`);
+      // The fencing epoch of each room served by a cluster (SPEC K2).
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.epochs} (room_id TEXT PRIMARY KEY, epoch BIGINT NOT NULL)`,
+      );
     });
   }
 
@@ -168,27 +229,79 @@ export class PostgresStorage {
     };
   }
 
-  private async commitRoom(roomId: string, batch: CommitBatch): Promise<void> {
+  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<void> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(batch.components);
-    // One statement, hence one transaction and one round trip per batch.
-    await this.pool.query(
-      `WITH written AS (
+    if (epoch === undefined) {
+      // One statement, hence one transaction and one round trip per batch.
+      await this.pool.query(
+        `WITH written AS (
+           INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
+           SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
+           ON CONFLICT (room_id, key) DO UPDATE
+           SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
+         )
+         INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
+         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
+        [roomId, keys, data, stamps, batch.timestamp, deletedAt],
+      );
+      return;
+    }
+    // Still one statement: the epoch row is read FOR SHARE, so a concurrent claim
+    // either waits for this write (and its owner then loads it) or commits first
+    // (and this statement, re-reading the row, writes nothing).
+    const result = await this.pool.query<{ fenced: boolean }>(
+      `WITH fence AS (
+         SELECT epoch FROM ${this.epochs} WHERE room_id = $1 AND epoch = $7 FOR SHARE
+       ), written AS (
          INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
          SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
+         WHERE EXISTS (SELECT 1 FROM fence)
          ON CONFLICT (room_id, key) DO UPDATE
          SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
+       ), clock AS (
+         INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 WHERE EXISTS (SELECT 1 FROM fence)
+         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
        )
-       INSERT INTO ${this.rooms} (room_id, clock) VALUES ($1, $5)
-       ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock`,
-      [roomId, keys, data, stamps, batch.timestamp, deletedAt],
+       SELECT NOT EXISTS (SELECT 1 FROM fence) AS fenced`,
+      [roomId, keys, data, stamps, batch.timestamp, deletedAt, epoch],
+    );
+    if (result.rows[0]?.fenced !== false) throw await this.fencedError(roomId, epoch);
+  }
+
+  /** The error of a write refused under `epoch`, naming the epoch that owns the room now. */
+  private async fencedError(roomId: string, epoch: number): Promise<FencedError> {
+    const stored = await this.storedEpoch(roomId).catch(() => Number.NaN);
+    return new FencedError(
+      roomId,
+      `write under epoch ${epoch} refused, the room's epoch is ${stored}`,
+      stored,
     );
   }
 
-  private async replaceRoom(roomId: string, snapshot: RoomSnapshot): Promise<void> {
+  /** Tells the fence when `write` was refused for a newer epoch. */
+  private async fenced(fence: RoomFence, write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (error) {
+      if (error instanceof FencedError) fence.fenced(error.storedEpoch ?? Number.NaN);
+      throw error;
+    }
+  }
+
+  private async replaceRoom(roomId: string, snapshot: RoomSnapshot, epoch?: number): Promise<void> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
+    let refused = false;
     await this.transaction(async (client) => {
+      if (epoch !== undefined) {
+        const fence = await client.query(
+          `SELECT epoch FROM ${this.epochs} WHERE room_id = $1 AND epoch = $2 FOR SHARE`,
+          [roomId, epoch],
+        );
+        refused = fence.rows.length === 0;
+        if (refused) return;
+      }
       await client.query(`DELETE FROM ${this.components} WHERE room_id = $1`, [roomId]);
       await client.query(
         `INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
@@ -201,6 +314,7 @@ export class PostgresStorage {
         [roomId, snapshot.timestamp],
       );
     });
+    if (refused && epoch !== undefined) throw await this.fencedError(roomId, epoch);
   }
 
   private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
