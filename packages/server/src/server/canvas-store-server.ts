@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { ClusterRouter } from '../cluster/cluster-router.js';
-import { type AcceptConnectionOptions, acceptConnection } from '../connection/accept-connection.js';
+import type { ClusterRouter } from '../cluster/cluster-router.js';
+import type { AcceptConnectionOptions } from '../connection/accept-connection.js';
 import { ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import { RoomManager } from '../manager/room-manager.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
-import type { Room } from '../room/room.js';
 import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';
 import type { ServerConfig } from './config/server-config.js';
@@ -21,37 +19,16 @@ import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js'
 import { ShutdownError } from './lifecycle/shutdown-error.js';
 import { listenError, reasonOf, StartupError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
-import { clusterMetrics } from './observability/cluster-metrics.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { openServerStorage } from './open-server-storage.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
+import { createClusterRouter, localConnection } from './socket-connection.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
 import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
-
-/** A client socket's session as the server sees it, served here or (cluster mode) forwarded. */
-interface SocketConnection {
-  readonly ready: Promise<{ room: Room | undefined; roomId: string; sessionId: string }>;
-  onMessage(data: string): void;
-  onClose(): void;
-  onError(): void;
-}
-
-/** A session served by this process's own room (single-node mode). */
-function localConnection(
-  options: AcceptConnectionOptions<IncomingMessage, Record<string, unknown>>,
-): SocketConnection {
-  const connection = acceptConnection(options);
-  return {
-    ready: connection.ready.then(({ room, sessionId }) => ({ room, roomId: room.roomId ?? '', sessionId })),
-    onMessage: (data) => connection.onMessage(data),
-    onClose: () => connection.onClose(),
-    onError: () => connection.onError(),
-  };
-}
 
 /** A request handler the server falls back to for paths it does not serve itself (the demo page). */
 export type FallbackHandler = (
@@ -141,7 +118,12 @@ export class CanvasStoreServer {
       }),
     });
     this.authorize = createAuthorize(options.config);
-    this.cluster = this.createCluster();
+    this.cluster = createClusterRouter(config, {
+      manager: this.manager,
+      logger: this.logger,
+      metrics: this.metrics,
+      authorize: this.authorize,
+    });
     this.admin = config.adminSecret
       ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
           failuresPerMinute: config.adminFailuresPerMinute,
@@ -352,24 +334,6 @@ export class CanvasStoreServer {
     const fenced = this.storage.forFencedRoom;
     if (this.cluster && fenced) return fenced(roomId, this.cluster.fenceFor(roomId));
     return this.storage.forRoom(roomId);
-  }
-
-  private createCluster(): ClusterRouter | undefined {
-    const { config } = this.options;
-    if (config.redisUrl === undefined || config.postgresUrl === undefined) return undefined;
-    const cluster: ClusterRouter = new ClusterRouter({
-      redisUrl: config.redisUrl,
-      postgresUrl: config.postgresUrl,
-      nodeId: config.nodeId ?? `node-${randomUUID().slice(0, 8)}`,
-      leaseMs: config.clusterLeaseMs,
-      manager: this.manager,
-      logger: this.logger.child({ component: 'cluster' }),
-      // Refreshes carry no request (SPEC C5).
-      authorizeRefresh: (info) => this.authorize({ ...info, request: undefined }),
-      observer: clusterMetrics(this.metrics.registry, () => cluster.ownedRoomCount),
-      maxPendingBytes: config.maxFrameBytes * 4,
-    });
-    return cluster;
   }
 
   private handleConnection(ws: WebSocket, req: IncomingMessage): void {
