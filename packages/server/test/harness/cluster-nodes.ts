@@ -214,6 +214,27 @@ export class TestCluster {
     return `ws://127.0.0.1:${port}/`;
   }
 
+  /**
+   * Which of `keys` PostgreSQL holds for `roomId` (the default table prefix),
+   * and the room's stored clock and epoch: tells a write that never became
+   * durable from one a node failed to serve, in failure messages.
+   */
+  async stored(roomId: string, keys: readonly string[]): Promise<string> {
+    if (keys.length === 0) return 'nothing to look up';
+    const rows = await this.db.query<{ key: string }>(
+      'SELECT key FROM canvas_store_components WHERE room_id = $1 AND key = ANY($2)',
+      [roomId, [...keys]],
+    );
+    const room = await this.db.query<{ clock: string }>(
+      'SELECT clock FROM canvas_store_rooms WHERE room_id = $1',
+      [roomId],
+    );
+    const epoch = await this.db
+      .query<{ epoch: string }>('SELECT epoch FROM canvas_store_room_epochs WHERE room_id = $1', [roomId])
+      .catch(() => []);
+    return `stored in PostgreSQL: [${rows.map((row) => row.key).join(', ')}], room clock ${room[0]?.clock}, epoch ${epoch[0]?.epoch}`;
+  }
+
   /** Kills every node and Redis, then drops the database. Call in afterAll. */
   async stop(): Promise<void> {
     this.proxy?.closeAllConnections();

@@ -27,6 +27,8 @@ export class Ledger {
   resyncs = 0;
   /** Close codes writers saw, for the report. */
   readonly closeCodes: number[] = [];
+  /** Where and when each key was acked: clock, the node the writer was on, Date.now(). */
+  readonly ackOf = new Map<string, { clock: number; node: string; at: number }>();
   /** When each ack arrived (Date.now()), in arrival order: for time-to-writable figures. */
   readonly ackTimes: number[] = [];
 
@@ -35,8 +37,9 @@ export class Ledger {
     return this.ackTimes.find((time) => time > since);
   }
 
-  recordAck(clock: number, key: string, patch: Patch[]): void {
+  recordAck(clock: number, key: string, patch: Patch[], node = '?'): void {
     this.ackTimes.push(Date.now());
+    this.ackOf.set(key, { clock, node, at: Date.now() });
     if (this.ackedClocks.has(clock)) this.reusedClocks.push(clock);
     this.ackedClocks.set(clock, key);
     this.recordPatch(clock, patch);
@@ -47,6 +50,11 @@ export class Ledger {
     const seen = this.patchAt.get(clock);
     if (seen !== undefined && seen !== text) this.conflicts.push(clock);
     else this.patchAt.set(clock, text);
+  }
+
+  /** `keys` with where and when they were acked, for a failure message. */
+  describe(keys: readonly string[]): string {
+    return keys.map((key) => `${key}: ${JSON.stringify(this.ackOf.get(key))}`).join('; ');
   }
 
   /** The acked keys missing from `doc` or holding another value. */
@@ -65,6 +73,8 @@ export class ClusterWriter {
   private stopped = false;
   /** Connections opened (1 + reconnects). */
   connections = 0;
+  /** The node of the current connection. */
+  private nodeId = '';
   /** The writer's current socket (undefined between connections). */
   client: WireClient | undefined;
 
@@ -92,7 +102,7 @@ export class ClusterWriter {
         if (!ack) break;
         const clock = ack.timestamp as number;
         this.ledger.acked.set(key, value);
-        this.ledger.recordAck(clock, key, patch);
+        this.ledger.recordAck(clock, key, patch, this.nodeId);
         this.lastClock = Math.max(this.lastClock, clock);
       }
       if (client.closeInfo) this.ledger.closeCodes.push(client.closeInfo.code);
@@ -126,6 +136,7 @@ export class ClusterWriter {
   private async open(): Promise<WireClient> {
     const node = this.cluster.pick(this.index + this.connections);
     this.connections++;
+    this.nodeId = node.id;
     const client = await node.server.connect(this.roomId, `writer-${this.index}`);
     client.ws.on('message', () => this.observe(client));
     const { synced } = await this.bounded(client.sync(this.lastClock));
