@@ -31,13 +31,17 @@ export interface LeaseEntry {
  * A new ioredis connection for the cluster. The offline queue is off and each
  * command is tried once: while Redis is down a command fails at once instead of
  * waiting to be sent later, so a node never acts on a renewal that was queued
- * while its lease ran out (SPEC K6). The client reconnects by itself.
+ * while its lease ran out (SPEC K6), and a command unanswered for a third of
+ * the lease fails. The client reconnects by itself.
  */
-export function createRedis(url: string, name: string): Redis {
+export function createRedis(url: string, name: string, leaseMs: number): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // A Redis that stopped answering (paused, partitioned) fails commands instead of
+    // stalling renewals: the node must notice its leases running out (SPEC K6).
+    commandTimeout: Math.max(100, Math.floor(leaseMs / 3)),
     connectionName: name,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
   });

@@ -78,8 +78,8 @@ export class ClusterRouter implements ConnectionRouter {
     this.nodeId = options.nodeId;
     this.openTimeoutMs = options.leaseMs * 2 + 5_000;
     this.keys = new ClusterKeys(options.postgresUrl);
-    this.commandRedis = createRedis(options.redisUrl, `canvas-store-${options.nodeId}`);
-    this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`);
+    this.commandRedis = createRedis(options.redisUrl, `canvas-store-${options.nodeId}`, options.leaseMs);
+    this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`, options.leaseMs);
     this.redis = new ClusterRedis(this.commandRedis, this.keys, options.nodeId, options.leaseMs);
     this.leases = new RoomLeases(this.redis, options.leaseMs);
     const observer = options.observer;
@@ -103,7 +103,14 @@ export class ClusterRouter implements ConnectionRouter {
     await this.links.start();
     await this.tick();
     if (!this.membershipFresh) throw new Error('could not join the cluster membership in Redis');
-    this.timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    this.timer = setInterval(
+      () => {
+        // Checked even while a renewal is still waiting for Redis.
+        this.giveUpExpired();
+        void this.tick();
+      },
+      Math.max(1, Math.floor(this.options.leaseMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -310,11 +317,15 @@ export class ClusterRouter implements ConnectionRouter {
         this.options.observer?.renewFailed();
         this.options.logger.warn({ err: error }, 'room lease renewal failed');
       }
-      for (const roomId of this.leases.expired()) this.loseRoom(roomId, 'lease could not be renewed in time');
+      this.giveUpExpired();
       if (fresh) this.afterFreshMembership();
     } finally {
       this.ticking = false;
     }
+  }
+
+  private giveUpExpired(): void {
+    for (const roomId of this.leases.expired()) this.loseRoom(roomId, 'lease could not be renewed in time');
   }
 
   private afterFreshMembership(): void {

@@ -47,7 +47,11 @@ const run = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
 let nextNode = 0;
 
 /** Starts one node; `args` are added after the cluster flags. */
-export async function startNode(leaseMs: number, args: string[] = []): Promise<TestNode> {
+export async function startNode(
+  leaseMs: number,
+  args: string[] = [],
+  redisUrl = TEST_REDIS_URL,
+): Promise<TestNode> {
   const id = `t${run}-${nextNode++}`;
   const server = await ServerProcess.start({
     args: [
@@ -56,7 +60,7 @@ export async function startNode(leaseMs: number, args: string[] = []): Promise<T
       '--postgres-url',
       TEST_PG_URL,
       '--redis-url',
-      TEST_REDIS_URL,
+      redisUrl,
       '--node-id',
       id,
       '--cluster-lease-ms',
@@ -68,9 +72,14 @@ export async function startNode(leaseMs: number, args: string[] = []): Promise<T
 }
 
 /** Starts `count` nodes and waits until every one sees all of them live. */
-export async function startCluster(count: number, leaseMs: number, args: string[] = []): Promise<TestNode[]> {
+export async function startCluster(
+  count: number,
+  leaseMs: number,
+  args: string[] = [],
+  redisUrl = TEST_REDIS_URL,
+): Promise<TestNode[]> {
   const nodes: TestNode[] = [];
-  for (let i = 0; i < count; i++) nodes.push(await startNode(leaseMs, args));
+  for (let i = 0; i < count; i++) nodes.push(await startNode(leaseMs, args, redisUrl));
   const ids = nodes.map((n) => n.id);
   await waitUntil('every node sees the whole cluster', async () => {
     const views = await Promise.all(nodes.map(view));
