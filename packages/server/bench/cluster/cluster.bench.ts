@@ -14,13 +14,14 @@
  * Writes bench/results/cluster.md and cluster.json and the cluster block of
  * docs/performance.md; asserts nothing.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunDatabase } from '../../test/harness/cluster-postgres.js';
 import { PrivateRedis } from '../../test/harness/cluster-redis.js';
-import { killAllChildren } from '../server/children.js';
+import { killAllChildren, WORKSPACE_ROOT } from '../server/children.js';
 import { clockTicksPerSecond, processCpuMicros } from '../server/proc.js';
 import type { ClusterSnapshot, FromClusterLoad, ToClusterLoad } from './cluster-ipc.js';
 import { type NodeSet, startNodes, stopNodes } from './cluster-nodes.js';
@@ -250,6 +251,14 @@ async function updatePerformanceDoc(table: string): Promise<void> {
   const end = doc.indexOf(DOC_END);
   if (start < 0 || end < start) return;
   await writeFile(PERFORMANCE_DOC, `${doc.slice(0, start + DOC_START.length)}\n${table}${doc.slice(end)}`);
+  // biome formats Markdown tables (npm run lint checks it): align the new one as it would.
+  execFileSync(
+    join(WORKSPACE_ROOT, 'node_modules', '.bin', 'biome'),
+    ['format', '--write', PERFORMANCE_DOC],
+    {
+      stdio: 'ignore',
+    },
+  );
 }
 
 async function main(): Promise<void> {
