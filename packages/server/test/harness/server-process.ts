@@ -56,7 +56,7 @@ export async function cleanup(): Promise<void> {
 }
 
 /** The environment of the test process without any variable the server reads. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const spec of OPTION_SPECS) delete env[spec.env];
   return { ...env, ...extra };
@@ -77,7 +77,7 @@ export async function waitUntil<T>(
   }
 }
 
-interface Exit {
+export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }

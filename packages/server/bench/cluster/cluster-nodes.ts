@@ -1,0 +1,95 @@
+/**
+ * Node processes of the cluster benchmark: N servers storing in one
+ * PostgreSQL database, in cluster mode when a Redis URL is given (single-node
+ * mode otherwise), on `--port 0` (the port found through /proc, as the server
+ * benchmark does), logging warnings only, rate limits raised so the load
+ * generator measures the server rather than its limits.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { CLI, WORKSPACE_ROOT } from '../server/children.js';
+import { listeningPort } from '../server/proc.js';
+
+const ADMIN_SECRET = 'cluster-bench-admin-secret';
+
+export interface BenchNode {
+  id: string;
+  child: ChildProcess;
+  pid: number;
+  port: number;
+}
+
+export interface NodeSet {
+  nodes: BenchNode[];
+  /** Which node (index) owns each room: in single-node mode node 0, in a cluster from `GET /admin/cluster`. */
+  owners(rooms: string[]): Promise<Record<string, number>>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function startNode(id: string, postgresUrl: string, redisUrl: string | undefined): Promise<BenchNode> {
+  const cluster = redisUrl ? ['--redis-url', redisUrl, '--node-id', id] : [];
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      ...['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'],
+      ...['--storage', 'postgres', '--postgres-url', postgresUrl, ...cluster],
+      ...['--admin-secret', ADMIN_SECRET],
+      ...['--frames-per-second', '100000', '--bytes-per-second', '1000000000'],
+      ...['--max-connections-per-address', '5000', '--max-rooms-per-address', '5000'],
+    ],
+    { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors = (errors + String(chunk)).slice(-4000);
+  });
+  const pid = child.pid as number;
+  for (let waited = 0; ; waited += 25) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`node ${id} exited:\n${errors}`);
+    const port = listeningPort(pid);
+    if (port !== null) return { id, child, pid, port };
+    if (waited > 30_000) {
+      child.kill('SIGKILL');
+      throw new Error(`node ${id} did not listen:\n${errors}`);
+    }
+    await sleep(25);
+  }
+}
+
+/** Starts `count` nodes one after the other. */
+export async function startNodes(count: number, postgresUrl: string, redisUrl?: string): Promise<NodeSet> {
+  const nodes: BenchNode[] = [];
+  for (let i = 1; i <= count; i++) nodes.push(await startNode(`b${i}`, postgresUrl, redisUrl));
+  return {
+    nodes,
+    async owners(rooms) {
+      if (!redisUrl) return Object.fromEntries(rooms.map((room) => [room, 0]));
+      const first = nodes[0] as BenchNode;
+      const response = await fetch(`http://127.0.0.1:${first.port}/admin/cluster`, {
+        headers: { authorization: `Bearer ${ADMIN_SECRET}` },
+      });
+      const view = (await response.json()) as { rooms?: Array<{ roomId: string; node: string }> };
+      const owners: Record<string, number> = {};
+      for (const lease of view.rooms ?? [])
+        owners[lease.roomId] = nodes.findIndex((node) => node.id === lease.node);
+      return owners;
+    },
+  };
+}
+
+/** SIGTERM to every node (SIGKILL after 15 s), awaiting their exits. */
+export async function stopNodes(set: NodeSet): Promise<void> {
+  await Promise.all(
+    set.nodes.map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
