@@ -15,6 +15,7 @@ export class FrameIntake {
 
   /** Takes one decoded frame of `session`: processes it now, or holds it while the session is busy. */
   receive(session: Session, text: string): void {
+    if (session.closing) return;
     if (session.busy) {
       this.hold(session, text);
       return;
@@ -25,7 +26,7 @@ export class FrameIntake {
   /** Processes frames held while the session was busy, until it is busy again or they run out. */
   resume(session: Session): void {
     session.resume();
-    while (!session.busy && !session.closed && session.inbox.length > 0) {
+    while (!session.busy && !session.closed && !session.closing && session.inbox.length > 0) {
       const next = session.inbox.shift() as string;
       try {
         this.process(session, next);
@@ -66,14 +67,14 @@ export class FrameIntake {
         code: 'frame-too-large',
         message: `frame exceeds ${limits.maxFrameBytes} bytes`,
       });
-      ctx.dropSession(session, CloseCode.FrameTooLarge, 'frame too large');
+      ctx.dropAfterQueued(session, CloseCode.FrameTooLarge, 'frame too large');
       return;
     }
     if (!session.withinRate(bytes)) {
       counters.framesRejected++;
       events.observe((o) => o.frameRejected?.('rate-limited'));
       outbox.sendError(session, { code: 'rate-limited', message: 'frame or byte rate limit exceeded' });
-      ctx.dropSession(session, CloseCode.RateLimited, 'rate limit exceeded');
+      ctx.dropAfterQueued(session, CloseCode.RateLimited, 'rate limit exceeded');
       return;
     }
     const result = parseClientFrame(text, limits, bytes);
@@ -85,7 +86,7 @@ export class FrameIntake {
         events.limitHit(session, 'maxBufferEntriesPerFrame', 'frame refused: buffer budget');
       outbox.sendError(session, result.error);
       if (!session.countInvalidFrame()) {
-        ctx.dropSession(session, CloseCode.InvalidFrames, 'too many invalid frames');
+        ctx.dropAfterQueued(session, CloseCode.InvalidFrames, 'too many invalid frames');
       }
       return;
     }

@@ -82,6 +82,17 @@ export class Outbox {
     else this.broadcast(null, { type: 'clientCount', count: this.sessions.size });
   }
 
+  /**
+   * Runs `then` once every frame queued so far has left: at once, or after the
+   * frames held for durability (SPEC O4). A session closed by the room goes
+   * this way, so the `error` frame that says why, and the acks queued before
+   * it, reach the client before the close does.
+   */
+  afterQueued(then: () => void): void {
+    if (this.gate?.mustHold()) this.gate.hold(then);
+    else then();
+  }
+
   /** Sends a frame, or holds it until the writes queued before it are durable (SPEC O4). */
   deliver(session: Session, text: string, onSent?: () => void): void {
     const send = () => {

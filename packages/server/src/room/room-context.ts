@@ -36,4 +36,10 @@ export interface RoomContext {
   writeDocument(documentPatches: Patch[], clientId: string): number;
   /** Closes a session's socket with `code` and removes the session. */
   dropSession(session: Session, code: number, reason: string): void;
+  /**
+   * Closes a session once the frames queued for it so far have left (its final
+   * `error` frame, acks held for durability); it takes no frames meanwhile.
+   * Not for closes that bound what is queued (B6): those use {@link dropSession}.
+   */
+  dropAfterQueued(session: Session, code: number, reason: string): void;
 }

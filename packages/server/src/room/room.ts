@@ -427,6 +427,10 @@ export class Room {
       },
       writeDocument: (documentPatches, clientId) => this.writeDocument(documentPatches, clientId),
       dropSession: (session, code, reason) => this.sessions.drop(session, code, reason),
+      dropAfterQueued: (session, code, reason) => {
+        session.beginClosing();
+        this.outbox.afterQueued(() => this.sessions.drop(session, code, reason));
+      },
     };
   }
 

@@ -30,7 +30,7 @@ const MINUTE_MS = 60_000;
  * `paused` holds them in its inbox while an asynchronous step (an
  * `auth-refresh`) decides (SPEC O1), `closed` is final.
  */
-type SessionState = 'open' | 'paused' | 'closed';
+type SessionState = 'open' | 'paused' | 'closing' | 'closed';
 
 /** True for the two permission strings. */
 export function isSessionPermission(value: unknown): value is SessionPermission {
@@ -83,6 +83,20 @@ export class Session {
   /** Processes frames again; a closed session stays closed. */
   resume(): void {
     if (this.state === 'paused') this.state = 'open';
+  }
+
+  /**
+   * True once the room decided to close the session but still sends it the
+   * frames queued before that decision (a final `error` frame, held acks);
+   * frames it sends meanwhile are ignored.
+   */
+  get closing(): boolean {
+    return this.state === 'closing';
+  }
+
+  /** Stops taking frames until the session is closed; a closed session stays closed. */
+  beginClosing(): void {
+    if (this.state !== 'closed') this.state = 'closing';
   }
 
   /** Marks the session closed, for good. */
