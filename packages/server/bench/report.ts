@@ -25,7 +25,7 @@ import {
   targetSections,
   withBenchBlock,
 } from './report/targets.js';
-import type { Aggregate, ServerBenchJson } from './server.bench.js';
+import type { Aggregate, ServerBenchJson } from './server/results.js';
 
 interface Chart {
   file: string;

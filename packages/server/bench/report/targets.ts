@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerBenchJson } from '../server.bench.js';
+import type { ServerBenchJson } from '../server/results.js';
 
 /** Where the benchmarks write their results. */
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
