@@ -1,4 +1,6 @@
 import type { ComponentData, Patch } from 'canvas-store-protocol';
+import type { Outbox } from './outbox.js';
+import { presenceSettings, type RoomOptions } from './room-options.js';
 import type { Session } from './session.js';
 
 /** Default presence tick, in ms (SPEC R1). */
@@ -83,6 +85,27 @@ export class PresenceTick {
   private lastTickAt = Number.NEGATIVE_INFINITY;
   private interval: number;
   private stopped = false;
+
+  /** The presence tick of a room built from its options; null when coalescing is off (`presenceTickMs: 0`). */
+  static forRoom(
+    options: RoomOptions,
+    sessions: ReadonlyMap<string, Session>,
+    ephemeral: EphemeralView,
+    outbox: Outbox,
+    onTick: (report: PresenceTickReport) => void,
+  ): PresenceTick | null {
+    const settings = presenceSettings(options);
+    if (!settings) return null;
+    const tick = new PresenceTick(
+      sessions,
+      ephemeral,
+      (session, text) => outbox.deliver(session, text),
+      settings,
+      onTick,
+    );
+    outbox.coalescePresence(tick);
+    return tick;
+  }
 
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,

@@ -6,6 +6,7 @@ import type { Room } from './room.js';
 import type { RoomEvents } from './room-events.js';
 import type { RoomLimits } from './room-limits.js';
 import type { RoomOptions } from './room-options.js';
+import type { RoomSessions } from './room-sessions.js';
 import type { Session } from './session.js';
 
 /** Frame counters of one room (part of `RoomStats`). */
@@ -42,4 +43,34 @@ export interface RoomContext {
    * Not for closes that bound what is queued (B6): those use {@link dropSession}.
    */
   dropAfterQueued(session: Session, code: number, reason: string): void;
+}
+
+/** The parts of a room its context is built from. */
+interface RoomContextParts
+  extends Omit<RoomContext, 'room' | 'document' | 'dropSession' | 'dropAfterQueued'> {
+  document(): ClockedDocument;
+  sessions: RoomSessions;
+}
+
+/** Builds the context the frame handlers of `room` share. */
+export function createRoomContext(room: Room, parts: RoomContextParts): RoomContext {
+  const { sessions, outbox } = parts;
+  return {
+    room,
+    options: parts.options,
+    limits: parts.limits,
+    ephemeral: parts.ephemeral,
+    outbox,
+    events: parts.events,
+    counters: parts.counters,
+    get document() {
+      return parts.document();
+    },
+    writeDocument: parts.writeDocument,
+    dropSession: (session, code, reason) => sessions.drop(session, code, reason),
+    dropAfterQueued: (session, code, reason) => {
+      session.beginClosing();
+      outbox.afterQueued(() => sessions.drop(session, code, reason));
+    },
+  };
 }

@@ -1,9 +1,12 @@
+import type { Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { type HistoryWrite, hasHistory, type RoomHistory } from '../storage/history.js';
 import { type IncrementalStorage, isIncrementalStorage, type Storage } from '../storage/storage.js';
 import { type CommitObserver, CommitPipeline, type CommitStats } from './commit-pipeline.js';
 import type { Logger } from './logger.js';
 import type { DurabilityGate } from './outbox.js';
+import { patchKeys } from './room-history.js';
+import { DEFAULT_SAVE_THROTTLE_MS, type RoomOptions } from './room-options.js';
 import { type PersistenceStats, SnapshotPersistence } from './snapshot-persistence.js';
 
 const CLOSE_RETRY_FIRST_DELAY_MS = 500;
@@ -107,6 +110,22 @@ export class RoomPersistence {
     return pipeline && this.history?.keepsHistory() ? (write) => pipeline.recordWrite(write) : undefined;
   }
 
+  /**
+   * Applies a write to `document`: stages its keys for the next commit,
+   * records it for history with each key's state from before it (SPEC H1),
+   * and notes the change. Returns the new clock.
+   */
+  applyWrite(document: ClockedDocument, documentPatches: Patch[], clientId: string): number {
+    const record = this.recordWrite;
+    const keys = record ? patchKeys(documentPatches) : undefined;
+    // History keeps each key's state from before the write (read before applying it).
+    const previous = keys ? document.readComponents(keys) : undefined;
+    const timestamp = document.applyPatches(documentPatches, this.stage) as number;
+    if (record && keys && previous) record({ clock: timestamp, time: Date.now(), clientId, keys, previous });
+    this.written();
+    return timestamp;
+  }
+
   /** Notes that the document changed (after its keys were staged). */
   written(): void {
     this.hasWrites = true;
@@ -173,4 +192,25 @@ export class RoomPersistence {
       this.options.logger.warn({ ...this.options.logContext, err: error }, 'storage close failed');
     });
   }
+}
+
+/**
+ * The persistence of a room built from its options: `undefined` for a room
+ * without storage. Throws for an invalid `saveThrottleMs`.
+ */
+export function openRoomPersistence(
+  options: RoomOptions,
+  document: () => ClockedDocument,
+  logger: Logger,
+  logContext: Record<string, unknown>,
+  onCommit: CommitObserver,
+): RoomPersistence | undefined {
+  const storage = options.storage ?? options.createStorage?.();
+  const saveThrottleMs = options.saveThrottleMs ?? DEFAULT_SAVE_THROTTLE_MS;
+  if (!Number.isFinite(saveThrottleMs) || saveThrottleMs < 0) {
+    throw new RangeError(`saveThrottleMs must be a non-negative number, got ${saveThrottleMs}`);
+  }
+  return storage
+    ? new RoomPersistence({ storage, document, saveThrottleMs, logger, logContext, onCommit })
+    : undefined;
 }

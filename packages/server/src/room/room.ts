@@ -3,7 +3,7 @@ import { CloseCode, checkPatchList, type Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
-import { type HistoryPage, HistoryUnavailableError, type RoomHistory } from '../storage/history.js';
+import type { HistoryPage } from '../storage/history.js';
 import type { Storage, StoredRoom } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
@@ -12,12 +12,13 @@ import { FrameIntake } from './frame-intake.js';
 import { consoleLogger } from './logger.js';
 import { Outbox } from './outbox.js';
 import { PresenceTick } from './presence-tick.js';
-import type { RoomContext } from './room-context.js';
+import { createRoomContext, type RoomContext } from './room-context.js';
 import { RoomEvents } from './room-events.js';
-import { patchKeys, restorePatches } from './room-history.js';
+import { restorePatches } from './room-history.js';
+import { RoomHistoryAccess } from './room-history-access.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
-import { DEFAULT_SAVE_THROTTLE_MS, presenceSettings, type RoomOptions } from './room-options.js';
-import { RoomPersistence } from './room-persistence.js';
+import type { RoomOptions } from './room-options.js';
+import { openRoomPersistence, type RoomPersistence } from './room-persistence.js';
 import { RoomSessions, type SessionCountListener } from './room-sessions.js';
 import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
 import {
@@ -78,6 +79,11 @@ export class Room {
   private readonly outbox: Outbox;
   private readonly context: RoomContext;
   private readonly intake: FrameIntake;
+  private readonly historyAccess = new RoomHistoryAccess({
+    history: () => this.persistence?.history,
+    clock: () => this.document.clock,
+    flush: () => this.flush(),
+  });
   private readonly presence: PresenceTick | null;
   private readonly counters = { framesReceived: 0, framesRejected: 0 };
   private closed = false;
@@ -93,41 +99,33 @@ export class Room {
     this.document = options.initialSnapshot
       ? ClockedDocument.fromSnapshot(options.initialSnapshot)
       : new ClockedDocument();
-    const storage = options.storage ?? options.createStorage?.();
-    const saveThrottleMs = options.saveThrottleMs ?? DEFAULT_SAVE_THROTTLE_MS;
-    if (!Number.isFinite(saveThrottleMs) || saveThrottleMs < 0) {
-      throw new RangeError(`saveThrottleMs must be a non-negative number, got ${saveThrottleMs}`);
-    }
-    this.persistence = storage
-      ? new RoomPersistence({
-          storage,
-          document: () => this.document,
-          saveThrottleMs,
-          logger,
-          logContext,
-          onCommit: (event) =>
-            this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
-        })
-      : undefined;
+    this.persistence = openRoomPersistence(
+      options,
+      () => this.document,
+      logger,
+      logContext,
+      (event) => this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
+    );
     const byId = new Map<string, Session>();
     this.outbox = new Outbox(byId, this.persistence?.gate, (session, error) => {
       logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
       this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
     });
-    const presence = presenceSettings(options);
-    this.presence = presence
-      ? new PresenceTick(
-          byId,
-          this.ephemeral,
-          (session, text) => this.outbox.deliver(session, text),
-          presence,
-          (report) =>
-            this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
-        )
-      : null;
-    if (this.presence) this.outbox.coalescePresence(this.presence);
+    this.presence = PresenceTick.forRoom(options, byId, this.ephemeral, this.outbox, (report) =>
+      this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
+    );
     this.sessions = new RoomSessions(byId, this, options, this.ephemeral, this.outbox, this.events);
-    this.context = this.createContext();
+    this.context = createRoomContext(this, {
+      options,
+      limits: this.limits,
+      ephemeral: this.ephemeral,
+      outbox: this.outbox,
+      events: this.events,
+      counters: this.counters,
+      document: () => this.document,
+      writeDocument: (documentPatches, clientId) => this.writeDocument(documentPatches, clientId),
+      sessions: this.sessions,
+    });
     this.intake = new FrameIntake(this.context);
   }
 
@@ -337,27 +335,18 @@ export class Room {
    *
    * @throws {@link HistoryUnavailableError}, `HistoryHorizonError`, RangeError for a clock in the future.
    */
-  async readAt(clock: number): Promise<StoredRoom> {
-    const history = this.requireHistory();
-    if (!Number.isSafeInteger(clock) || clock < 0)
-      throw new RangeError(`clock must be a non-negative integer`);
-    if (clock > this.document.clock) throw new RangeError(`clock ${clock} is after the room clock`);
-    await this.flush();
-    return history.readAt(clock);
+  readAt(clock: number): Promise<StoredRoom> {
+    return this.historyAccess.readAt(clock);
   }
 
   /** A page of the room's history, newest first (SPEC H1), once every write so far is stored. */
-  async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {
-    const history = this.requireHistory();
-    await this.flush();
-    return history.listHistory(options);
+  listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {
+    return this.historyAccess.list(options);
   }
 
   /** The oldest clock whose state can still be read (SPEC H3). */
-  async historyHorizon(): Promise<number> {
-    const history = this.requireHistory();
-    await this.flush();
-    return history.horizon();
+  historyHorizon(): Promise<number> {
+    return this.historyAccess.horizon();
   }
 
   /** @internal The clock below which a reconnecting client gets the whole document (SPEC H3). */
@@ -411,35 +400,6 @@ export class Room {
     }
   }
 
-  /** The room's state and operations as its frame handlers see them. */
-  private createContext(): RoomContext {
-    const room = this;
-    return {
-      room,
-      options: this.options,
-      limits: this.limits,
-      ephemeral: this.ephemeral,
-      outbox: this.outbox,
-      events: this.events,
-      counters: this.counters,
-      get document() {
-        return room.document;
-      },
-      writeDocument: (documentPatches, clientId) => this.writeDocument(documentPatches, clientId),
-      dropSession: (session, code, reason) => this.sessions.drop(session, code, reason),
-      dropAfterQueued: (session, code, reason) => {
-        session.beginClosing();
-        this.outbox.afterQueued(() => this.sessions.drop(session, code, reason));
-      },
-    };
-  }
-
-  private requireHistory(): RoomHistory {
-    const history = this.persistence?.history;
-    if (!history) throw new HistoryUnavailableError();
-    return history;
-  }
-
   /** Applies, stores and broadcasts validated patches as the server (`clientId: ''`). */
   private writeAsServer(documentPatches: Patch[]): number {
     if (documentPatches.length === 0) return this.document.clock;
@@ -450,13 +410,7 @@ export class Room {
   }
 
   private writeDocument(documentPatches: Patch[], clientId: string): number {
-    const record = this.persistence?.recordWrite;
-    const keys = record ? patchKeys(documentPatches) : undefined;
-    // History keeps each key's state from before the write (read before applying it).
-    const previous = keys ? this.document.readComponents(keys) : undefined;
-    const timestamp = this.document.applyPatches(documentPatches, this.persistence?.stage) as number;
-    if (record && keys && previous) record({ clock: timestamp, time: Date.now(), clientId, keys, previous });
-    this.persistence?.written();
-    return timestamp;
+    if (this.persistence) return this.persistence.applyWrite(this.document, documentPatches, clientId);
+    return this.document.applyPatches(documentPatches) as number;
   }
 }
