@@ -95,6 +95,26 @@ export function describeHistoryContract(ctx: ContractContext): void {
     expect(await room.historyHorizon()).toBe(0);
   });
 
+  it('[H1][H3][D5] an edit that raced a deletion takes a clock and a history entry; the horizon stays, before and after a restart', async () => {
+    const room = await ctx.open('h1-noop');
+    const a = connect(room, { clientId: 'alice' });
+    write(a, { 'n1/Shape': { _exists: true, x: 1 } });
+    write(a, { 'n1/Shape': { _exists: false } });
+    // D5: an edit to a deleted key changes nothing, but is acked with a clock of its own.
+    write(a, { 'n1/Shape': { x: 2 } });
+    await waitFor(() => acks(a).length === 3, 'three acks');
+    await room.flush();
+    expect(room.getTimestamp()).toBe(3);
+    expect((await allEntries(room)).map((entry) => entry.clock)).toEqual([3, 2, 1]);
+    // Were the horizon the clock, every client older than it would get the whole
+    // document and the published client would keep deleted keys (H3).
+    expect(await room.historyHorizon()).toBe(0);
+    const reopened = await ctx.cycle(room, 'h1-noop');
+    expect(reopened.getTimestamp()).toBe(3);
+    expect(await reopened.historyHorizon()).toBe(0);
+    expect(Object.keys(live(await reopened.readAt(1)).state)).toEqual(['n1/Shape']);
+  });
+
   it('[H1] the state read at every clock equals an independent replay, before and after a restart', async () => {
     const room = await ctx.open('h1-read');
     const states = await randomHistory(room, 40, 16);
