@@ -151,12 +151,20 @@ export class TestCluster {
     return node;
   }
 
-  /** Waits until every live node answers /readyz with 200 (members of the cluster, Redis reachable). */
+  /**
+   * Waits until every live node answers /readyz with 200 (a member, Redis
+   * reachable) and lists every live node as a member. A node learns of members
+   * that joined after it only at its next renewal; a room opened before then
+   * would move to the newcomer it prefers (1012, SPEC K7) in the middle of a test.
+   */
   async ready(): Promise<void> {
+    const ids = this.live().map((node) => node.id);
     for (const node of this.live()) {
-      await waitUntil(`/readyz of ${node.id}`, async () => {
+      await waitUntil(`/readyz of ${node.id} listing ${ids.join(', ')}`, async () => {
         const reply = await node.server.get('/readyz').catch(() => undefined);
-        return reply?.status === 200;
+        if (reply?.status !== 200) return false;
+        const view = (JSON.parse(reply.text) as { cluster?: { liveNodes?: string[] } }).cluster;
+        return ids.every((id) => view?.liveNodes?.includes(id));
       });
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The transport's slow-consumer bounds (SPEC B4, B6) with a fake `ws` socket
  * that never flushes: bytes queued earlier in the same event-loop iteration
- * count, one frame larger than the bound may pass on an empty backlog, and a
+ * count, one frame larger than the bound may pass on top of a backlog within it, and a
  * second reconnect reply (`synced`) while the first is unsent cuts the client.
  */
 
@@ -79,6 +79,17 @@ describe('[B6] ServerSocket bounds', () => {
     socket.send(frame(5_000));
     expect(drops).toEqual(['maxBufferedBytes']);
     expect(ws.sent).toHaveLength(2);
+  });
+
+  it('[B6] a large reply passes on top of small frames queued in the same iteration; what follows it is bounded', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    socket.send(JSON.stringify({ type: 'clientCount', count: 2 }));
+    socket.send(frame(5_000));
+    socket.send(JSON.stringify({ type: 'synced', timestamp: 1 }));
+    expect(drops).toEqual([]);
+    expect(ws.sent).toHaveLength(3);
+    socket.send(frame(990));
+    expect(drops).toEqual(['maxBufferedBytes']);
   });
 
   it('[B6] once the large frame is written out, another may pass', () => {

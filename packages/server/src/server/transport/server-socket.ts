@@ -44,11 +44,15 @@ export class ServerSocket implements WebSocketLike {
     const length = frame.bytes.length;
     // B6: everything unsent counts, including what this iteration queued (corked) before:
     // a burst of requests in one TCP read must not queue unbounded replies. One frame
-    // larger than the bound (a big reconnect reply) may go when nothing else is queued
-    // beyond it; until it is written out, it does not count against what follows.
+    // larger than the bound by itself (a big reconnect reply) may go on top of a backlog
+    // within the bound, as long as no other such frame is unsent; until it is written
+    // out, it does not count against what follows. So at most the bound plus one reply
+    // is queued. (Requiring an empty backlog instead cut newcomers whose reply, held
+    // for durability, went out in the same iteration as a presence tick's clientCount.)
     const backlog = this.ws.bufferedAmount - this.oversizedBytes;
-    const oversized = backlog + length > this.maxBufferedBytes;
-    if (oversized && (backlog > 0 || this.oversizedBytes > 0)) {
+    const oversized = length > this.maxBufferedBytes;
+    const overBound = oversized ? this.oversizedBytes > 0 : backlog + length > this.maxBufferedBytes;
+    if (overBound) {
       this.dropSlow('maxBufferedBytes');
       return;
     }
