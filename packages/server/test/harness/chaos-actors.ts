@@ -468,7 +468,8 @@ export class PublishedActor implements EditorActor {
 
   busy(roomClock: number): string | null {
     if (!this.client.wantsOnline) return 'offline period not ended';
-    return this.client.busyReason(roomClock);
+    const reason = this.client.busyReason(roomClock);
+    return reason && this.comingBack ? `${reason}, waiting for its old socket to close` : reason;
   }
 
   close(): void {

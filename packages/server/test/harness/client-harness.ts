@@ -371,6 +371,14 @@ export class TestClient {
     this.adapter.close();
   }
 
+  /** What the adapter's connection is doing, for failure messages: its last socket and retry timer. */
+  private connectionState(): string {
+    const socket = wireOf(this.clientId)?.socket;
+    const adapter = this.adapter as unknown as { reconnectTimer?: unknown; intentionallyClosed?: unknown };
+    const states = ['connecting', 'open', 'closing', 'closed'];
+    return `last socket ${socket ? states[socket.readyState] : 'none'}, retry ${adapter.reconnectTimer ? 'scheduled' : 'none'}, intentionally closed ${String(adapter.intentionallyClosed)}`;
+  }
+
   /** Why this client is not idle, or null when it is. */
   busyReason(roomClock: number | undefined): string | null {
     const internals = internalsOf(this.adapter);
@@ -378,7 +386,7 @@ export class TestClient {
       if (this.adapter.isOnline) return 'still online';
       return null;
     }
-    if (!this.adapter.isOnline) return 'offline';
+    if (!this.adapter.isOnline) return `offline (${this.connectionState()})`;
     if (internals.inFlight.size > 0) return `${internals.inFlight.size} write(s) unacked`;
     if (Object.keys(internals.offlineBuffer).length > 0) return 'offline buffer not yet confirmed';
     if (internals.documentSendBuffer.length > 0 || internals.ephemeralSendBuffer.length > 0) {
