@@ -10,18 +10,10 @@ import {
 import { ControllableStorage, deferred, settle } from '../helpers/controllable-storage.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
 import { newManager } from '../helpers/managers.js';
+import { rejectionOf } from '../helpers/rejection-of.js';
 
 function urlFor(roomId: string, clientId = 'client-1'): string {
   return `/?roomId=${roomId}&clientId=${clientId}&token=tok`;
-}
-
-async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A room already holding one key written at clock 3. */
