@@ -5,7 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CLI, type ListeningChild, spawnListening, stopChild } from '../lib/child-processes.js';
+import {
+  CLI,
+  type ListeningChild,
+  ourServerArgs,
+  spawnListening,
+  stopChild,
+} from '../lib/child-processes.js';
 import { IpcChild } from '../lib/ipc-child.js';
 import type { VariantId } from './config.js';
 import type { FromWorker, ToWorker } from './ipc.js';
@@ -14,12 +20,8 @@ const PRELOAD = fileURLToPath(new URL('./server-stats-preload.ts', import.meta.u
 const PUBLISHED_SCRIPT = fileURLToPath(new URL('../server/published-server.ts', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
-/** Limits of our CLI raised so that only the room's own cost is measured (one address opens every socket). */
+/** More limits of our CLI raised so that only the room's own cost is measured (one address opens every socket). */
 const OURS_LIMIT_FLAGS = [
-  '--frames-per-second',
-  '100000',
-  '--bytes-per-second',
-  '1000000000',
   '--max-connections-per-address',
   '100000',
   '--max-connections-per-subject',
@@ -62,17 +64,7 @@ function argsOf(variant: VariantId, options: VariantOptions): string[] {
   }
   return [
     ...preload,
-    CLI,
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--storage',
-    'sqlite',
-    '--data-dir',
-    options.dataDir,
-    '--log-level',
-    'warn',
+    ...ourServerArgs(options.dataDir),
     ...OURS_LIMIT_FLAGS,
     ...(options.presenceTickMs === undefined ? [] : ['--presence-tick-ms', String(options.presenceTickMs)]),
   ];

@@ -13,6 +13,18 @@ export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../../', import.meta.
 /** Our built server command. */
 export const CLI = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
 
+/**
+ * Our server command on a free loopback port, storing in SQLite under
+ * `dataDir`, logging warnings only, with the frame and byte rates raised so a
+ * benchmark measures the server rather than its rate limits.
+ */
+export function ourServerArgs(dataDir: string): string[] {
+  return [
+    ...[CLI, '--port', '0', '--host', '127.0.0.1', '--storage', 'sqlite', '--data-dir', dataDir],
+    ...['--log-level', 'warn', '--frames-per-second', '100000', '--bytes-per-second', '1000000000'],
+  ];
+}
+
 const live = new Set<ChildProcess>();
 let exitHooked = false;
 

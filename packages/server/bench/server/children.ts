@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { publishedServerArgs } from '../../test/harness/published-server.js';
-import { CLI, type ListeningChild, spawnListening, stopChild } from '../lib/child-processes.js';
+import { type ListeningChild, ourServerArgs, spawnListening, stopChild } from '../lib/child-processes.js';
 import { IpcChild } from '../lib/ipc-child.js';
 import type { FromLoadClient, ToLoadClient } from './ipc.js';
 
@@ -31,21 +31,7 @@ function serverArgs(kind: ServerKind, options: ServerStartOptions): string[] {
         ...(options.cpuProfDir
           ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir, '--cpu-prof-interval', '500']
           : []),
-        CLI,
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--storage',
-        'sqlite',
-        '--data-dir',
-        options.dataDir,
-        '--log-level',
-        'warn',
-        '--frames-per-second',
-        '100000',
-        '--bytes-per-second',
-        '1000000000',
+        ...ourServerArgs(options.dataDir),
       ];
     case 'published':
       return publishedServerArgs({ port: 0, host: '127.0.0.1', dataDir: options.dataDir });
