@@ -71,11 +71,13 @@ export class OutputTail {
     return output;
   }
 
+  /** Adds what the child printed, keeping the last lines only. */
   push(chunk: Buffer): void {
     this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     if (this.lines.length > this.keep) this.lines = this.lines.slice(-this.keep);
   }
 
+  /** The lines kept, for an error message. */
   text(): string {
     return this.lines.join('\n');
   }

@@ -45,6 +45,7 @@ export class IpcChild<To extends { type: string }, From extends ChildMessage> {
     });
   }
 
+  /** The child's process id (0 when it did not start). */
   get pid(): number {
     return this.child.pid ?? 0;
   }
