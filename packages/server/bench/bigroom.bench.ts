@@ -34,8 +34,8 @@ import {
   withDocsBlock,
 } from './bigroom/report.js';
 import { type RunResult, runVariant } from './bigroom/run-variant.js';
+import { CLI, killAllChildren, WORKSPACE_ROOT } from './lib/child-processes.js';
 import { writeSvg } from './report/charts.js';
-import { CLI, killAllChildren, WORKSPACE_ROOT } from './server/children.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const DOCS_DIR = join(WORKSPACE_ROOT, 'docs');

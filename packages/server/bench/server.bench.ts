@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { CLI, killAllChildren, WORKSPACE_ROOT } from './server/children.js';
+import { CLI, killAllChildren, WORKSPACE_ROOT } from './lib/child-processes.js';
 import { int, ms, num, percent } from './server/format.js';
 import { renderMarkdown } from './server/markdown.js';
 import { profileOurs, scenariosToProfile } from './server/profile-run.js';

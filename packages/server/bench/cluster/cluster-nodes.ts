@@ -5,10 +5,8 @@
  * benchmark does), logging warnings only, rate limits raised so the load
  * generator measures the server rather than its limits.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { CLI, WORKSPACE_ROOT } from '../server/children.js';
-import { listeningPort } from '../server/proc.js';
+import type { ChildProcess } from 'node:child_process';
+import { CLI, spawnListening, stopChild } from '../lib/child-processes.js';
 
 const ADMIN_SECRET = 'cluster-bench-admin-secret';
 
@@ -25,13 +23,11 @@ export interface NodeSet {
   owners(rooms: string[]): Promise<Record<string, number>>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 async function startNode(id: string, postgresUrl: string, redisUrl: string | undefined): Promise<BenchNode> {
   const cluster = redisUrl ? ['--redis-url', redisUrl, '--node-id', id] : [];
-  const child = spawn(
-    process.execPath,
-    [
+  const { child, pid, port } = await spawnListening({
+    label: `node ${id}`,
+    args: [
       CLI,
       ...['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'],
       ...['--storage', 'postgres', '--postgres-url', postgresUrl, ...cluster],
@@ -39,24 +35,10 @@ async function startNode(id: string, postgresUrl: string, redisUrl: string | und
       ...['--frames-per-second', '100000', '--bytes-per-second', '1000000000'],
       ...['--max-connections-per-address', '5000', '--max-rooms-per-address', '5000'],
     ],
-    { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let errors = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    errors = (errors + String(chunk)).slice(-4000);
+    timeoutMs: 30_000,
+    pollMs: 25,
   });
-  const pid = child.pid as number;
-  for (let waited = 0; ; waited += 25) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`node ${id} exited:\n${errors}`);
-    const port = listeningPort(pid);
-    if (port !== null) return { id, child, pid, port };
-    if (waited > 30_000) {
-      child.kill('SIGKILL');
-      throw new Error(`node ${id} did not listen:\n${errors}`);
-    }
-    await sleep(25);
-  }
+  return { id, child, pid, port };
 }
 
 /** Starts `count` nodes one after the other. */
@@ -82,14 +64,5 @@ export async function startNodes(count: number, postgresUrl: string, redisUrl?: 
 
 /** SIGTERM to every node (SIGKILL after 15 s), awaiting their exits. */
 export async function stopNodes(set: NodeSet): Promise<void> {
-  await Promise.all(
-    set.nodes.map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all(set.nodes.map(({ child }) => stopChild(child, 15_000)));
 }

@@ -14,14 +14,15 @@
  * Writes bench/results/cluster.md and cluster.json and the cluster block of
  * docs/performance.md; asserts nothing.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunDatabase } from '../../test/harness/cluster-postgres.js';
 import { PrivateRedis } from '../../test/harness/cluster-redis.js';
-import { killAllChildren, WORKSPACE_ROOT } from '../server/children.js';
+import { killAllChildren, WORKSPACE_ROOT } from '../lib/child-processes.js';
+import { IpcChild } from '../lib/ipc-child.js';
 import { clockTicksPerSecond, processCpuMicros } from '../server/proc.js';
 import type { ClusterSnapshot, FromClusterLoad, ToClusterLoad } from './cluster-ipc.js';
 import { type NodeSet, startNodes, stopNodes } from './cluster-nodes.js';
@@ -88,41 +89,10 @@ function cpuOf(pid: number): number {
   return user + system;
 }
 
-class Load {
-  private readonly child: ChildProcess = fork(LOAD_SCRIPT, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  private readonly queue: FromClusterLoad[] = [];
-  private waiter: (() => void) | undefined;
-
+/** The cluster load generator, a child process driven over IPC. */
+class Load extends IpcChild<ToClusterLoad, FromClusterLoad> {
   constructor() {
-    this.child.on('message', (message: FromClusterLoad) => {
-      this.queue.push(message);
-      this.waiter?.();
-    });
-  }
-
-  send(message: ToClusterLoad): void {
-    this.child.send(message);
-  }
-
-  async next<T extends FromClusterLoad['type']>(type: T): Promise<Extract<FromClusterLoad, { type: T }>> {
-    for (;;) {
-      const index = this.queue.findIndex((m) => m.type === type || m.type === 'failed');
-      if (index >= 0) {
-        const [message] = this.queue.splice(index, 1);
-        if (message?.type === 'failed') throw new Error(`load client: ${message.message}`);
-        return message as Extract<FromClusterLoad, { type: T }>;
-      }
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
-    }
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
+    super('load client', LOAD_SCRIPT);
   }
 }
 

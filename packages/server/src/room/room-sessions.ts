@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { EphemeralState } from '../document/ephemeral-state.js';
+import { RoomFullError } from './errors.js';
 import type { Outbox } from './outbox.js';
-import type { Room } from './room.js';
+import type { Room, SocketConnectOptions } from './room.js';
 import type { RoomEvents } from './room-events.js';
+import type { RoomLimits } from './room-limits.js';
 import type { RoomOptions } from './room-options.js';
-import type { Session } from './session.js';
+import { isSessionPermission, Session, type SessionInfo, type SessionPermission } from './session.js';
 
 /** Observer of session changes, used by {@link RoomManager} for idle closing. */
 export type SessionCountListener = (room: Room, count: number) => void;
@@ -25,6 +28,7 @@ export class RoomSessions {
     private readonly ephemeral: EphemeralState,
     private readonly outbox: Outbox,
     private readonly events: RoomEvents,
+    private readonly limits: RoomLimits,
   ) {}
 
   get size(): number {
@@ -37,6 +41,73 @@ export class RoomSessions {
 
   values(): IterableIterator<Session> {
     return this.byId.values();
+  }
+
+  /**
+   * Checks a new connection's client id, permission and the room's session
+   * limit, then adds its session; returns the new session id.
+   *
+   * @throws TypeError for a bad client id or permission, {@link RoomFullError} when the room is full.
+   */
+  connect(options: SocketConnectOptions): string {
+    if (typeof options.clientId !== 'string' || options.clientId === '') {
+      throw new TypeError('clientId must be a non-empty string');
+    }
+    assertPermission(options.permissions);
+    if (this.byId.size >= this.limits.maxSessionsPerRoom) {
+      throw new RoomFullError(this.limits.maxSessionsPerRoom);
+    }
+    const session = new Session(
+      randomUUID(),
+      options.clientId,
+      options.socket,
+      options.permissions,
+      options.metadata,
+      this.limits,
+      options.onTokenRefresh,
+    );
+    this.add(session);
+    return session.sessionId;
+  }
+
+  /** Every session's id, client id, permission and metadata. */
+  infos(): SessionInfo[] {
+    return Array.from(this.byId.values(), (session) => session.info());
+  }
+
+  /** The permission of a session, or undefined for an unknown session. */
+  permissionsOf(sessionId: string): SessionPermission | undefined {
+    return this.byId.get(sessionId)?.permissions;
+  }
+
+  /** Changes the permission of a session; unknown sessions are ignored. */
+  setPermissions(sessionId: string, permissions: SessionPermission): void {
+    assertPermission(permissions);
+    const session = this.byId.get(sessionId);
+    if (session) session.permissions = permissions;
+  }
+
+  /** The metadata of a session, or undefined for an unknown session. */
+  metadataOf(sessionId: string): unknown {
+    return this.byId.get(sessionId)?.metadata;
+  }
+
+  /** Replaces the metadata of a session; unknown sessions are ignored. */
+  setMetadata(sessionId: string, metadata: unknown): void {
+    const session = this.byId.get(sessionId);
+    if (session) session.metadata = metadata;
+  }
+
+  /** Removes the session with this id, if any, as {@link remove} does. */
+  removeById(sessionId: string): void {
+    const session = this.byId.get(sessionId);
+    if (session) this.remove(session);
+  }
+
+  /** Closes the socket of the session with this id, if any, and removes it, as {@link drop} does. */
+  dropById(sessionId: string, code: number, reason: string): void {
+    const session = this.byId.get(sessionId);
+    if (session) this.drop(session, code, reason);
   }
 
   /** Adds a session; announces the new count and sends it the others' ephemeral state (SPEC E2). */
@@ -113,5 +184,12 @@ export class RoomSessions {
     for (const listener of this.listeners) {
       this.events.callback('session listener', () => listener(this.room, this.byId.size));
     }
+  }
+}
+
+/** Rejects anything but the two permission strings, naming what was given. */
+function assertPermission(permissions: unknown): asserts permissions is SessionPermission {
+  if (!isSessionPermission(permissions)) {
+    throw new TypeError(`permissions must be 'readonly' or 'readwrite', got ${String(permissions)}`);
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CloseCode, checkPatchList, type Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
@@ -7,7 +6,7 @@ import type { HistoryPage } from '../storage/history.js';
 import type { Storage, StoredRoom } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
-import { RoomClosedError, RoomFullError } from './errors.js';
+import { RoomClosedError } from './errors.js';
 import { FrameIntake } from './frame-intake.js';
 import { consoleLogger } from './logger.js';
 import { Outbox } from './outbox.js';
@@ -21,13 +20,7 @@ import type { RoomOptions } from './room-options.js';
 import { openRoomPersistence, type RoomPersistence } from './room-persistence.js';
 import { RoomSessions, type SessionCountListener } from './room-sessions.js';
 import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
-import {
-  isSessionPermission,
-  Session,
-  type SessionInfo,
-  type SessionPermission,
-  type SessionTokenRefresher,
-} from './session.js';
+import type { Session, SessionInfo, SessionPermission, SessionTokenRefresher } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
@@ -114,7 +107,15 @@ export class Room {
     this.presence = PresenceTick.forRoom(options, byId, this.ephemeral, this.outbox, (report) =>
       this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
     );
-    this.sessions = new RoomSessions(byId, this, options, this.ephemeral, this.outbox, this.events);
+    this.sessions = new RoomSessions(
+      byId,
+      this,
+      options,
+      this.ephemeral,
+      this.outbox,
+      this.events,
+      this.limits,
+    );
     this.context = createRoomContext(this, {
       options,
       limits: this.limits,
@@ -175,29 +176,7 @@ export class Room {
    */
   handleSocketConnect(options: SocketConnectOptions): string {
     if (this.closed) throw new RoomClosedError(this.roomId);
-    if (typeof options.clientId !== 'string' || options.clientId === '') {
-      throw new TypeError('clientId must be a non-empty string');
-    }
-    if (!isSessionPermission(options.permissions)) {
-      throw new TypeError(
-        `permissions must be 'readonly' or 'readwrite', got ${String(options.permissions)}`,
-      );
-    }
-    if (this.sessions.size >= this.limits.maxSessionsPerRoom) {
-      throw new RoomFullError(this.limits.maxSessionsPerRoom);
-    }
-    const sessionId = randomUUID();
-    const session = new Session(
-      sessionId,
-      options.clientId,
-      options.socket,
-      options.permissions,
-      options.metadata,
-      this.limits,
-      options.onTokenRefresh,
-    );
-    this.sessions.add(session);
-    return sessionId;
+    return this.sessions.connect(options);
   }
 
   /**
@@ -220,14 +199,12 @@ export class Room {
 
   /** Handles a closed connection: removes the session (SPEC S1, S2, E3). */
   handleSocketClose(sessionId: string): void {
-    const session = this.sessions.get(sessionId);
-    if (session) this.sessions.remove(session);
+    this.sessions.removeById(sessionId);
   }
 
   /** Handles a socket error: closes the socket and removes the session. */
   handleSocketError(sessionId: string): void {
-    const session = this.sessions.get(sessionId);
-    if (session) this.sessions.drop(session, CloseCode.GoingAway, 'socket error');
+    this.sessions.dropById(sessionId, CloseCode.GoingAway, 'socket error');
   }
 
   /**
@@ -235,8 +212,7 @@ export class Room {
    * had disconnected. Unknown sessions are ignored.
    */
   closeSession(sessionId: string, code: number = CloseCode.GoingAway, reason = 'closed by the server'): void {
-    const session = this.sessions.get(sessionId);
-    if (session) this.sessions.drop(session, code, reason);
+    this.sessions.dropById(sessionId, code, reason);
   }
 
   /** The live document (no tombstones), its per-field stamps and the clock (SPEC D10). */
@@ -265,32 +241,27 @@ export class Room {
 
   /** Every session's id, client id, permission and metadata. */
   getSessions(): SessionInfo[] {
-    return Array.from(this.sessions.values(), (session) => session.info());
+    return this.sessions.infos();
   }
 
   /** The permission of a session, or undefined for an unknown session. */
   getSessionPermissions(sessionId: string): SessionPermission | undefined {
-    return this.sessions.get(sessionId)?.permissions;
+    return this.sessions.permissionsOf(sessionId);
   }
 
   /** Changes the permission of a session; unknown sessions are ignored. */
   setSessionPermissions(sessionId: string, permissions: SessionPermission): void {
-    if (!isSessionPermission(permissions)) {
-      throw new TypeError(`permissions must be 'readonly' or 'readwrite', got ${String(permissions)}`);
-    }
-    const session = this.sessions.get(sessionId);
-    if (session) session.permissions = permissions;
+    this.sessions.setPermissions(sessionId, permissions);
   }
 
   /** The metadata attached to a session via `handleSocketConnect` or `onTokenRefresh`. */
   getSessionMetadata(sessionId: string): unknown {
-    return this.sessions.get(sessionId)?.metadata;
+    return this.sessions.metadataOf(sessionId);
   }
 
   /** Replaces the metadata of a session. */
   setSessionMetadata(sessionId: string, metadata: unknown): void {
-    const session = this.sessions.get(sessionId);
-    if (session) session.metadata = metadata;
+    this.sessions.setMetadata(sessionId, metadata);
   }
 
   /**

@@ -10,24 +10,27 @@ import { RoomManager } from '../manager/room-manager.js';
 import { RateLimitedLog } from '../room/rate-limited-log.js';
 import type { StorageBackend } from '../storage/storage-backend.js';
 import { type Authorize, createAuthorize } from './auth/create-authorize.js';
+import { createClusterRouter, joinCluster, roomStorageFor } from './cluster-wiring.js';
+import { roomOptionsFromConfig } from './config/room-options-from-config.js';
 import type { ServerConfig } from './config/server-config.js';
-import { AdminApi } from './http/admin-api.js';
-import { adminHistoryOptions } from './http/admin-history-api.js';
+import type { AdminApi } from './http/admin-api.js';
+import { createAdminApi } from './http/create-admin-api.js';
 import { sendJson } from './http/http-helpers.js';
 import { originAllowed } from './http/origin-policy.js';
 import { rejectUpgrade } from './http/reject-upgrade.js';
 import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
-import { listenError, reasonOf, StartupError } from './lifecycle/startup-error.js';
+import { listenError } from './lifecycle/startup-error.js';
 import { withTimeout } from './lifecycle/with-timeout.js';
 import { createLogger, type ServerLogger } from './observability/create-logger.js';
 import { ServerMetrics } from './observability/server-metrics.js';
 import { openServerStorage } from './open-server-storage.js';
 import { ConnectionGuard, refuseSocket } from './principals/connection-guard.js';
-import { createClusterRouter, localConnection } from './socket-connection.js';
+import { localConnection } from './socket-connection.js';
 import { FrameEncoder } from './transport/frame-encoder.js';
 import { Heartbeat } from './transport/heartbeat.js';
 import { ServerSocket } from './transport/server-socket.js';
+import { TokenExpiry } from './transport/token-expiry.js';
 import { transportCloseCode } from './transport/transport-close-code.js';
 import { WriteBatcher } from './transport/write-batcher.js';
 
@@ -47,7 +50,6 @@ export interface CanvasStoreServerOptions {
   fallback?: FallbackHandler;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const SHUTDOWN_GRACE_MS = 5_000;
 /**
  * How long `/readyz` waits for the storage's health check. A stalled database
@@ -91,33 +93,14 @@ export class CanvasStoreServer {
     this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
     this.manager = new RoomManager({
-      createStorage: (roomId) => this.roomStorage(roomId),
+      createStorage: (roomId) => roomStorageFor(this.storage, this.cluster, roomId),
       idleTimeout: config.idleTimeoutMs,
       maxRooms: config.maxRooms,
       logger: this.logger,
       roomOptions: (roomId) => ({
-        saveThrottleMs: config.saveThrottleMs,
-        presenceTickMs: config.presenceTickMs,
-        presenceBytesPerSecond: config.presenceBytesPerSecond,
+        ...roomOptionsFromConfig(config),
         logger: this.logger.child({ roomId }),
         observer: this.metrics.roomObserver,
-        limits: {
-          maxFrameBytes: config.maxFrameBytes,
-          maxKeysPerFrame: config.maxKeysPerFrame,
-          maxDepth: config.maxDepth,
-          maxBufferLength: config.maxBufferLength,
-          maxBufferEntriesPerFrame: config.maxBufferEntriesPerFrame,
-          maxRoomKeys: config.maxRoomKeys,
-          maxRoomBytes: config.maxRoomBytes,
-          maxEphemeralKeysPerClient: config.maxEphemeralKeys,
-          maxEphemeralBytesPerClient: config.maxEphemeralBytes,
-          maxQueuedBytes: config.maxHeldBytes,
-          framesPerSecond: config.framesPerSecond,
-          frameBurst: config.framesPerSecond * 3,
-          bytesPerSecond: config.bytesPerSecond,
-          byteBurst: config.bytesPerSecond * 4,
-          maxSessionsPerRoom: config.maxSessionsPerRoom,
-        },
       }),
     });
     this.authorize = createAuthorize(options.config);
@@ -127,14 +110,14 @@ export class CanvasStoreServer {
       metrics: this.metrics,
       authorize: this.authorize,
     });
-    this.admin = config.adminSecret
-      ? new AdminApi(config.adminSecret, this.manager, this.storage, this.logger, {
-          failuresPerMinute: config.adminFailuresPerMinute,
-          onThrottled: (address) => this.guard.refusedAdmin(address),
-          history: adminHistoryOptions(config, (limit) => this.metrics.limitHits.inc({ limit })),
-          cluster: this.cluster,
-        })
-      : undefined;
+    this.admin = createAdminApi(config, {
+      manager: this.manager,
+      storage: this.storage,
+      logger: this.logger,
+      metrics: this.metrics,
+      cluster: this.cluster,
+      onThrottled: (address) => this.guard.refusedAdmin(address),
+    });
     // Refused connections: per close code, at most 10 info lines per 10 s.
     this.refusedLog = new RateLimitedLog(this.logger, { level: 'info', burst: 10, kindField: 'kind' });
     this.guard = ConnectionGuard.create(config, this.metrics.principalRefusals, this.logger);
@@ -170,22 +153,7 @@ export class CanvasStoreServer {
    * @throws {@link StartupError} naming the flag to change when the port or host cannot be used.
    */
   async start(): Promise<{ host: string; port: number }> {
-    const { config } = this.options;
-    if (this.cluster) {
-      try {
-        await this.cluster.start();
-      } catch (error) {
-        await this.cluster.stop().catch(() => {});
-        throw new StartupError(
-          `cannot join the cluster through Redis at --redis-url (CANVAS_REDIS_URL): ${reasonOf(error)}; check that Redis is running and reachable`,
-          { cause: error },
-        );
-      }
-      this.logger.info(
-        { nodeId: this.cluster.nodeId, leaseMs: config.clusterLeaseMs },
-        'cluster mode: joined the cluster',
-      );
-    }
+    if (this.cluster) await joinCluster(this.cluster, this.options.config, this.logger);
     return this.listen();
   }
 
@@ -333,20 +301,12 @@ export class CanvasStoreServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws, req));
   }
 
-  /** A room's storage: fenced by the cluster's lease epoch in cluster mode (SPEC K2). */
-  private roomStorage(roomId: string) {
-    const fenced = this.storage.forFencedRoom;
-    if (this.cluster && fenced) return fenced(roomId, this.cluster.fenceFor(roomId));
-    return this.storage.forRoom(roomId);
-  }
-
   private handleConnection(ws: WebSocket, req: IncomingMessage): void {
     const { config } = this.options;
     this.metrics.connections.inc();
     let closed = false;
     let releasePrincipal: (() => void) | undefined;
     this.heartbeat.track(ws);
-    let expiryTimer: NodeJS.Timeout | undefined;
     const socket = new ServerSocket(ws, this.batcher, this.encoder, config.maxBufferedBytes, {
       frameSent: (type, bytes) => this.metrics.countFrameOut(type, bytes),
       slowConsumer: (limit) => {
@@ -362,16 +322,7 @@ export class CanvasStoreServer {
       // A peer that does not answer the close frame is not waited for.
       setTimeout(() => ws.terminate(), 1_000).unref();
     });
-    // Live sessions end when their token does (SPEC C5 refreshes push the deadline).
-    const scheduleExpiry = (expiresAt: unknown) => {
-      if (expiryTimer) clearTimeout(expiryTimer);
-      if (typeof expiresAt !== 'number') return;
-      expiryTimer = setTimeout(
-        () => socket.close(CloseCode.TokenExpired, 'token expired'),
-        Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())),
-      );
-      expiryTimer.unref();
-    };
+    const expiry = new TokenExpiry(() => socket.close(CloseCode.TokenExpired, 'token expired'));
     const acceptOptions: AcceptConnectionOptions<IncomingMessage, Record<string, unknown>> = {
       socket,
       url: req.url ?? '',
@@ -384,7 +335,7 @@ export class CanvasStoreServer {
           releasePrincipal = release;
           if (closed) release();
         }
-        scheduleExpiry(result.metadata?.expiresAt);
+        expiry.schedule(result.metadata?.expiresAt);
         return result;
       },
       maxPendingBytes: config.maxFrameBytes * 4,
@@ -403,7 +354,7 @@ export class CanvasStoreServer {
     ws.on('close', (code) => {
       closed = true;
       releasePrincipal?.();
-      if (expiryTimer) clearTimeout(expiryTimer);
+      expiry.clear();
       this.metrics.connections.dec();
       this.metrics.closes.inc({ code: socket.closeCode ?? code });
       conn.onClose();

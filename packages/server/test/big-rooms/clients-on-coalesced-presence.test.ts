@@ -3,64 +3,33 @@
  * ours (`canvas-store-client`) against our server with presence coalescing
  * on (SPEC R1-R3): the values each client ends with, never timing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CanvasStoreClient } from 'canvas-store-client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { FileStorage, type RoomManagerOptions } from '../../src/index.js';
 import {
-  type ClientEnvironment,
   type DocModel,
-  installClientEnvironment,
   plain,
   settle,
-  TestClient,
+  type TestClient,
   TestServer,
   wireOf,
 } from '../harness/client-harness.js';
+import { ClientSuite } from '../harness/client-suite.js';
 
 const ROOM = 'big-room';
 const TEST_MS = 120_000;
 
-let env: ClientEnvironment | undefined;
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-let ours: CanvasStoreClient[] = [];
-let tempDirs: string[] = [];
-
-beforeEach(() => {
-  env = installClientEnvironment();
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  for (const client of ours) client.close();
-  for (const server of servers) await server.stop();
-  env?.restore();
-  env = undefined;
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  servers = [];
-  clients = [];
-  ours = [];
-  tempDirs = [];
-});
+const suite = ClientSuite.install();
 
 /** Our server on FileStorage (acks and broadcasts wait for durability, O4), presence options as given. */
 async function startServer(options: Partial<RoomManagerOptions> = {}): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'canvas-store-big-rooms-'));
-  tempDirs.push(dir);
-  const server = new TestServer((roomId) => new FileStorage({ dir, roomId }), options);
-  servers.push(server);
-  await server.start();
-  return server;
+  const dir = await suite.tempDir('canvas-store-big-rooms-');
+  return suite.start(new TestServer((roomId) => new FileStorage({ dir, roomId }), options));
 }
 
 async function publishedClients(server: TestServer, ids: string[]): Promise<TestClient[]> {
-  if (!env) throw new Error('client environment not installed');
-  const made = ids.map((id) => new TestClient(id, ROOM, server.url, env as ClientEnvironment));
-  clients.push(...made);
+  const made = ids.map((id) => suite.client(server, ROOM, id));
   for (const client of made) await client.connect();
   return made;
 }
@@ -190,12 +159,11 @@ describe('our client on coalesced presence (R1, R2)', () => {
     '[R1][R2][E3] our clients see every other client’s latest presence, lose a departed one, and count the room right',
     async () => {
       // Our client is not affected by the published adapter's environment, but runs on plain `ws`.
-      env?.restore();
-      env = undefined;
+      suite.restoreEnvironment();
       const server = await startServer();
       const ids = ['p', 'q', 'r', 's', 't'];
-      ours = ids.map(
-        (clientId) =>
+      const ours = ids.map((clientId) =>
+        suite.closeAfter(
           new CanvasStoreClient({
             url: server.url,
             roomId: ROOM,
@@ -204,6 +172,7 @@ describe('our client on coalesced presence (R1, R2)', () => {
             WebSocket,
             sendIntervalMs: 0,
           }),
+        ),
       );
       await Promise.all(ours.map((client) => client.whenSynced()));
       for (let step = 1; step <= 20; step++) {

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PrivateRedis } from '../harness/cluster-redis.js';
 import { cleanup, documentOf, waitUntil } from '../harness/server-process.js';
 import { HOW_TO_RUN_POSTGRES, IN_CI, postgresProblem } from '../helpers/postgres.js';
 import { ClusterWriter } from './cluster-writer.js';
 import { startCluster, type TestNode, view } from './core-cluster.js';
-import { OwnRedis } from './own-redis.js';
 
 const LEASE_MS = 1_000;
 const problem = await postgresProblem();
-let redis: OwnRedis | undefined;
+let redis: PrivateRedis | undefined;
 
 afterEach(async () => {
   await cleanup();
@@ -19,7 +19,7 @@ describe.skipIf(problem !== null && !IN_CI)('cluster with Redis restarted (SPEC 
   if (problem !== null) console.warn(`Skipping: needs PostgreSQL (${HOW_TO_RUN_POSTGRES}): ${problem}`);
 
   it('[K6][K2] Redis killed and restarted: no acked write lost, no clock acked twice, writable again', async () => {
-    redis = await OwnRedis.start();
+    redis = await PrivateRedis.start();
     const own = redis;
     const nodes = await startCluster(2, LEASE_MS, [], own.url);
     const roomId = `redis-restart-${Math.random().toString(36).slice(2, 8)}`;

@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoundRobinProxy } from '../../scripts/cluster/round-robin-proxy.js';
-import { freePort } from '../harness/cluster-redis.js';
+import { freePort } from '../harness/free-port.js';
 import { cleanup, metric, ServerProcess, WireClient, waitUntil } from '../harness/server-process.js';
 
 describe('round-robin proxy of npm run cluster (K1 demo)', () => {

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { ControllableStorage, settle } from '../helpers/controllable-storage.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
+import { rejectionOf } from '../helpers/rejection-of.js';
 
 const managers: RoomManager[] = [];
 function newManager(options: RoomManagerOptions = {}): RoomManager {
@@ -40,15 +41,6 @@ afterEach(async () => {
   process.off('unhandledRejection', onUnhandled);
   await Promise.allSettled(managers.splice(0).map((m) => m.closeAll()));
 });
-
-async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('acceptConnection: authorization (C2)', () => {
   it('[C2] authorize receives roomId, clientId, token and the request object', async () => {

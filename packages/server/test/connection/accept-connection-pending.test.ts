@@ -10,18 +10,10 @@ import {
 import { ControllableStorage, deferred, settle } from '../helpers/controllable-storage.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
 import { newManager } from '../helpers/managers.js';
+import { rejectionOf } from '../helpers/rejection-of.js';
 
 function urlFor(roomId: string, clientId = 'client-1'): string {
   return `/?roomId=${roomId}&clientId=${clientId}&token=tok`;
-}
-
-async function rejectionOf(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A room already holding one key written at clock 3. */
@@ -48,6 +40,21 @@ function expectReconnectThenAcks(socket: FakeSocket, extraAcks: string[] = []): 
   ]);
 }
 
+/** A connection authorized at once to room `r`, whose load from storage holding `saved` waits for `release()`. */
+function connectDuringSlowLoad(saved?: RoomSnapshot) {
+  const storage = new ControllableStorage(saved);
+  const release = storage.holdLoads();
+  const manager = newManager({ createStorage: () => storage });
+  const socket = new FakeSocket();
+  const conn = acceptConnection({
+    socket,
+    url: urlFor('r'),
+    manager,
+    authorize: () => ({ permissions: 'readwrite' }),
+  });
+  return { storage, release, manager, socket, conn };
+}
+
 describe('acceptConnection: frames before ready (C3)', () => {
   it('[C3] frames sent during a slow authorize are processed in order once it finishes (handle used synchronously)', async () => {
     const manager = newManager({ createStorage: () => new ControllableStorage(SAVED) });
@@ -66,16 +73,7 @@ describe('acceptConnection: frames before ready (C3)', () => {
   });
 
   it('[C3] frames sent during a slow room load are processed in order once it finishes', async () => {
-    const storage = new ControllableStorage(SAVED);
-    const release = storage.holdLoads();
-    const manager = newManager({ createStorage: () => storage });
-    const socket = new FakeSocket();
-    const conn = acceptConnection({
-      socket,
-      url: urlFor('r'),
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-    });
+    const { storage, release, socket, conn } = connectDuringSlowLoad(SAVED);
     conn.onMessage(reconnect(0));
     await settle();
     expect(storage.loadCalls).toBe(1);
@@ -135,16 +133,7 @@ describe('acceptConnection: frames before ready (C3)', () => {
   });
 
   it('[C3][O1] the reconnect reply reflects the state before the held patches (reconnect first)', async () => {
-    const storage = new ControllableStorage(SAVED);
-    const release = storage.holdLoads();
-    const manager = newManager({ createStorage: () => storage });
-    const socket = new FakeSocket();
-    const conn = acceptConnection({
-      socket,
-      url: urlFor('r'),
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-    });
+    const { release, socket, conn } = connectDuringSlowLoad(SAVED);
     conn.onMessage(reconnect(3));
     conn.onMessage(patch('m1', 'e2/B', 7));
     release();
@@ -204,16 +193,7 @@ describe('acceptConnection: socket gone before ready', () => {
   });
 
   it('[C3][9] onClose during the room load: ready rejects with ConnectionClosedError and no session remains', async () => {
-    const storage = new ControllableStorage();
-    const release = storage.holdLoads();
-    const manager = newManager({ createStorage: () => storage });
-    const socket = new FakeSocket();
-    const conn = acceptConnection({
-      socket,
-      url: urlFor('r'),
-      manager,
-      authorize: () => ({ permissions: 'readwrite' }),
-    });
+    const { storage, release, manager, socket, conn } = connectDuringSlowLoad();
     await settle();
     expect(storage.loadCalls).toBe(1);
     conn.onClose();

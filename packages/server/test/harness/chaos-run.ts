@@ -18,7 +18,8 @@ import {
 } from './chaos-actors.js';
 import { type ClientEnvironment, type DocModel, installClientEnvironment, plain } from './client-harness.js';
 import { AckedModel, type RoomView, readRoom } from './crash/wire-clients.js';
-import { freePort, scaled } from './reliability-harness.js';
+import { freePort } from './free-port.js';
+import { scaled } from './reliability-harness.js';
 import { type ServerProcess, tempDir } from './server-process.js';
 import { startOursOnPort } from './target-server.js';
 

@@ -5,7 +5,8 @@
  * which is the harshest Redis restart the cluster must survive (SPEC K6).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from './free-port.js';
 import { waitUntil } from './server-process.js';
 
 /** The Redis binary of the machine (Debian's package); CI installs the same. */
@@ -15,19 +16,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-/** A TCP port nothing listens on right now (the kernel's pick for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when a Redis server answers PING on `port`. */
 export function redisAnswers(port: number): Promise<boolean> {

@@ -9,7 +9,6 @@
  * into `LAST-LONG-RUN.md`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ServerProcess, type StartOptions } from './server-process.js';
 
@@ -84,21 +83,6 @@ export async function startProbedServer(options: StartOptions = {}): Promise<Pro
       child.send({ type: 'probe', id });
     });
   return { server, probe };
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1 (for a server restarted on the same port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /** The `p`-quantile (0..1) of `values` (nearest rank); NaN when empty. */

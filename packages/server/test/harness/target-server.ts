@@ -11,8 +11,8 @@
  *   measures what the clients see of the document rules, not that race.
  */
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from './free-port.js';
 import { spawnPublishedServer } from './published-server.js';
-import { freePort } from './reliability-harness.js';
 import { ServerProcess, tempDir } from './server-process.js';
 
 /** Which server implementation a target runs. */

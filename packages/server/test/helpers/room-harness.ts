@@ -25,9 +25,15 @@ let clientCounter = 0;
 /** Connects a fake socket to `room`. */
 export function connect(
   room: Room,
-  options: { clientId?: string; permissions?: SessionPermission; metadata?: unknown } = {},
+  options: {
+    clientId?: string;
+    permissions?: SessionPermission;
+    metadata?: unknown;
+    /** The socket to connect; a new {@link FakeSocket} by default. */
+    socket?: FakeSocket;
+  } = {},
 ): FakeClient {
-  const socket = new FakeSocket();
+  const socket = options.socket ?? new FakeSocket();
   const clientId = options.clientId ?? `client-${++clientCounter}`;
   const sessionId = room.handleSocketConnect({
     socket,

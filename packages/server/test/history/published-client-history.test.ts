@@ -1,17 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileStorage, type Room } from '../../src/index.js';
-import {
-  type ClientEnvironment,
-  installClientEnvironment,
-  plain,
-  settle,
-  TestClient,
-  TestServer,
-  waitFor,
-} from '../harness/client-harness.js';
+import { plain, settle, type TestClient, TestServer, waitFor } from '../harness/client-harness.js';
+import { ClientSuite } from '../harness/client-suite.js';
 
 /**
  * History with the published client `@woven-ecs/canvas-store` (SPEC H2, H3):
@@ -20,41 +10,16 @@ import {
  */
 const ROOM = 'history-room';
 
-let env: ClientEnvironment | undefined;
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-let dirs: string[] = [];
-
-beforeEach(() => {
-  env = installClientEnvironment();
-});
-
-afterEach(async () => {
-  for (const client of clients) client.close();
-  for (const server of servers) await server.stop();
-  env?.restore();
-  env = undefined;
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  servers = [];
-  clients = [];
-  dirs = [];
-});
+const suite = ClientSuite.install();
 
 async function startServer(maxEntries?: number): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'canvas-store-history-'));
-  dirs.push(dir);
+  const dir = await suite.tempDir('canvas-store-history-');
   const history = maxEntries === undefined ? {} : { history: { maxEntries } };
-  const server = new TestServer((roomId) => new FileStorage({ dir, roomId, ...history }));
-  servers.push(server);
-  await server.start();
-  return server;
+  return suite.start(new TestServer((roomId) => new FileStorage({ dir, roomId, ...history })));
 }
 
 function newClient(server: TestServer, clientId: string): TestClient {
-  if (!env) throw new Error('client environment not installed');
-  const client = new TestClient(clientId, ROOM, server.url, env);
-  clients.push(client);
-  return client;
+  return suite.client(server, ROOM, clientId);
 }
 
 function openRoom(server: TestServer): Room {

@@ -2,58 +2,29 @@
  * Interoperability with the published client `@woven-ecs/canvas-store` 2.x:
  * real `WebsocketAdapter`s, unmodified, talk to our server over real sockets.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileStorage, MemoryStorage, PROTOCOL_VERSION, type Room } from '../../src/index.js';
 import {
-  type ClientEnvironment,
   type DocModel,
-  installClientEnvironment,
   plain,
   RawClient,
   RollbackStorage,
   settle,
-  TestClient,
+  type TestClient,
   TestServer,
   waitFor,
   waitForSynced,
   wireOf,
 } from '../harness/client-harness.js';
+import { ClientSuite } from '../harness/client-suite.js';
 
 const ROOM = 'interop-room';
 const LONG_TEST_MS = 120_000;
 
-let env: ClientEnvironment | undefined;
-let servers: TestServer[] = [];
-let clients: TestClient[] = [];
-let rawClients: RawClient[] = [];
-let tempDirs: string[] = [];
+const suite = ClientSuite.install();
 
-beforeEach(() => {
-  env = installClientEnvironment();
-});
-
-afterEach(async () => {
-  // Adapters first (stops their reconnect timers), then servers, then the globals.
-  for (const client of clients) client.close();
-  await Promise.all(rawClients.map((raw) => raw.close()));
-  for (const server of servers) await server.stop();
-  env?.restore();
-  env = undefined;
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  servers = [];
-  clients = [];
-  rawClients = [];
-  tempDirs = [];
-});
-
-async function startServer(createStorage: ConstructorParameters<typeof TestServer>[0]): Promise<TestServer> {
-  const server = new TestServer(createStorage);
-  servers.push(server);
-  await server.start();
-  return server;
+function startServer(createStorage: ConstructorParameters<typeof TestServer>[0]): Promise<TestServer> {
+  return suite.start(new TestServer(createStorage));
 }
 
 /**
@@ -66,8 +37,7 @@ const STORAGE_KINDS = [
   {
     name: 'FileStorage',
     start: async (): Promise<TestServer> => {
-      const dir = await mkdtemp(join(tmpdir(), 'canvas-store-interop-'));
-      tempDirs.push(dir);
+      const dir = await suite.tempDir('canvas-store-interop-');
       return startServer((roomId) => new FileStorage({ dir, roomId }));
     },
   },
@@ -88,10 +58,7 @@ const STORAGE_KINDS = [
 ];
 
 function newClient(server: TestServer, clientId: string): TestClient {
-  if (!env) throw new Error('client environment not installed');
-  const client = new TestClient(clientId, ROOM, server.url, env);
-  clients.push(client);
-  return client;
+  return suite.client(server, ROOM, clientId);
 }
 
 async function connectClients(server: TestServer, ids: string[]): Promise<TestClient[]> {
@@ -412,9 +379,7 @@ describe('published @woven-ecs/canvas-store clients', () => {
 
 describe('wire protocol over a real socket (raw ws clients)', () => {
   async function rawClient(server: TestServer, clientId: string): Promise<RawClient> {
-    const raw = await RawClient.connect(server.url, ROOM, clientId);
-    rawClients.push(raw);
-    return raw;
+    return suite.closeAfter(await RawClient.connect(server.url, ROOM, clientId));
   }
 
   async function joinRaw(server: TestServer, clientId: string): Promise<RawClient> {

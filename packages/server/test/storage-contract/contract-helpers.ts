@@ -16,7 +16,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
-import type { FakeClient } from '../helpers/room-harness.js';
+import { connect, type FakeClient } from '../helpers/room-harness.js';
 
 /**
  * One backend under test, opened per test. `storageFor(roomId)` returns a fresh
@@ -264,15 +264,7 @@ export function connectLogged(
   log: string[],
   onFrame?: (message: ServerMessage) => void,
 ): FakeClient {
-  const socket = new LoggedSocket(clientId, log, onFrame);
-  const sessionId = room.handleSocketConnect({ socket, clientId, permissions: 'readwrite' });
-  return {
-    socket,
-    sessionId,
-    clientId,
-    send: (frame) => room.handleSocketMessage(sessionId, JSON.stringify(frame)),
-    sendRaw: (text) => room.handleSocketMessage(sessionId, text),
-  };
+  return connect(room, { clientId, socket: new LoggedSocket(clientId, log, onFrame) });
 }
 
 let messageCounter = 0;

@@ -3,9 +3,10 @@
  * status 2 and say what is wrong, flags win over variables, variables work,
  * and --help lists every option.
  */
-import { createServer } from 'node:net';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { OPTION_SPECS } from '../../../src/server/config/option-specs.js';
+import { freePort } from '../../harness/free-port.js';
 import {
   cleanup,
   runCli,
@@ -16,18 +17,6 @@ import {
 } from '../../harness/server-process.js';
 
 afterEach(cleanup);
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function listening(server: ServerProcess) {
   return server.logs().find((line) => line.msg === 'canvas-store-server listening');
