@@ -82,6 +82,10 @@ export class Room {
   private readonly historyAccess = new RoomHistoryAccess({
     history: () => this.persistence?.history,
     clock: () => this.document.clock,
+    live: () => ({
+      timestamp: this.document.clock,
+      components: this.document.readComponents(this.document.keys()),
+    }),
     flush: () => this.flush(),
   });
   private readonly presence: PresenceTick | null;

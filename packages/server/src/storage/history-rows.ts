@@ -1,6 +1,6 @@
 import type { StoredComponent } from '../document/stored-component.js';
 import { HistoryHorizonError, type HistoryPage, type HistoryWrite } from './history.js';
-import { historyEntry, undoWrites } from './history-log.js';
+import { historyEntry, withRestored } from './history-log.js';
 import type { StoredRoom } from './storage.js';
 import { StorageCorruptError } from './storage-corrupt-error.js';
 
@@ -43,7 +43,13 @@ export function historyPage(roomId: string, rows: readonly HistoryRow[], limit: 
   return { entries, nextBefore: rows.length > limit && last ? last.clock : null };
 }
 
-/** The state at `clock` from the live room and the rows after `clock`, newest first. */
+/**
+ * The state at `clock` from `live` and the history rows after `clock`,
+ * newest first. The rows are walked oldest first: a key's state at `clock` is
+ * the one from before the oldest write after `clock` that touched it, so a
+ * row whose keys were all met already is skipped without parsing its
+ * previous states (most of the work when many writes edit the same keys).
+ */
 export function stateAt(
   roomId: string,
   live: StoredRoom,
@@ -52,11 +58,28 @@ export function stateAt(
   horizon: number,
 ): StoredRoom {
   if (clock < horizon) throw new HistoryHorizonError(clock, horizon);
-  return undoWrites(
-    live,
-    rowsNewestFirst.map((row) => parseHistoryRow(roomId, row)),
-    clock,
-  );
+  const restored = new Map<string, StoredComponent | null>();
+  for (let i = rowsNewestFirst.length - 1; i >= 0; i--) {
+    const row = rowsNewestFirst[i] as HistoryRow;
+    const rowClock = Number(row.clock);
+    if (rowClock <= clock || rowClock > live.timestamp) continue;
+    const fresh = parseJson<string[]>(roomId, row, row.keys).filter((key) => !restored.has(key));
+    if (fresh.length === 0) continue;
+    const previous = new Map<string, StoredComponent>();
+    for (const component of parseJson<StoredComponent[]>(roomId, row, row.previous)) {
+      previous.set(component.key, component);
+    }
+    for (const key of fresh) restored.set(key, previous.get(key) ?? null);
+  }
+  return withRestored(live, restored, clock);
+}
+
+function parseJson<T>(roomId: string, row: HistoryRow, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new StorageCorruptError(`room ${roomId}: history entry ${row.clock} is not valid JSON`, error);
+  }
 }
 
 /** The tombstone stamp condition of compaction, as a JSON text check both databases understand. */

@@ -59,9 +59,9 @@ export class SqliteHistory {
         `SELECT clock, time, client_id, keys, previous FROM history
          WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT ?`,
       ),
-      after: db.prepare<[string, number], HistoryRow>(
+      after: db.prepare<[string, number, number], HistoryRow>(
         `SELECT clock, time, client_id, keys, previous FROM history
-         WHERE room_id = ? AND clock > ? ORDER BY clock DESC`,
+         WHERE room_id = ? AND clock > ? AND clock <= ? ORDER BY clock DESC`,
       ),
       components: db.prepare<[string], ComponentRow>(
         'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
@@ -108,15 +108,25 @@ export class SqliteHistory {
     return horizonOf(oldest, newest, clock);
   }
 
-  /** The state at `clock`, read in one transaction so a concurrent commit cannot tear it. */
-  readAt(roomId: string, clock: number): StoredRoom {
+  /**
+   * The state at `clock`, read in one transaction so a concurrent commit
+   * cannot tear it. From the caller's `live` state when it is not ahead of
+   * the stored clock (only the history rows in `(clock, live.timestamp]` are
+   * read), else from the stored components.
+   */
+  readAt(roomId: string, clock: number, live?: StoredRoom): StoredRoom {
     return this.db.transaction(() => {
       const horizon = this.horizon(roomId);
-      const live: StoredRoom = {
-        timestamp: this.statements.clock.get(roomId)?.clock ?? 0,
-        components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
-      };
-      return stateAt(roomId, live, this.statements.after.all(roomId, clock), clock, horizon);
+      const storedClock = this.statements.clock.get(roomId)?.clock ?? 0;
+      const start: StoredRoom =
+        live && live.timestamp <= storedClock
+          ? live
+          : {
+              timestamp: storedClock,
+              components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
+            };
+      const rows = clock < horizon ? [] : this.statements.after.all(roomId, clock, start.timestamp);
+      return stateAt(roomId, start, rows, clock, horizon);
     })();
   }
 
