@@ -8,7 +8,14 @@ import {
 } from '../history.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf } from '../history-log.js';
-import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
+import {
+  type HistoryRow,
+  historyPage,
+  historyRowValues,
+  stateAt,
+  TOMBSTONE_DATA,
+  type UndoRow,
+} from '../history-rows.js';
 import type { StoredRoom } from '../storage.js';
 
 /** The history columns of one commit's statement, as parallel arrays for `unnest`. */
@@ -120,7 +127,7 @@ export class PostgresHistory {
     const limit = checkLimit(options.limit);
     const before = options.before ?? Number.MAX_SAFE_INTEGER;
     const rows = await pool.query<HistoryRow>(
-      `SELECT clock, time, client_id, keys, previous FROM ${this.table}
+      `SELECT clock, time, client_id, keys FROM ${this.table}
        WHERE room_id = $1 AND clock < $2 ORDER BY clock DESC LIMIT $3`,
       [roomId, before, limit + 1],
     );
@@ -171,9 +178,9 @@ export class PostgresHistory {
           components: components.rows.map((row) => parseComponentRow(roomId, row)),
         };
       }
-      const after = await client.query<HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM ${this.table}
-         WHERE room_id = $1 AND clock > $2 AND clock <= $3 ORDER BY clock DESC`,
+      const after = await client.query<UndoRow>(
+        `SELECT clock, keys, previous FROM ${this.table}
+         WHERE room_id = $1 AND clock > $2 AND clock <= $3 ORDER BY clock`,
         [roomId, clock, start.timestamp],
       );
       await client.query('COMMIT');

@@ -3,7 +3,14 @@ import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention } from '../history.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf } from '../history-log.js';
-import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
+import {
+  type HistoryRow,
+  historyPage,
+  historyRowValues,
+  stateAt,
+  TOMBSTONE_DATA,
+  type UndoRow,
+} from '../history-rows.js';
 import type { CommitBatch, StoredRoom } from '../storage.js';
 
 export { type CompactionState, newCompactionState } from '../history-compaction.js';
@@ -56,12 +63,12 @@ export class SqliteHistory {
         `DELETE FROM components WHERE room_id = ? AND data = ? AND json_extract(stamps, '$._exists') <= ?`,
       ),
       page: db.prepare<[string, number, number], HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM history
+        `SELECT clock, time, client_id, keys FROM history
          WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT ?`,
       ),
-      after: db.prepare<[string, number, number], HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM history
-         WHERE room_id = ? AND clock > ? AND clock <= ? ORDER BY clock DESC`,
+      after: db.prepare<[string, number, number], UndoRow>(
+        `SELECT clock, keys, previous FROM history
+         WHERE room_id = ? AND clock > ? AND clock <= ? ORDER BY clock`,
       ),
       components: db.prepare<[string], ComponentRow>(
         'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
@@ -125,7 +132,8 @@ export class SqliteHistory {
               timestamp: storedClock,
               components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
             };
-      const rows = clock < horizon ? [] : this.statements.after.all(roomId, clock, start.timestamp);
+      // Streamed: the rows are not all held at once.
+      const rows = clock < horizon ? [] : this.statements.after.iterate(roomId, clock, start.timestamp);
       return stateAt(roomId, start, rows, clock, horizon);
     })();
   }
