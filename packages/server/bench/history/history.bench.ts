@@ -2,31 +2,30 @@
  * History benchmark (`npm run bench:history`, SPEC H1): per backend, in one run,
  *
  * 1. storage cost of history per write: the bytes the backend stores for one
- *    write's history entry (a one-key edit of three fields);
- * 2. time to read a past state of a 100,000-component room, 1 and 1,000
- *    writes back (`room.readAt`);
+ *    write's history entry (a one-key edit of three fields), history on minus off;
+ * 2. time to read a past state of a 100,000-component room 1, 1,000 and
+ *    10,000 writes back (`room.readAt`, undone from the room's live document),
+ *    and, in the same run, 1 write back undone from the stored components
+ *    (`storage.readAt(clock)`, how every read worked before), as the baseline;
  * 3. acked writes per second with history on and off (`maxEntries: 0`),
  *    side by side, and their ratio.
  *
+ * PostgreSQL: CANVAS_STORE_BENCH_PG_URL (else CANVAS_STORE_TEST_PG_URL, else
+ * postgres://postgres@127.0.0.1:5432/test); its row says why when it is unreachable.
  * Prints a Markdown table; copy it into docs/performance.md (section History).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  FileStorage,
-  type HistoryRetention,
-  MemoryHistoryStorage,
-  Room,
-  SqliteStorage,
-  type Storage,
-  silentLogger,
-} from 'canvas-store-server';
+import { cpus, loadavg } from 'node:os';
+import { hasHistory, Room, type Storage, silentLogger } from 'canvas-store-server';
+import { BACKENDS, type Backend, open, postgresProblem } from './backends.js';
 
-type Backend = 'memory' | 'sqlite' | 'file';
-const BACKENDS: Backend[] = ['memory', 'sqlite', 'file'];
 const WRITES = 2_000;
 const COMPONENTS = 100_000;
+const EDITS = 10_000;
+/**
+ * Each read is timed this many times and the fastest is reported: on a
+ * shared machine the slower runs measure the neighbours, not the read.
+ */
+const READS = 5;
 const UNLIMITED = {
   framesPerSecond: 1e9,
   frameBurst: 1e9,
@@ -35,48 +34,6 @@ const UNLIMITED = {
   maxRoomKeys: 1e7,
   maxRoomBytes: 1e12,
 };
-
-interface Opened {
-  storage: Storage;
-  /** Bytes on disk (or serialised, for memory) of what was stored. */
-  bytes(): number;
-  close(): Promise<void>;
-}
-
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const stats = statSync(join(dir, name));
-    if (stats.isFile()) total += stats.size;
-  }
-  return total;
-}
-
-function open(backend: Backend, history: Partial<HistoryRetention>): Opened {
-  const dir = mkdtempSync(join(tmpdir(), 'history-bench-'));
-  const cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  switch (backend) {
-    case 'memory': {
-      const storage = new MemoryHistoryStorage({ history });
-      return { storage, bytes: () => 0, close: cleanup };
-    }
-    case 'sqlite': {
-      const sqlite = new SqliteStorage({ path: join(dir, 'rooms.db'), history });
-      return {
-        storage: sqlite.forRoom('bench'),
-        bytes: () => dirBytes(dir),
-        close: async () => {
-          await sqlite.close();
-          await cleanup();
-        },
-      };
-    }
-    case 'file': {
-      const storage = new FileStorage({ dir, roomId: 'bench', history, compactAfterBytes: 1e12 });
-      return { storage, bytes: () => dirBytes(dir), close: cleanup };
-    }
-  }
-}
 
 async function openRoom(storage: Storage): Promise<Room> {
   const room = new Room({ storage, logger: silentLogger, limits: UNLIMITED });
@@ -121,17 +78,16 @@ async function ackedWritesPerSecond(room: Room, writes: number, clients = 4): Pr
 }
 
 async function bytesPerWrite(backend: Backend): Promise<number> {
-  const measure = async (history: Partial<HistoryRetention>) => {
+  const measure = async (history: { maxEntries?: number }) => {
     const opened = open(backend, history);
     const room = await openRoom(opened.storage);
     await ackedWritesPerSecond(room, WRITES, 1);
-    await room.flush();
-    const bytes = opened.bytes();
-    await room.close({ flush: false });
+    await room.close();
+    const bytes = await opened.bytes();
     await opened.close();
     return bytes;
   };
-  // Memory keeps JS objects, not bytes on disk: nothing to measure.
+  // Memory keeps JS objects, not bytes: nothing to measure.
   if (backend === 'memory') return Number.NaN;
   // Same writes with history on and off: the difference is what history stores.
   const on = await measure({});
@@ -139,7 +95,26 @@ async function bytesPerWrite(backend: Backend): Promise<number> {
   return (on - off) / WRITES;
 }
 
-async function readPastState(backend: Backend): Promise<{ back1: number; back1000: number }> {
+/** Fastest wall time of `READS` runs of `read`, which must return the whole room. */
+async function fastestMs(read: () => Promise<{ components: unknown[] }>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < READS; i++) {
+    const started = performance.now();
+    const state = await read();
+    times.push(performance.now() - started);
+    if (state.components.length !== COMPONENTS) throw new Error(`read ${state.components.length} components`);
+  }
+  return Math.min(...times);
+}
+
+interface ReadTimes {
+  back1: number;
+  back1000: number;
+  back10000: number;
+  storedBack1: number;
+}
+
+async function readPastState(backend: Backend): Promise<ReadTimes> {
   const opened = open(backend, {});
   const room = await openRoom(opened.storage);
   for (let start = 0; start < COMPONENTS; start += 1_000) {
@@ -149,28 +124,28 @@ async function readPastState(backend: Backend): Promise<{ back1: number; back100
     room.applyServerPatch([patch]);
     await room.flush();
   }
-  for (let i = 0; i < 1_000; i++) {
-    room.applyServerPatch([{ [`e${i * 37}/Shape`]: { x: -i } }]);
+  // One-key edits spread over the room (10,000 distinct keys: no key is met twice while undoing).
+  for (let i = 0; i < EDITS; i++) {
+    room.applyServerPatch([{ [`e${(i * 37) % COMPONENTS}/Shape`]: { x: -i } }]);
     if (i % 50 === 0) await room.flush();
   }
   await room.flush();
   const clock = room.getTimestamp();
-  const time = async (at: number) => {
-    const started = performance.now();
-    const state = await room.readAt(at);
-    const ms = performance.now() - started;
-    if (state.components.length !== COMPONENTS) throw new Error(`read ${state.components.length} components`);
-    return ms;
+  const storage = opened.storage;
+  if (!hasHistory(storage)) throw new Error(`${backend} keeps no history`);
+  const times: ReadTimes = {
+    back1: await fastestMs(() => room.readAt(clock - 1)),
+    back1000: await fastestMs(() => room.readAt(clock - 1_000)),
+    back10000: await fastestMs(() => room.readAt(clock - 10_000)),
+    storedBack1: await fastestMs(() => storage.readAt(clock - 1)),
   };
-  const back1 = await time(clock - 1);
-  const back1000 = await time(clock - 1_000);
   await room.close({ flush: false });
   await opened.close();
-  return { back1, back1000 };
+  return times;
 }
 
 async function throughput(backend: Backend): Promise<{ on: number; off: number }> {
-  const run = async (history: Partial<HistoryRetention>) => {
+  const run = async (history: { maxEntries?: number }) => {
     const opened = open(backend, history);
     const room = await openRoom(opened.storage);
     const rate = await ackedWritesPerSecond(room, WRITES);
@@ -179,25 +154,40 @@ async function throughput(backend: Backend): Promise<{ on: number; off: number }
     return rate;
   };
   // Alternate on and off twice and keep the best of each, so a noisy moment hits both.
-  const on = Math.max(await run({}), await run({}));
-  const off = Math.max(await run({ maxEntries: 0 }), await run({ maxEntries: 0 }));
-  return { on, off };
+  const on1 = await run({});
+  const off1 = await run({ maxEntries: 0 });
+  const on2 = await run({});
+  const off2 = await run({ maxEntries: 0 });
+  return { on: Math.max(on1, on2), off: Math.max(off1, off2) };
 }
 
+const ms = (value: number) => Math.round(value).toLocaleString('en-US');
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' / ');
+const startLoad = load();
+const pgProblem = await postgresProblem();
 const rows: string[] = [];
 for (const backend of BACKENDS) {
+  if (backend === 'postgres' && pgProblem) {
+    rows.push(`| postgres | unreachable: ${pgProblem} | | | | | | | |`);
+    continue;
+  }
   const bytes = await bytesPerWrite(backend);
   const read = await readPastState(backend);
   const rate = await throughput(backend);
   rows.push(
-    `| ${backend} | ${Number.isNaN(bytes) ? '–' : Math.round(bytes)} | ${read.back1.toFixed(0)} | ${read.back1000.toFixed(0)} | ${Math.round(rate.on)} | ${Math.round(rate.off)} | ${(rate.on / rate.off).toFixed(2)} |`,
+    `| ${backend} | ${Number.isNaN(bytes) ? '–' : Math.round(bytes)} | ${ms(read.back1)} | ${ms(read.back1000)} | ${ms(read.back10000)} | ${ms(read.storedBack1)} | ${Math.round(rate.on).toLocaleString('en-US')} | ${Math.round(rate.off).toLocaleString('en-US')} | ${(rate.on / rate.off).toFixed(2)} |`,
   );
   console.error(`done: ${backend}`);
 }
 console.log(
   [
-    '| backend | history bytes per write | readAt 1 write back, 100k components (ms) | readAt 1,000 writes back (ms) | acked writes/s, history on | history off | on / off |',
-    '| ------- | ----------------------: | ----------------------------------------: | ----------------------------: | -------------------------: | ----------: | -------: |',
+    `History benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}; load average (1/5/15 min) ${startLoad} at the start, ${load()} at the end. readAt: fastest of ${READS}, a ${COMPONENTS.toLocaleString('en-US')}-component room.`,
+    '',
+    '| backend | history bytes per write | readAt 1 write back (ms) | 1,000 back (ms) | 10,000 back (ms) | 1 back from stored components (ms) | acked writes/s, history on | history off | on / off |',
+    '| ------- | ----------------------: | -----------------------: | --------------: | ---------------: | ---------------------------------: | -------------------------: | ----------: | -------: |',
     ...rows,
   ].join('\n'),
 );

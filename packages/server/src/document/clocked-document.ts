@@ -258,15 +258,15 @@ export class ClockedDocument {
     const out: StoredComponent[] = [];
     for (const key of keys) {
       const entry = this.entries.get(key);
-      if (!entry) continue;
-      const component: StoredComponent = {
-        key,
-        data: Object.assign({}, entry.fields),
-        stamps: Object.assign({}, entry.stamps),
-      };
-      if (!entry.tombstone && entry.deletedAt > 0) component.deletedAt = entry.deletedAt;
-      out.push(component);
+      if (entry) out.push(storedCopy(entry));
     }
+    return out;
+  }
+
+  /** Every component (tombstones included) as copies, like `readComponents(keys())` without a lookup per key. */
+  readAllComponents(): StoredComponent[] {
+    const out: StoredComponent[] = [];
+    for (const entry of this.entries.values()) out.push(storedCopy(entry));
     return out;
   }
 
@@ -372,4 +372,15 @@ export class ClockedDocument {
 
 function isStamp(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A stored component copied from an entry: the caller may change it without changing the document. */
+function storedCopy(entry: ComponentEntry): StoredComponent {
+  const component: StoredComponent = {
+    key: entry.key,
+    data: Object.assign({}, entry.fields),
+    stamps: Object.assign({}, entry.stamps),
+  };
+  if (!entry.tombstone && entry.deletedAt > 0) component.deletedAt = entry.deletedAt;
+  return component;
 }

@@ -75,6 +75,7 @@ export class Room {
   private readonly historyAccess = new RoomHistoryAccess({
     history: () => this.persistence?.history,
     clock: () => this.document.clock,
+    live: () => ({ timestamp: this.document.clock, components: this.document.readAllComponents() }),
     flush: () => this.flush(),
   });
   private readonly presence: PresenceTick | null;

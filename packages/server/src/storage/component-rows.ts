@@ -96,7 +96,7 @@ export function databaseRoomStorage(
     ...(history && {
       keepsHistory: () => history.keepsHistory(),
       listHistory: (options: { before?: number; limit: number }) => history.listHistory(options),
-      readAt: (clock: number) => history.readAt(clock),
+      readAt: (clock: number, live?: StoredRoom) => history.readAt(clock, live),
       horizon: () => history.horizon(),
     }),
     load: async () => {

@@ -35,25 +35,66 @@ export function historyEntry(write: HistoryEntry): HistoryEntry {
  * `live.timestamp`) by undoing, newest first, every write after `clock`:
  * each touched key gets its previous state back, or is removed when it did
  * not exist. `writes` must hold every write in `(clock, live.timestamp]`.
- * Costs O(components + undone keys).
+ *
+ * Costs one pass over `live.components` (no per-component map: only the
+ * touched keys are indexed) plus one step per undone key. Restored
+ * components are copied, so the caller may change the result without
+ * changing the writes it came from; `live`'s own components are handed
+ * back as they are.
  */
 export function undoWrites(
   live: StoredRoom,
   writesNewestFirst: Iterable<HistoryWrite>,
   clock: number,
 ): StoredRoom {
-  const state = new Map<string, StoredComponent>();
-  for (const component of live.components) state.set(component.key, component);
+  // Each touched key ends with the state from before the OLDEST undone write
+  // that touched it (null: it did not exist then); newest first, the last
+  // assignment wins.
+  const restored = new Map<string, StoredComponent | null>();
   for (const write of writesNewestFirst) {
     if (write.clock <= clock || write.clock > live.timestamp) continue;
-    const previous = new Map(write.previous.map((component) => [component.key, component]));
-    for (const key of write.keys) {
-      const before = previous.get(key);
-      if (before) state.set(key, before);
-      else state.delete(key);
+    const previous = new Map<string, StoredComponent>();
+    for (const component of write.previous) previous.set(component.key, component);
+    for (const key of write.keys) restored.set(key, previous.get(key) ?? null);
+  }
+  return withRestored(live, restored, clock);
+}
+
+/**
+ * The state at `clock`: `live` with each key of `restored` set to its state
+ * then (null: it did not exist). One pass over `live.components`; the live
+ * order is kept (a restored key takes its live place, keys that exist only in
+ * the past come last) and restored components are copies.
+ */
+export function withRestored(
+  live: StoredRoom,
+  restored: Map<string, StoredComponent | null>,
+  clock: number,
+): StoredRoom {
+  if (restored.size === 0) return { timestamp: clock, components: live.components };
+  const pending = new Map(restored);
+  const components: StoredComponent[] = [];
+  for (const component of live.components) {
+    const before = pending.get(component.key);
+    if (before === undefined) components.push(component);
+    else {
+      if (before) components.push(copyComponent(before));
+      pending.delete(component.key);
     }
   }
-  return { timestamp: clock, components: Array.from(state.values()) };
+  for (const before of pending.values()) if (before) components.push(copyComponent(before));
+  return { timestamp: clock, components };
+}
+
+/** A copy of a stored component a caller may change (field values are never mutated, so they are shared). */
+export function copyComponent(component: StoredComponent): StoredComponent {
+  const copy: StoredComponent = {
+    key: component.key,
+    data: { ...component.data },
+    stamps: { ...component.stamps },
+  };
+  if (component.deletedAt !== undefined) copy.deletedAt = component.deletedAt;
+  return copy;
 }
 
 /**

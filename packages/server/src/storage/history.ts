@@ -65,9 +65,16 @@ export interface RoomHistory {
   /**
    * The document (components with stamps, tombstones) as of `clock`.
    *
+   * `live`, when given, is the room's current state (at clock
+   * `live.timestamp`, components the caller owns) to undo from, instead of
+   * reading and parsing every stored component: a room passes its in-memory
+   * document, once every write up to that clock is stored. The storage then
+   * reads only the history after `clock`. Without it (or when `live` is ahead
+   * of what is stored) the stored components are the starting point.
+   *
    * @throws {@link HistoryHorizonError} when `clock` is before the horizon.
    */
-  readAt(clock: number): Promise<StoredRoom>;
+  readAt(clock: number, live?: StoredRoom): Promise<StoredRoom>;
   /** Oldest clock whose state can still be read (SPEC H3). */
   horizon(): Promise<number>;
 }

@@ -13,6 +13,7 @@ import { documentedFiles, ROOT } from './doc-blocks.js';
 /** Variables the docs may name besides the server's own options. */
 const OTHER_VARIABLES = new Set([
   'CANVAS_STORE_TEST_PG_URL',
+  'CANVAS_STORE_BENCH_PG_URL',
   'CANVAS_TEST_LONG',
   'CI',
   'JWT_SECRET',

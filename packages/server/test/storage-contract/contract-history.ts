@@ -1,12 +1,14 @@
 import { expect, it } from 'vitest';
 import {
   ClockedDocument,
+  type CommitBatch,
   type HistoryEntry,
   HistoryHorizonError,
   hasHistory,
   type Patch,
   type Room,
   type RoomSnapshot,
+  type Storage,
   type StoredRoom,
 } from '../../src/index.js';
 import { connect, type FakeClient } from '../helpers/room-harness.js';
@@ -71,8 +73,117 @@ async function randomHistory(room: Room, steps: number, seed: number): Promise<R
   return states;
 }
 
+/** A storage over `inner` whose next `failures` commits reject (a full disk), history methods included. */
+function failingCommits(inner: Storage, failures: { left: number }): Storage {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property === 'commit') {
+        return (batch: CommitBatch) => {
+          if (failures.left > 0) {
+            failures.left--;
+            return Promise.reject(new Error('disk full'));
+          }
+          return (value as (batch: CommitBatch) => Promise<void>).call(target, batch);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** SPEC H1-H3 through real Rooms, for backends whose storage keeps history. */
 export function describeHistoryContract(ctx: ContractContext): void {
+  it('[H1] reads undo from the live document: reads asked before their writes are stored, with writes landing during the read, give the state at their clock, equal to undoing from the stored components', async () => {
+    const storage = ctx.backend.storageFor('h1-live');
+    if (!hasHistory(storage)) throw new Error('a history backend must keep history');
+    const room = await ctx.open('h1-live', { storage });
+    const random = seededRandom(61);
+    const reference = new ClockedDocument();
+    const states: RoomSnapshot[] = [reference.toSnapshot({ includeTombstones: false })];
+    const step = () => {
+      const patch = randomPatch(random, states.length);
+      room.applyServerPatch([patch]);
+      reference.applyPatches([patch]);
+      states.push(reference.toSnapshot({ includeTombstones: false }));
+    };
+    const reads: Array<{ clock: number; state: Promise<StoredRoom> }> = [];
+    for (let round = 0; round < 6; round++) {
+      // Nothing flushed: the reads start from a document whose last writes are not stored yet.
+      for (let i = 0; i < 5; i++) step();
+      for (const back of [0, 1, 4, 7]) {
+        const clock = Math.max(0, room.getTimestamp() - back);
+        reads.push({ clock, state: room.readAt(clock) });
+      }
+      // Written while those reads wait for the flush: after their clock, never undone by them.
+      for (let i = 0; i < 3; i++) step();
+    }
+    for (const read of reads)
+      expect(live(await read.state), `clock ${read.clock}`).toEqual(states[read.clock]);
+    await room.flush();
+    for (let clock = 0; clock < states.length; clock++) {
+      const fromStored = await storage.readAt(clock);
+      expect(live(fromStored), `stored, clock ${clock}`).toEqual(states[clock]);
+      expect(live(await room.readAt(clock)), `live, clock ${clock}`).toEqual(live(fromStored));
+    }
+  });
+
+  it("[H1] a read result is the caller's: changing it changes no later read", async () => {
+    const room = await ctx.open('h1-copy');
+    const states = await randomHistory(room, 12, 5);
+    for (let clock = 0; clock < states.length; clock++) {
+      for (const component of (await room.readAt(clock)).components) {
+        component.data.x = 'changed';
+        component.stamps.x = 999;
+        component.deletedAt = 999;
+      }
+    }
+    for (let clock = 0; clock < states.length; clock++) {
+      expect(live(await room.readAt(clock)), `clock ${clock}`).toEqual(states[clock]);
+    }
+    expect(room.getSnapshot()).toEqual(states[12]);
+  });
+
+  it('[H1][P4] a read whose writes fail to commit rejects (their history is not stored); once the retried commit lands, reads are right', async () => {
+    const failures = { left: 0 };
+    const storage = failingCommits(ctx.backend.storageFor('h1-failing'), failures);
+    const room = await ctx.open('h1-failing', { storage });
+    const states = await randomHistory(room, 6, 11);
+    failures.left = 1;
+    const patch = { 'e1/Shape': { _exists: true, x: 100 } };
+    room.applyServerPatch([patch]);
+    // The live document holds clock 7, but its history entry is not stored: undoing from it would lie.
+    await expect(room.readAt(5)).rejects.toThrow('disk full');
+    await waitFor(() => failures.left === 0, 'the failed commit');
+    await room.flush();
+    const reference = ClockedDocument.fromSnapshot(states[6] as RoomSnapshot);
+    reference.applyPatches([patch]);
+    expect(live(await room.readAt(7))).toEqual(reference.toSnapshot({ includeTombstones: false }));
+    for (let clock = 0; clock <= 6; clock++) expect(live(await room.readAt(clock))).toEqual(states[clock]);
+  });
+
+  it('[H3] while count retention moves on, every state inside it stays readable and the one before it does not', async () => {
+    const storage = ctx.backend.historyStorageFor?.('h3-moving', { history: { maxEntries: 4 } });
+    if (!storage) throw new Error('a history backend must offer historyStorageFor');
+    const room = await ctx.open('h3-moving', { storage });
+    const random = seededRandom(23);
+    const reference = new ClockedDocument();
+    const states: RoomSnapshot[] = [reference.toSnapshot({ includeTombstones: false })];
+    for (let step = 1; step <= 14; step++) {
+      const patch = randomPatch(random, step);
+      room.applyServerPatch([patch]);
+      reference.applyPatches([patch]);
+      states.push(reference.toSnapshot({ includeTombstones: false }));
+      await room.flush();
+      const horizon = await room.historyHorizon();
+      expect(horizon).toBe(Math.max(0, step - 4));
+      for (let clock = horizon; clock <= step; clock++) {
+        expect(live(await room.readAt(clock)), `clock ${clock} at step ${step}`).toEqual(states[clock]);
+      }
+      if (horizon > 0) await expect(room.readAt(horizon - 1)).rejects.toBeInstanceOf(HistoryHorizonError);
+    }
+  });
+
   it('[H1] every acked write is in the history, newest first, with its clock, author and keys', async () => {
     const room = await ctx.open('h1-list');
     const a = connect(room, { clientId: 'alice' });

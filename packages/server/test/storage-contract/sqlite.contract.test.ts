@@ -135,4 +135,23 @@ describe('SqliteStorage specifics', () => {
     await expect(sqlite.forRoom('bad-stamps').load()).rejects.toBeInstanceOf(StorageCorruptError);
     await expect(roomOver(sqlite, 'bad-stamps')).rejects.toBeInstanceOf(StorageCorruptError);
   });
+  it('[H1][P3] a history row whose previous states are not JSON makes a read that needs it reject; reads that do not, and history pages, still work', async () => {
+    const dbPath = tempDbPath();
+    const sqlite = storage(dbPath);
+    const room = await roomOver(sqlite, 'bad-history');
+    for (let v = 1; v <= 3; v++) {
+      room.applyServerPatch([{ k: { _exists: true, v } }]);
+      await room.flush();
+    }
+    const db = new Database(dbPath);
+    open.push(db);
+    db.prepare("UPDATE history SET previous = '[{' WHERE room_id = ? AND clock = 2").run('bad-history');
+    await expect(room.readAt(1)).rejects.toBeInstanceOf(StorageCorruptError);
+    expect((await room.readAt(2)).components).toEqual([
+      { key: 'k', data: { _exists: true, v: 2 }, stamps: { _exists: 2, v: 2 } },
+    ]);
+    // At clock 0, k is undone by the write at clock 1 (the oldest after 0): the broken row is not needed.
+    expect((await room.readAt(0)).components).toEqual([]);
+    expect((await room.listHistory({ limit: 10 })).entries.map((entry) => entry.clock)).toEqual([3, 2, 1]);
+  });
 });

@@ -186,8 +186,19 @@ export class FileStorage implements IncrementalStorage, RoomHistory {
     return this.log.horizon(this.clock);
   }
 
-  /** Reads the files between folds (in the snapshot queue), then undoes the writes after `clock`. */
-  readAt(clock: number): Promise<StoredRoom> {
+  /**
+   * The state at `clock`: undone from the caller's `live` state when it is
+   * not ahead of what is stored (the log in memory holds every stored write),
+   * else from the files, read between folds (in the snapshot queue).
+   */
+  readAt(clock: number, live?: StoredRoom): Promise<StoredRoom> {
+    if (live && live.timestamp <= this.clock) {
+      try {
+        return Promise.resolve(this.log.readAt(live, clock));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return this.enqueueSnapshot(async () => {
       const segmentText = await readIfExists(this.files.segment);
       const journalText = await readIfExists(this.files.journal);

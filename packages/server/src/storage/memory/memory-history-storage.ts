@@ -85,12 +85,15 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
     return this.log.list(options);
   }
 
-  async readAt(clock: number): Promise<StoredRoom> {
-    const live: StoredRoom = {
+  /** The state at `clock`, undone from the caller's `live` state when it is not ahead of what is stored. */
+  async readAt(clock: number, live?: StoredRoom): Promise<StoredRoom> {
+    // The caller's components are its own: only the restored ones need copies (undoWrites makes them).
+    if (live && live.timestamp <= this.clock) return this.log.readAt(live, clock);
+    const stored: StoredRoom = {
       timestamp: this.clock,
       components: Array.from(this.components?.values() ?? []),
     };
-    return copyRoom(this.log.readAt(live, clock));
+    return copyRoom(this.log.readAt(stored, clock));
   }
 
   async horizon(): Promise<number> {

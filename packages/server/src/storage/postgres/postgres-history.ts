@@ -1,9 +1,21 @@
 import type pg from 'pg';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
-import type { HistoryPage, HistoryRetention, HistoryWrite } from '../history.js';
+import {
+  HistoryHorizonError,
+  type HistoryPage,
+  type HistoryRetention,
+  type HistoryWrite,
+} from '../history.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf } from '../history-log.js';
-import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
+import {
+  type HistoryRow,
+  historyPage,
+  historyRowValues,
+  stateAt,
+  TOMBSTONE_DATA,
+  type UndoRow,
+} from '../history-rows.js';
 import type { StoredRoom } from '../storage.js';
 
 /** The history columns of one commit's statement, as parallel arrays for `unnest`. */
@@ -115,7 +127,7 @@ export class PostgresHistory {
     const limit = checkLimit(options.limit);
     const before = options.before ?? Number.MAX_SAFE_INTEGER;
     const rows = await pool.query<HistoryRow>(
-      `SELECT clock, time, client_id, keys, previous FROM ${this.table}
+      `SELECT clock, time, client_id, keys FROM ${this.table}
        WHERE room_id = $1 AND clock < $2 ORDER BY clock DESC LIMIT $3`,
       [roomId, before, limit + 1],
     );
@@ -123,6 +135,11 @@ export class PostgresHistory {
   }
 
   async horizon(query: Query, roomId: string): Promise<number> {
+    return (await this.bounds(query, roomId)).horizon;
+  }
+
+  /** The horizon and the stored room clock, in one query. */
+  private async bounds(query: Query, roomId: string): Promise<{ horizon: number; clock: number }> {
     const result = await query.query<{ oldest: string | null; newest: string | null; clock: string | null }>(
       `SELECT min(h.clock) AS oldest, max(h.clock) AS newest,
               (SELECT clock FROM ${this.rooms} WHERE room_id = $1) AS clock
@@ -132,37 +149,46 @@ export class PostgresHistory {
     const row = result.rows[0];
     const nullable = (value: string | null | undefined) =>
       value === null || value === undefined ? null : Number(value);
-    return horizonOf(nullable(row?.oldest), nullable(row?.newest), nullable(row?.clock) ?? 0);
+    const clock = nullable(row?.clock) ?? 0;
+    return { horizon: horizonOf(nullable(row?.oldest), nullable(row?.newest), clock), clock };
   }
 
-  /** The state at `clock`, read in one repeatable-read transaction so a concurrent commit cannot tear it. */
-  async readAt(pool: pg.Pool, roomId: string, clock: number): Promise<StoredRoom> {
+  /**
+   * The state at `clock`, read in one repeatable-read transaction so a
+   * concurrent commit cannot tear it. From the caller's `live` state when it
+   * is not ahead of the stored clock (only the history rows in
+   * `(clock, live.timestamp]` are read), else from the stored components.
+   */
+  async readAt(pool: pg.Pool, roomId: string, clock: number, live?: StoredRoom): Promise<StoredRoom> {
     const client = await pool.connect();
     let failure: Error | undefined;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const horizon = await this.horizon(client, roomId);
-      const room = await client.query<{ clock: string }>(
-        `SELECT clock FROM ${this.rooms} WHERE room_id = $1`,
-        [roomId],
-      );
-      const components = await client.query<ComponentRow>(
-        `SELECT key, data, stamps, deleted_at FROM ${this.components} WHERE room_id = $1`,
-        [roomId],
-      );
-      const after = await client.query<HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM ${this.table}
-         WHERE room_id = $1 AND clock > $2 ORDER BY clock DESC`,
-        [roomId, clock],
+      const { horizon, clock: storedClock } = await this.bounds(client, roomId);
+      if (clock < horizon) throw new HistoryHorizonError(clock, horizon);
+      let start: StoredRoom;
+      if (live && live.timestamp <= storedClock) start = live;
+      else {
+        const components = await client.query<ComponentRow>(
+          `SELECT key, data, stamps, deleted_at FROM ${this.components} WHERE room_id = $1`,
+          [roomId],
+        );
+        start = {
+          timestamp: storedClock,
+          components: components.rows.map((row) => parseComponentRow(roomId, row)),
+        };
+      }
+      const after = await client.query<UndoRow>(
+        `SELECT clock, keys, previous FROM ${this.table}
+         WHERE room_id = $1 AND clock > $2 AND clock <= $3 ORDER BY clock`,
+        [roomId, clock, start.timestamp],
       );
       await client.query('COMMIT');
-      const live: StoredRoom = {
-        timestamp: Number(room.rows[0]?.clock ?? 0),
-        components: components.rows.map((row) => parseComponentRow(roomId, row)),
-      };
-      return stateAt(roomId, live, after.rows, clock, horizon);
+      return stateAt(roomId, start, after.rows, clock, horizon);
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
+      // A refused clock is an answer, not a broken connection: the client goes back to the pool.
+      if (!(error instanceof HistoryHorizonError))
+        failure = error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {

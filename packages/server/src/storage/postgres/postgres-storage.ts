@@ -164,9 +164,9 @@ export class PostgresStorage {
         await this.ensureSchema();
         return history.list(pool, roomId, options);
       },
-      readAt: async (clock) => {
+      readAt: async (clock, live) => {
         await this.ensureSchema();
-        return history.readAt(pool, roomId, clock);
+        return history.readAt(pool, roomId, clock, live);
       },
       horizon: async () => {
         await this.ensureSchema();

@@ -3,7 +3,14 @@ import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention } from '../history.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf } from '../history-log.js';
-import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
+import {
+  type HistoryRow,
+  historyPage,
+  historyRowValues,
+  stateAt,
+  TOMBSTONE_DATA,
+  type UndoRow,
+} from '../history-rows.js';
 import type { CommitBatch, StoredRoom } from '../storage.js';
 
 export { type CompactionState, newCompactionState } from '../history-compaction.js';
@@ -56,12 +63,12 @@ export class SqliteHistory {
         `DELETE FROM components WHERE room_id = ? AND data = ? AND json_extract(stamps, '$._exists') <= ?`,
       ),
       page: db.prepare<[string, number, number], HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM history
+        `SELECT clock, time, client_id, keys FROM history
          WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT ?`,
       ),
-      after: db.prepare<[string, number], HistoryRow>(
-        `SELECT clock, time, client_id, keys, previous FROM history
-         WHERE room_id = ? AND clock > ? ORDER BY clock DESC`,
+      after: db.prepare<[string, number, number], UndoRow>(
+        `SELECT clock, keys, previous FROM history
+         WHERE room_id = ? AND clock > ? AND clock <= ? ORDER BY clock`,
       ),
       components: db.prepare<[string], ComponentRow>(
         'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
@@ -108,15 +115,26 @@ export class SqliteHistory {
     return horizonOf(oldest, newest, clock);
   }
 
-  /** The state at `clock`, read in one transaction so a concurrent commit cannot tear it. */
-  readAt(roomId: string, clock: number): StoredRoom {
+  /**
+   * The state at `clock`, read in one transaction so a concurrent commit
+   * cannot tear it. From the caller's `live` state when it is not ahead of
+   * the stored clock (only the history rows in `(clock, live.timestamp]` are
+   * read), else from the stored components.
+   */
+  readAt(roomId: string, clock: number, live?: StoredRoom): StoredRoom {
     return this.db.transaction(() => {
       const horizon = this.horizon(roomId);
-      const live: StoredRoom = {
-        timestamp: this.statements.clock.get(roomId)?.clock ?? 0,
-        components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
-      };
-      return stateAt(roomId, live, this.statements.after.all(roomId, clock), clock, horizon);
+      const storedClock = this.statements.clock.get(roomId)?.clock ?? 0;
+      const start: StoredRoom =
+        live && live.timestamp <= storedClock
+          ? live
+          : {
+              timestamp: storedClock,
+              components: this.statements.components.all(roomId).map((row) => parseComponentRow(roomId, row)),
+            };
+      // Streamed: the rows are not all held at once.
+      const rows = clock < horizon ? [] : this.statements.after.iterate(roomId, clock, start.timestamp);
+      return stateAt(roomId, start, rows, clock, horizon);
     })();
   }
 

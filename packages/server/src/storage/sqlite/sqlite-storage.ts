@@ -184,7 +184,7 @@ export class SqliteStorage {
       history: {
         keepsHistory: () => history.keeps,
         listHistory: async (options) => history.list(roomId, options),
-        readAt: async (clock) => history.readAt(roomId, clock),
+        readAt: async (clock, live) => history.readAt(roomId, clock, live),
         horizon: async () => history.horizon(roomId),
       },
     });
