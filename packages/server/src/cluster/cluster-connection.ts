@@ -20,8 +20,13 @@ export interface ConnectionRouter {
   send(node: string, message: LinkMessage): void;
   registerOutbound(sid: string, connection: ClusterConnection): void;
   unregisterOutbound(sid: string): void;
-  /** How long to wait for an owner's answer to `open`. */
-  readonly openTimeoutMs: number;
+  /**
+   * How long a forwarded session waits for the owner's answer to `open` before
+   * it is closed with 1012 (the `open` or its answer was lost, SPEC K5).
+   */
+  readonly openAnswerTimeoutMs: number;
+  /** Counts a pending open that timed out. */
+  openTimedOut(): void;
 }
 
 /** What `ready` resolves to: the room when the session is served here. */
@@ -61,6 +66,9 @@ export class ClusterConnection {
   private inner: PendingConnection | undefined;
   private owner: string | undefined;
   private answer: ((answer: OpenAnswer) => void) | undefined;
+  private identity: { roomId: string; clientId: string } | undefined;
+  /** Token refreshes checked here, one after the other so the last token's expiry wins. */
+  private refreshes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly router: ConnectionRouter,
@@ -81,7 +89,7 @@ export class ClusterConnection {
         this.inner?.onMessage(data);
         return;
       case 'forwarded':
-        this.router.send(this.owner as string, { t: 'frame', sid: this.sid, data });
+        this.forwardFrame(this.owner as string, data);
         return;
       case 'closed':
         return;
@@ -153,6 +161,7 @@ export class ClusterConnection {
     let token: string;
     try {
       ({ roomId, clientId, token } = parseConnectUrl(this.options.url));
+      this.identity = { roomId, clientId };
     } catch (error) {
       this.fail(
         CloseCode.BadRequest,
@@ -184,7 +193,7 @@ export class ClusterConnection {
       const answer = await this.forward(route.node, roomId, granted);
       if (answer.opened) {
         this.state = 'forwarded';
-        for (const data of this.held) this.router.send(route.node, { t: 'frame', sid: this.sid, data });
+        for (const data of this.held) this.forwardFrame(route.node, data);
         this.held = [];
         return { roomId, sessionId: this.sid, room: undefined };
       }
@@ -235,10 +244,11 @@ export class ClusterConnection {
       metadata: granted.metadata ?? null,
     });
     return new Promise<OpenAnswer>((resolve) => {
+      // Keep-alives reveal a lost `open` or answer sooner; this bounds the wait whatever else is lost.
       const timer = setTimeout(() => {
-        this.router.send(node, { t: 'gone', sid: this.sid });
-        finish({ opened: false, holder: undefined });
-      }, this.router.openTimeoutMs);
+        this.router.openTimedOut();
+        this.restart('the room owner did not answer in time');
+      }, this.router.openAnswerTimeoutMs);
       const finish = (answer: OpenAnswer) => {
         clearTimeout(timer);
         this.answer = undefined;
@@ -246,6 +256,42 @@ export class ClusterConnection {
       };
       this.answer = finish;
     });
+  }
+
+  /** Sends a client frame to the owner; an `auth-refresh` is also checked here (see {@link checkRefresh}). */
+  private forwardFrame(node: string, data: string): void {
+    this.checkRefresh(data);
+    this.router.send(node, { t: 'frame', sid: this.sid, data });
+  }
+
+  /**
+   * SPEC C5 for a forwarded session: the owner decides on the refresh (its
+   * verdict sets the permissions; a refusal closes the session there, and the
+   * close comes back over the link), but this node holds the client's socket,
+   * and with it the token's expiry timer and the principal limits. So the
+   * same `authorize` runs here as on a single node; its success moves this
+   * socket's deadline to the new token's. A failure here changes nothing: the
+   * old deadline stays and the owner's refusal closes the session.
+   */
+  private checkRefresh(data: string): void {
+    // Cheap test first: most frames are patches.
+    if (!data.includes('auth-refresh') || this.identity === undefined) return;
+    let token: unknown;
+    try {
+      const frame = JSON.parse(data) as { type?: unknown; token?: unknown } | null;
+      if (frame?.type !== 'auth-refresh') return;
+      token = frame.token;
+    } catch {
+      return;
+    }
+    if (typeof token !== 'string') return;
+    const info = { ...this.identity, token, request: undefined };
+    this.refreshes = this.refreshes
+      .then(() => (this.state === 'closed' ? undefined : this.options.authorize(info)))
+      .then(
+        () => {},
+        () => {},
+      );
   }
 
   private throwIfClosed(): void {
