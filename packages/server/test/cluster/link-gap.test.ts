@@ -14,9 +14,11 @@
  * message of the dropped type travels over that one link.
  */
 import { CloseCode } from 'canvas-store-protocol';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
 import { LINK_DROP_ENV } from '../../src/cluster/link-drop-hook.js';
-import type { LinkMessage } from '../../src/cluster/link-messages.js';
+import type { LinkEnvelope, LinkMessage } from '../../src/cluster/link-messages.js';
 import { preferredOwner } from '../../src/cluster/rendezvous.js';
 import { AppClients } from '../harness/cluster-clients.js';
 import { type ClusterNode, TestCluster } from '../harness/cluster-nodes.js';
@@ -192,4 +194,63 @@ describe('K5: a lost link message is detected and repaired', () => {
       }
     });
   }
+  /**
+   * A `refused` only happens in races (the owner lost the room meanwhile), so
+   * this case plays the owner itself: a member "ghost" whose channel the test
+   * reads. A silent ghost shows the bounded wait for an answer; a ghost whose
+   * `refused` is lost (its next envelope skips a number) shows the gap path.
+   */
+  it("[K5] lost 'refused', and an owner that never answers: the pending open is closed with 1012, not left to 4408", async () => {
+    const keys = new ClusterKeys(cluster.db.url);
+    const redis = new Redis(cluster.redis.url);
+    const ghostChannel = new Redis(cluster.redis.url);
+    const received: LinkEnvelope[] = [];
+    try {
+      ghostChannel.on('message', (_channel: string, text: string) =>
+        received.push(JSON.parse(text) as LinkEnvelope),
+      );
+      await ghostChannel.subscribe(keys.channel('ghost'));
+      await redis.zadd(keys.members, Date.now() + 10 * 60_000, 'ghost');
+      const forwarder = cluster.live()[0] as ClusterNode;
+      await waitUntil('the forwarding node lists the ghost', async () => {
+        const reply = await forwarder.server.get('/readyz');
+        return (
+          JSON.parse(reply.text) as { cluster?: { liveNodes?: string[] } }
+        ).cluster?.liveNodes?.includes('ghost');
+      });
+      const ids = [...cluster.live().map((node) => node.id), 'ghost'];
+      const openFor = (roomId: string) =>
+        waitUntil(`the open of ${roomId} at the ghost`, () =>
+          received.some((envelope) => envelope.messages.some((m) => m.t === 'open' && m.roomId === roomId)),
+        );
+
+      // The ghost never answers: the forwarding node stops waiting after a bounded time.
+      const timeoutsBefore = await counter(forwarder, 'canvas_cluster_open_timeouts_total');
+      const silentRoom = roomPreferring('ghost', ids, 'k5-silent');
+      const waiting = await forwarder.server.connect(silentRoom, 'waiting');
+      waiting.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
+      await openFor(silentRoom);
+      expect((await waiting.closed()).code).toBe(CloseCode.ServiceRestart);
+      expect(await counter(forwarder, 'canvas_cluster_open_timeouts_total')).toBeGreaterThan(timeoutsBefore);
+
+      // The ghost's `refused` (its envelope 1 to the forwarding node) is lost; envelope 2 arrives.
+      const gapsBefore = await counter(forwarder, 'canvas_cluster_link_gaps_total');
+      const refusedRoom = roomPreferring('ghost', ids, 'k5-refused');
+      const refused = await forwarder.server.connect(refusedRoom, 'refused');
+      refused.send({ type: 'reconnect', lastTimestamp: 0, protocolVersion: 2 });
+      await openFor(refusedRoom);
+      const next: LinkEnvelope = { from: 'ghost', incarnation: 'ghost-1', seq: 2, messages: [] };
+      await redis.publish(keys.channel(forwarder.id), JSON.stringify(next));
+      expect((await refused.closed()).code).toBe(CloseCode.ServiceRestart);
+      expect(await counter(forwarder, 'canvas_cluster_link_gaps_total')).toBeGreaterThan(gapsBefore);
+      // The sender of the gap is told, so that its side closes what the link relayed.
+      await waitUntil('a reset for the ghost', () =>
+        received.some((envelope) => envelope.messages.some((m) => m.t === 'reset')),
+      );
+    } finally {
+      await redis.zrem(keys.members, 'ghost');
+      redis.disconnect();
+      ghostChannel.disconnect();
+    }
+  });
 });
