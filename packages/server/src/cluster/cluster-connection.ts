@@ -9,6 +9,7 @@ import {
 import { ConnectionClosedError, ConnectionRefusedError, ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import type { Room } from '../room/room.js';
+import { ForwardedRefresh } from './forwarded-refresh.js';
 import type { LinkMessage } from './link-messages.js';
 
 /** Where a room is served: here (`done` must be called once the room is open or the attempt failed), or on `node`. */
@@ -66,9 +67,8 @@ export class ClusterConnection {
   private inner: PendingConnection | undefined;
   private owner: string | undefined;
   private answer: ((answer: OpenAnswer) => void) | undefined;
-  private identity: { roomId: string; clientId: string } | undefined;
-  /** Token refreshes checked here, one after the other so the last token's expiry wins. */
-  private refreshes: Promise<void> = Promise.resolve();
+  /** Checks refreshed tokens on this node while the session is forwarded (SPEC C5). */
+  private refresh: ForwardedRefresh | undefined;
 
   constructor(
     private readonly router: ConnectionRouter,
@@ -144,6 +144,7 @@ export class ClusterConnection {
     const previous = this.state;
     this.state = 'closed';
     this.held = [];
+    this.refresh?.stop();
     if (previous === 'local') {
       if (error) this.inner?.onError();
       else this.inner?.onClose();
@@ -161,7 +162,7 @@ export class ClusterConnection {
     let token: string;
     try {
       ({ roomId, clientId, token } = parseConnectUrl(this.options.url));
-      this.identity = { roomId, clientId };
+      this.refresh = new ForwardedRefresh(this.options.authorize, { roomId, clientId });
     } catch (error) {
       this.fail(
         CloseCode.BadRequest,
@@ -258,40 +259,10 @@ export class ClusterConnection {
     });
   }
 
-  /** Sends a client frame to the owner; an `auth-refresh` is also checked here (see {@link checkRefresh}). */
+  /** Sends a client frame to the owner; an `auth-refresh` is also checked here (see {@link ForwardedRefresh}). */
   private forwardFrame(node: string, data: string): void {
-    this.checkRefresh(data);
+    this.refresh?.onFrame(data);
     this.router.send(node, { t: 'frame', sid: this.sid, data });
-  }
-
-  /**
-   * SPEC C5 for a forwarded session: the owner decides on the refresh (its
-   * verdict sets the permissions; a refusal closes the session there, and the
-   * close comes back over the link), but this node holds the client's socket,
-   * and with it the token's expiry timer and the principal limits. So the
-   * same `authorize` runs here as on a single node; its success moves this
-   * socket's deadline to the new token's. A failure here changes nothing: the
-   * old deadline stays and the owner's refusal closes the session.
-   */
-  private checkRefresh(data: string): void {
-    // Cheap test first: most frames are patches.
-    if (!data.includes('auth-refresh') || this.identity === undefined) return;
-    let token: unknown;
-    try {
-      const frame = JSON.parse(data) as { type?: unknown; token?: unknown } | null;
-      if (frame?.type !== 'auth-refresh') return;
-      token = frame.token;
-    } catch {
-      return;
-    }
-    if (typeof token !== 'string') return;
-    const info = { ...this.identity, token, request: undefined };
-    this.refreshes = this.refreshes
-      .then(() => (this.state === 'closed' ? undefined : this.options.authorize(info)))
-      .then(
-        () => {},
-        () => {},
-      );
   }
 
   private throwIfClosed(): void {
@@ -302,6 +273,7 @@ export class ClusterConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.held = [];
+    this.refresh?.stop();
     try {
       this.options.socket.close(code, reason);
     } catch {

@@ -15,6 +15,7 @@ import {
   type Route,
 } from '../../src/cluster/cluster-connection.js';
 import { ClusterKeys } from '../../src/cluster/cluster-keys.js';
+import { ForwardedRefresh } from '../../src/cluster/forwarded-refresh.js';
 import { LINK_DROP_ENV, LinkDropHook } from '../../src/cluster/link-drop-hook.js';
 import type { LinkEnvelope, LinkMessage } from '../../src/cluster/link-messages.js';
 import { NodeLinks } from '../../src/cluster/node-links.js';
@@ -227,5 +228,29 @@ describe('forwarded sessions (SPEC K5, C5)', () => {
       ['second', undefined],
     ]);
     expect(calls[1]).toMatchObject({ roomId: 'r', clientId: 'c' });
+  });
+
+  it('[C5] refreshes flooding in cost one check in flight and one token waiting: the newest token is checked last', async () => {
+    const checked: string[] = [];
+    let release: (() => void) | undefined;
+    const refresh = new ForwardedRefresh(
+      (info) => {
+        checked.push(info.token);
+        return new Promise((resolve) => {
+          release = () => resolve({ permissions: 'readwrite' });
+        });
+      },
+      { roomId: 'r', clientId: 'c' },
+    );
+    for (let i = 1; i <= 50; i++) refresh.onFrame(JSON.stringify({ type: 'auth-refresh', token: `t${i}` }));
+    expect(checked).toEqual(['t1']);
+    release?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(checked).toEqual(['t1', 't50']);
+    refresh.stop();
+    release?.();
+    refresh.onFrame(JSON.stringify({ type: 'auth-refresh', token: 'late' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(checked).toEqual(['t1', 't50']);
   });
 });
