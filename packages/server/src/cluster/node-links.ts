@@ -183,8 +183,11 @@ export class NodeLinks {
     const { from, incarnation, seq } = envelope;
     const last = this.received.get(from);
     this.received.set(from, { incarnation, seq });
-    if (last && last.incarnation !== incarnation) this.handlers.broken(from, 'restarted');
-    else {
+    if (last && last.incarnation !== incarnation) {
+      this.handlers.broken(from, 'restarted');
+      // The new process's first envelopes may be lost too (an `open` it sent).
+      if (seq !== 1) this.sawGap(from, seq - 1);
+    } else {
       // A first envelope after 1 means the first ones were lost (or this node is a
       // new process under a known id: closing what the link relayed is right then too).
       const expected = last ? last.seq + 1 : 1;

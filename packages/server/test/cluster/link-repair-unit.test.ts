@@ -115,6 +115,19 @@ describe('lost link messages are detected even when traffic stops (SPEC K5)', ()
     expect(to(published, 'b').map((e) => e.messages)).toEqual([[{ t: 'reset' }]]);
   });
 
+  it('[K5] a restarted peer whose first envelope was lost is told so as well', async () => {
+    const { node, broken, published, deliver, settle } = links();
+    await node.start();
+    deliver({ from: 'b', incarnation: 'i1', seq: 1, messages: [] });
+    deliver({ from: 'b', incarnation: 'i2', seq: 2, messages: [] });
+    expect(broken).toEqual([
+      ['b', 'restarted'],
+      ['b', 'gap'],
+    ]);
+    await settle();
+    expect(to(published, 'b').map((e) => e.messages)).toEqual([[{ t: 'reset' }]]);
+  });
+
   it('[K5] a `reset` from a peer breaks the link here and is not handed on as a message', async () => {
     const { node, broken, messages, deliver } = links();
     await node.start();
