@@ -26,6 +26,10 @@ export interface ConnectionRouter {
    * it is closed with 1012 (the `open` or its answer was lost, SPEC K5).
    */
   readonly openAnswerTimeoutMs: number;
+  /** The longest wait for that answer while the owner's link keeps delivering (see {@link heardFrom}). */
+  readonly maxOpenAnswerMs: number;
+  /** True when an envelope from `node` arrived within the last `withinMs`. */
+  heardFrom(node: string, withinMs: number): boolean;
   /** Counts a pending open that timed out. */
   openTimedOut(): void;
 }
@@ -245,11 +249,22 @@ export class ClusterConnection {
       metadata: granted.metadata ?? null,
     });
     return new Promise<OpenAnswer>((resolve) => {
-      // Keep-alives reveal a lost `open` or answer sooner; this bounds the wait whatever else is lost.
-      const timer = setTimeout(() => {
+      const { openAnswerTimeoutMs, maxOpenAnswerMs } = this.router;
+      const started = performance.now();
+      // A lost `open` or answer shows as a sequence gap, which closes the session
+      // sooner; this bounds the wait whatever else is lost. An owner whose link
+      // keeps delivering (keep-alives included) without a gap has the join and is
+      // still opening the room (loading it, say): it gets more time, up to a cap.
+      const expire = () => {
+        const waited = performance.now() - started;
+        if (waited < maxOpenAnswerMs && this.router.heardFrom(node, openAnswerTimeoutMs / 2)) {
+          timer = setTimeout(expire, Math.min(openAnswerTimeoutMs / 3, maxOpenAnswerMs - waited));
+          return;
+        }
         this.router.openTimedOut();
         this.restart('the room owner did not answer in time');
-      }, this.router.openAnswerTimeoutMs);
+      };
+      let timer = setTimeout(expire, openAnswerTimeoutMs);
       const finish = (answer: OpenAnswer) => {
         clearTimeout(timer);
         this.answer = undefined;

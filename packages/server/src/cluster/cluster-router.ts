@@ -59,6 +59,7 @@ export class ClusterRouter implements ConnectionRouter {
   readonly nodeId: string;
   readonly openTimeoutMs: number;
   readonly openAnswerTimeoutMs: number;
+  readonly maxOpenAnswerMs: number;
   private readonly keys: ClusterKeys;
   private readonly commandRedis: Redis;
   private readonly subscriber: Redis;
@@ -82,6 +83,7 @@ export class ClusterRouter implements ConnectionRouter {
     // Keep-alives (every third of a lease) reveal a lost open or answer within about two
     // thirds of a lease; this is the backstop, below the default handshake timeout (SPEC K5).
     this.openAnswerTimeoutMs = Math.round(options.leaseMs * 1.5);
+    this.maxOpenAnswerMs = options.leaseMs * 3;
     this.keys = new ClusterKeys(options.postgresUrl);
     this.commandRedis = createRedis(options.redisUrl, `canvas-store-${options.nodeId}`, options.leaseMs);
     this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`, options.leaseMs);
@@ -243,6 +245,10 @@ export class ClusterRouter implements ConnectionRouter {
 
   openTimedOut(): void {
     this.options.observer?.openTimedOut();
+  }
+
+  heardFrom(node: string, withinMs: number): boolean {
+    return this.links.heardFrom(node, withinMs);
   }
 
   /** Nodes this node relays sessions with (pending opens included): their links get keep-alives (SPEC K5). */

@@ -58,6 +58,8 @@ export class NodeLinks {
   private readonly incarnation = randomUUID();
   private readonly sendSeq = new Map<string, number>();
   private readonly received = new Map<string, { incarnation: string; seq: number }>();
+  /** `performance.now()` of the last envelope from each node. */
+  private readonly lastHeard = new Map<string, number>();
   private readonly pending = new Map<string, LinkMessage[]>();
   /** Nodes that got any envelope since the last keep-alive round. */
   private readonly sentAny = new Set<string>();
@@ -126,6 +128,12 @@ export class NodeLinks {
     this.sentAny.clear();
   }
 
+  /** True when an envelope from `node` arrived within the last `withinMs`. */
+  heardFrom(node: string, withinMs: number): boolean {
+    const at = this.lastHeard.get(node);
+    return at !== undefined && performance.now() - at <= withinMs;
+  }
+
   /** Stops receiving and sending keep-alives. */
   close(): void {
     this.closed = true;
@@ -181,6 +189,7 @@ export class NodeLinks {
     const envelope = parseEnvelope(text);
     if (!envelope) return;
     const { from, incarnation, seq } = envelope;
+    this.lastHeard.set(from, performance.now());
     const last = this.received.get(from);
     this.received.set(from, { incarnation, seq });
     if (last && last.incarnation !== incarnation) {

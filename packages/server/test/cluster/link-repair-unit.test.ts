@@ -8,7 +8,7 @@
  */
 import { CloseCode } from 'canvas-store-protocol';
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ClusterConnection,
   type ConnectionRouter,
@@ -179,7 +179,7 @@ describe(`test hook ${LINK_DROP_ENV}`, () => {
 });
 
 /** A router for one ClusterConnection whose owner is node `o` and never answers. */
-function silentRouter() {
+function silentRouter(heard = false) {
   const sent: Array<[string, LinkMessage]> = [];
   let timeouts = 0;
   const router: ConnectionRouter = {
@@ -188,6 +188,8 @@ function silentRouter() {
     registerOutbound: () => {},
     unregisterOutbound: () => {},
     openAnswerTimeoutMs: 50,
+    maxOpenAnswerMs: 100,
+    heardFrom: () => heard,
     openTimedOut: () => {
       timeouts++;
     },
@@ -212,6 +214,29 @@ describe('forwarded sessions (SPEC K5, C5)', () => {
       ['o', 'open'],
       ['o', 'gone'],
     ]);
+  });
+
+  it('[K5] an owner whose link keeps delivering gets more time for its answer, up to a cap', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { router, timeouts } = silentRouter(true);
+      const socket = new FakeSocket();
+      const connection = new ClusterConnection(router, {
+        socket,
+        url: '/?roomId=r&clientId=c&token=t',
+        manager: {} as RoomManager,
+        authorize: () => ({ permissions: 'readwrite' }),
+      });
+      connection.ready.catch(() => {});
+      await vi.advanceTimersByTimeAsync(60);
+      // Past the first wait, still open: the owner's link is alive.
+      expect(socket.closed).toBeNull();
+      await vi.advanceTimersByTimeAsync(60);
+      expect(socket.closed?.code).toBe(CloseCode.ServiceRestart);
+      expect(timeouts()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('[C5] an auth-refresh of a forwarded session runs authorize on the forwarding node too (its socket holds the expiry)', async () => {
