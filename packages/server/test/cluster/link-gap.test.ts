@@ -93,6 +93,22 @@ function hookFired(node: ClusterNode, kind: Kind): boolean {
     .some((line) => String(line.msg).includes('link message lost') && line.message === kind);
 }
 
+/**
+ * Milliseconds from the hook's loss (logged by `dropper`) to the first link
+ * break logged after it by any of `nodes`: a figure for the report, not asserted.
+ */
+function detectionMs(dropper: ClusterNode, nodes: ClusterNode[]): number | undefined {
+  const lostAt = dropper.server.logs().find((line) => String(line.msg).includes('link message lost'))?.time;
+  if (typeof lostAt !== 'number') return undefined;
+  const breaks = nodes.flatMap((node) =>
+    node.server
+      .logs()
+      .filter((line) => line.msg === 'cluster link broken; sessions closed' && Number(line.time) >= lostAt)
+      .map((line) => Number(line.time)),
+  );
+  return breaks.length > 0 ? Math.min(...breaks) - lostAt : undefined;
+}
+
 describe('K5: a lost link message is detected and repaired', () => {
   let cluster: TestCluster;
   beforeAll(async () => {
@@ -168,6 +184,10 @@ describe('K5: a lost link message is detected and repaired', () => {
           const node = spec.ownerSends ? forwarder : owner;
           return (await counter(node, 'canvas_cluster_link_gaps_total')) > gapsBefore;
         });
+
+        console.info(
+          `[K5 figure] lost '${kind}': link broken ${detectionMs(dropper, [owner, forwarder])} ms after the loss`,
+        );
 
         // Repaired: the link serves the room again, for new and reconnected clients.
         const again = await forwarder.server.connect(roomId, 'probe');
