@@ -9,6 +9,7 @@ import {
 import { ConnectionClosedError, ConnectionRefusedError, ConnectRequestError } from '../connection/errors.js';
 import { parseConnectUrl } from '../connection/parse-connect-url.js';
 import type { Room } from '../room/room.js';
+import { ForwardedRefresh } from './forwarded-refresh.js';
 import type { LinkMessage } from './link-messages.js';
 
 /** Where a room is served: here (`done` must be called once the room is open or the attempt failed), or on `node`. */
@@ -20,8 +21,17 @@ export interface ConnectionRouter {
   send(node: string, message: LinkMessage): void;
   registerOutbound(sid: string, connection: ClusterConnection): void;
   unregisterOutbound(sid: string): void;
-  /** How long to wait for an owner's answer to `open`. */
-  readonly openTimeoutMs: number;
+  /**
+   * How long a forwarded session waits for the owner's answer to `open` before
+   * it is closed with 1012 (the `open` or its answer was lost, SPEC K5).
+   */
+  readonly openAnswerTimeoutMs: number;
+  /** The longest wait for that answer while the owner's link keeps delivering (see {@link heardFrom}). */
+  readonly maxOpenAnswerMs: number;
+  /** True when an envelope from `node` arrived within the last `withinMs`. */
+  heardFrom(node: string, withinMs: number): boolean;
+  /** Counts a pending open that timed out. */
+  openTimedOut(): void;
 }
 
 /** What `ready` resolves to: the room when the session is served here. */
@@ -61,6 +71,8 @@ export class ClusterConnection {
   private inner: PendingConnection | undefined;
   private owner: string | undefined;
   private answer: ((answer: OpenAnswer) => void) | undefined;
+  /** Checks refreshed tokens on this node while the session is forwarded (SPEC C5). */
+  private refresh: ForwardedRefresh | undefined;
 
   constructor(
     private readonly router: ConnectionRouter,
@@ -81,7 +93,7 @@ export class ClusterConnection {
         this.inner?.onMessage(data);
         return;
       case 'forwarded':
-        this.router.send(this.owner as string, { t: 'frame', sid: this.sid, data });
+        this.forwardFrame(this.owner as string, data);
         return;
       case 'closed':
         return;
@@ -136,6 +148,7 @@ export class ClusterConnection {
     const previous = this.state;
     this.state = 'closed';
     this.held = [];
+    this.refresh?.stop();
     if (previous === 'local') {
       if (error) this.inner?.onError();
       else this.inner?.onClose();
@@ -153,6 +166,7 @@ export class ClusterConnection {
     let token: string;
     try {
       ({ roomId, clientId, token } = parseConnectUrl(this.options.url));
+      this.refresh = new ForwardedRefresh(this.options.authorize, { roomId, clientId });
     } catch (error) {
       this.fail(
         CloseCode.BadRequest,
@@ -184,7 +198,7 @@ export class ClusterConnection {
       const answer = await this.forward(route.node, roomId, granted);
       if (answer.opened) {
         this.state = 'forwarded';
-        for (const data of this.held) this.router.send(route.node, { t: 'frame', sid: this.sid, data });
+        for (const data of this.held) this.forwardFrame(route.node, data);
         this.held = [];
         return { roomId, sessionId: this.sid, room: undefined };
       }
@@ -235,10 +249,22 @@ export class ClusterConnection {
       metadata: granted.metadata ?? null,
     });
     return new Promise<OpenAnswer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.router.send(node, { t: 'gone', sid: this.sid });
-        finish({ opened: false, holder: undefined });
-      }, this.router.openTimeoutMs);
+      const { openAnswerTimeoutMs, maxOpenAnswerMs } = this.router;
+      const started = performance.now();
+      // A lost `open` or answer shows as a sequence gap, which closes the session
+      // sooner; this bounds the wait whatever else is lost. An owner whose link
+      // keeps delivering (keep-alives included) without a gap has the join and is
+      // still opening the room (loading it, say): it gets more time, up to a cap.
+      const expire = () => {
+        const waited = performance.now() - started;
+        if (waited < maxOpenAnswerMs && this.router.heardFrom(node, openAnswerTimeoutMs / 2)) {
+          timer = setTimeout(expire, Math.min(openAnswerTimeoutMs / 3, maxOpenAnswerMs - waited));
+          return;
+        }
+        this.router.openTimedOut();
+        this.restart('the room owner did not answer in time');
+      };
+      let timer = setTimeout(expire, openAnswerTimeoutMs);
       const finish = (answer: OpenAnswer) => {
         clearTimeout(timer);
         this.answer = undefined;
@@ -246,6 +272,12 @@ export class ClusterConnection {
       };
       this.answer = finish;
     });
+  }
+
+  /** Sends a client frame to the owner; an `auth-refresh` is also checked here (see {@link ForwardedRefresh}). */
+  private forwardFrame(node: string, data: string): void {
+    this.refresh?.onFrame(data);
+    this.router.send(node, { t: 'frame', sid: this.sid, data });
   }
 
   private throwIfClosed(): void {
@@ -256,6 +288,7 @@ export class ClusterConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.held = [];
+    this.refresh?.stop();
     try {
       this.options.socket.close(code, reason);
     } catch {

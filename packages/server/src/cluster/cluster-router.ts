@@ -14,6 +14,7 @@ import { ClusterKeys } from './cluster-keys.js';
 import type { ClusterObserver } from './cluster-observer.js';
 import { ClusterRedis, createRedis, type LeaseEntry } from './cluster-redis.js';
 import { InboundSessions, type Ownership } from './inbound-sessions.js';
+import { LINK_DROP_ENV, LinkDropHook } from './link-drop-hook.js';
 import type { LinkMessage } from './link-messages.js';
 import { NodeLinks } from './node-links.js';
 import { preferredOwner } from './rendezvous.js';
@@ -57,6 +58,8 @@ export interface ClusterStatus {
 export class ClusterRouter implements ConnectionRouter {
   readonly nodeId: string;
   readonly openTimeoutMs: number;
+  readonly openAnswerTimeoutMs: number;
+  readonly maxOpenAnswerMs: number;
   private readonly keys: ClusterKeys;
   private readonly commandRedis: Redis;
   private readonly subscriber: Redis;
@@ -77,17 +80,39 @@ export class ClusterRouter implements ConnectionRouter {
   constructor(private readonly options: ClusterRouterOptions) {
     this.nodeId = options.nodeId;
     this.openTimeoutMs = options.leaseMs * 2 + 5_000;
+    // Keep-alives (every third of a lease) reveal a lost open or answer within about two
+    // thirds of a lease; this is the backstop, below the default handshake timeout (SPEC K5).
+    this.openAnswerTimeoutMs = Math.round(options.leaseMs * 1.5);
+    this.maxOpenAnswerMs = options.leaseMs * 3;
     this.keys = new ClusterKeys(options.postgresUrl);
     this.commandRedis = createRedis(options.redisUrl, `canvas-store-${options.nodeId}`, options.leaseMs);
     this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`, options.leaseMs);
     this.redis = new ClusterRedis(this.commandRedis, this.keys, options.nodeId, options.leaseMs);
     this.leases = new RoomLeases(this.redis, options.leaseMs);
     const observer = options.observer;
-    this.links = new NodeLinks(this.commandRedis, this.subscriber, this.keys, options.nodeId, {
-      message: (from, message) => this.onLinkMessage(from, message),
-      broken: (node, why) => this.onLinkBroken(node, why),
-      envelope: observer ? (direction, count) => observer.linkEnvelope(direction, count) : undefined,
-    });
+    const dropHook = LinkDropHook.fromEnv(process.env);
+    if (dropHook) {
+      options.logger.warn(
+        { [LINK_DROP_ENV]: dropHook.spec },
+        `TEST HOOK ${LINK_DROP_ENV} is set: this node loses cluster link messages on purpose; never set it in production`,
+      );
+    }
+    this.links = new NodeLinks(
+      this.commandRedis,
+      this.subscriber,
+      this.keys,
+      options.nodeId,
+      {
+        message: (from, message) => this.onLinkMessage(from, message),
+        broken: (node, why) => this.onLinkBroken(node, why),
+        envelope: observer ? (direction, count) => observer.linkEnvelope(direction, count) : undefined,
+        gap: (_node, lost) => observer?.linkGap(lost),
+        peers: () => this.linkPeers(),
+        dropped: (node, message) =>
+          options.logger.warn({ node, message: message.t }, `TEST HOOK ${LINK_DROP_ENV}: link message lost`),
+      },
+      { keepAliveMs: Math.max(1, Math.floor(options.leaseMs / 3)), dropHook },
+    );
     this.inbound = new InboundSessions({
       manager: options.manager,
       links: this.links,
@@ -216,6 +241,23 @@ export class ClusterRouter implements ConnectionRouter {
 
   unregisterOutbound(sid: string): void {
     this.outbound.delete(sid);
+  }
+
+  openTimedOut(): void {
+    this.options.observer?.openTimedOut();
+  }
+
+  heardFrom(node: string, withinMs: number): boolean {
+    return this.links.heardFrom(node, withinMs);
+  }
+
+  /** Nodes this node relays sessions with (pending opens included): their links get keep-alives (SPEC K5). */
+  private linkPeers(): Set<string> {
+    const peers = this.inbound.nodes();
+    for (const connection of this.outbound.values()) {
+      if (connection.ownerNode !== undefined) peers.add(connection.ownerNode);
+    }
+    return peers;
   }
 
   // Internals

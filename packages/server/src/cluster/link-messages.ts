@@ -25,12 +25,20 @@ export type LinkMessage =
   /** Owner to forwarder: close the client's socket. */
   | { t: 'close'; sid: string; code: number; reason: string }
   /** Forwarder to owner: the client's socket closed. */
-  | { t: 'gone'; sid: string };
+  | { t: 'gone'; sid: string }
+  /**
+   * Either way: the receiver saw a sequence gap in what this node sent it, so
+   * every session relayed between the two must be closed on this side too (a
+   * lost `open` names a session only the sender knows; SPEC K5).
+   */
+  | { t: 'reset' };
 
 /**
  * What travels on a link in one publish: the sender, its incarnation (a new
  * process with the same node id starts a new link), a sequence number per
  * (sender, receiver) link starting at 1, and the messages of one event-loop iteration.
+ * An envelope without messages is a keep-alive: it only carries the sequence
+ * number, so a receiver notices a lost envelope even when traffic stops.
  */
 export interface LinkEnvelope {
   from: string;
@@ -39,7 +47,17 @@ export interface LinkEnvelope {
   messages: LinkMessage[];
 }
 
-const MESSAGE_TYPES = new Set(['open', 'opened', 'refused', 'frame', 'out', 'close', 'gone']);
+/** Every message type, for the parser and the test hook. */
+export const LINK_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  'open',
+  'opened',
+  'refused',
+  'frame',
+  'out',
+  'close',
+  'gone',
+  'reset',
+]);
 
 /**
  * Parses an envelope read from Redis; undefined when it is not one. Only nodes
@@ -65,7 +83,7 @@ export function parseEnvelope(text: string): LinkEnvelope | undefined {
   }
   for (const message of envelope.messages as unknown[]) {
     const t = (message as { t?: unknown } | null)?.t;
-    if (typeof t !== 'string' || !MESSAGE_TYPES.has(t)) return undefined;
+    if (typeof t !== 'string' || !LINK_MESSAGE_TYPES.has(t)) return undefined;
   }
   return envelope as LinkEnvelope;
 }

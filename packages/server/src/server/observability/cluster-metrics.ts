@@ -3,7 +3,7 @@ import type { ClusterObserver } from '../../cluster/cluster-observer.js';
 
 /**
  * The cluster's Prometheus metrics (cluster mode only), registered next to the
- * server's: owned rooms, link traffic and breaks, forwarded frames, lease
+ * server's: owned rooms, link traffic, gaps and breaks, open timeouts, forwarded frames, lease
  * renewal failures and rooms given up.
  */
 export function clusterMetrics(registry: Registry, ownedRooms: () => number): ClusterObserver {
@@ -34,6 +34,16 @@ export function clusterMetrics(registry: Registry, ownedRooms: () => number): Cl
     labelNames: ['why'],
     registers,
   });
+  const gaps = new Counter({
+    name: 'canvas_cluster_link_gaps_total',
+    help: 'Envelopes from other nodes that never arrived (sequence gaps seen by this node); the links broke',
+    registers,
+  });
+  const openTimeouts = new Counter({
+    name: 'canvas_cluster_open_timeouts_total',
+    help: 'Forwarded sessions whose owner did not answer the open in time; closed with 1012',
+    registers,
+  });
   const forwarded = new Counter({
     name: 'canvas_cluster_forwarded_frames_total',
     help: 'Client frames forwarded to owners, and owner frames relayed to clients (per session)',
@@ -56,6 +66,8 @@ export function clusterMetrics(registry: Registry, ownedRooms: () => number): Cl
       messages.inc({ direction }, count);
     },
     linkBroken: (why) => breaks.inc({ why }),
+    linkGap: (lost) => gaps.inc(lost),
+    openTimedOut: () => openTimeouts.inc(),
     forwardedFrame: (direction, count) => forwarded.inc({ direction }, count),
     renewFailed: () => renewFailures.inc(),
     roomLost: () => roomsLost.inc(),
