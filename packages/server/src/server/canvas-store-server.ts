@@ -88,8 +88,10 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
+    this.storage = openServerStorage(config, (reason, entries) =>
+      this.metrics.historyDropped.inc({ reason }, entries),
+    );
     this.manager = new RoomManager({
       createStorage: (roomId) => this.roomStorage(roomId),
       idleTimeout: config.idleTimeoutMs,

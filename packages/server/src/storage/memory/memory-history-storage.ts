@@ -2,12 +2,18 @@ import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import type { StoredComponent } from '../../document/stored-component.js';
 import { snapshotComponents, storedRoomSnapshot } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention, RoomHistory } from '../history.js';
-import { HistoryLog, isCompactableTombstone, isTombstone, resolveHistoryRetention } from '../history-log.js';
+import {
+  HistoryLog,
+  isCompactableTombstone,
+  isTombstone,
+  resolveHistoryRetention,
+  retentionKeeps,
+} from '../history-log.js';
 import type { CommitBatch, IncrementalStorage, StoredRoom } from '../storage.js';
 
 /** Options of {@link MemoryHistoryStorage}. */
 export interface MemoryHistoryStorageOptions {
-  /** History retention (SPEC H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention (SPEC H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock for history times and age-based retention; `Date.now` by default. */
   now?: () => number;
@@ -78,7 +84,7 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
   }
 
   keepsHistory(): boolean {
-    return this.log.retention.maxEntries > 0;
+    return retentionKeeps(this.log.retention);
   }
 
   async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention, HistoryWrite } from '../history.js';
+import { historyWriteBytes } from '../history-bytes.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
-import { checkLimit, horizonOf } from '../history-log.js';
+import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
 import type { StoredRoom } from '../storage.js';
 
@@ -13,6 +14,20 @@ export interface HistoryColumns {
   authors: string[];
   keys: string[];
   previous: string[];
+  /** Each row's size ({@link historyWriteBytes}). */
+  bytes: number[];
+  /** Each row's running total within the batch; the statement adds the room's total before it. */
+  ends: number[];
+  /** The batch's first clock: the room's total is read from the row before it. */
+  first: number;
+}
+
+/** What one commit statement tells about history: the room's newest running total, and the rows count retention dropped. */
+export interface CommitHistoryResult {
+  /** The running total (bytes) after the batch's newest row; null when the batch recorded none. */
+  newestEnd: number | null;
+  /** Rows deleted by count retention. */
+  counted: number;
 }
 
 /** Runs one query on the pool or on a transaction's client. */
@@ -34,10 +49,13 @@ export class PostgresHistory {
     readonly retention: HistoryRetention,
     private readonly now: () => number,
   ) {
-    this.keeps = retention.maxEntries > 0;
+    this.keeps = retentionKeeps(retention);
   }
 
-  /** The idempotent DDL (run inside the schema transaction). */
+  /**
+   * The idempotent DDL (run inside the schema transaction). Tables from
+   * before the byte bound gain its columns; their old rows count 0 bytes.
+   */
   schema(): string {
     return `CREATE TABLE IF NOT EXISTS ${this.table} (
       room_id TEXT NOT NULL,
@@ -46,24 +64,43 @@ export class PostgresHistory {
       client_id TEXT NOT NULL,
       keys TEXT NOT NULL,
       previous TEXT NOT NULL,
+      bytes BIGINT NOT NULL DEFAULT 0,
+      end_bytes BIGINT NOT NULL DEFAULT 0,
       PRIMARY KEY (room_id, clock)
-    )`;
+    );
+    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS bytes BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS end_bytes BIGINT NOT NULL DEFAULT 0`;
   }
 
   /** The rows a commit at clock `timestamp` inserts: its writes inside the count retention. */
   columns(writes: readonly HistoryWrite[] | undefined, timestamp: number): HistoryColumns {
-    const out: HistoryColumns = { clocks: [], times: [], authors: [], keys: [], previous: [] };
+    const out: HistoryColumns = {
+      clocks: [],
+      times: [],
+      authors: [],
+      keys: [],
+      previous: [],
+      bytes: [],
+      ends: [],
+      first: timestamp + 1,
+    };
     if (!this.keeps || !writes) return out;
     const now = this.now();
     const cut = this.countCut(timestamp);
+    let end = 0;
     for (const write of writes) {
       if (write.clock <= cut) continue;
       const [clock, time, author, keys, previous] = historyRowValues(write, now);
+      const bytes = historyWriteBytes(write);
+      end += bytes;
+      if (out.clocks.length === 0) out.first = clock;
       out.clocks.push(clock);
       out.times.push(time);
       out.authors.push(author);
       out.keys.push(keys);
       out.previous.push(previous);
+      out.bytes.push(bytes);
+      out.ends.push(end);
     }
     return out;
   }
@@ -74,11 +111,20 @@ export class PostgresHistory {
   }
 
   /**
-   * Age retention and the tombstone sweep (SPEC H3), after a commit. Not
-   * part of the commit's durability: a failure is left for the next commit.
+   * Byte and age retention and the tombstone sweep (SPEC H3), after a
+   * commit. Not part of the commit's durability: a failure is left for the
+   * next commit.
    */
-  async compact(pool: pg.Pool, roomId: string, state: CompactionState): Promise<void> {
+  async compact(
+    pool: pg.Pool,
+    roomId: string,
+    state: CompactionState,
+    committed: CommitHistoryResult,
+  ): Promise<void> {
     const now = this.now();
+    const { onDropped } = this.retention;
+    if (committed.counted > 0) onDropped?.('count', committed.counted);
+    if (committed.newestEnd !== null) await this.trimBytes(pool, roomId, state, committed.newestEnd);
     let expired = false;
     if (ageCheckDue(state, this.retention, now)) {
       const cutoff = now - this.retention.maxAgeMs;
@@ -88,11 +134,12 @@ export class PostgresHistory {
       );
       const oldestTime = oldest.rows[0]?.time;
       if (oldestTime !== undefined && Number(oldestTime) < cutoff) {
-        await pool.query(
+        const deleted = await pool.query(
           `DELETE FROM ${this.table} WHERE room_id = $1 AND clock <=
              (SELECT max(clock) FROM ${this.table} WHERE room_id = $1 AND time < $2)`,
           [roomId, cutoff],
         );
+        if (deleted.rowCount) onDropped?.('age', deleted.rowCount);
         expired = true;
       }
     }
@@ -105,6 +152,37 @@ export class PostgresHistory {
         [roomId, TOMBSTONE_DATA, horizon],
       );
     }
+  }
+
+  /**
+   * Retention by bytes: keeps the newest rows whose sizes add up to at most
+   * `maxBytes`. Each row holds the room's running total up to it, so the
+   * rows to drop are those that start before `newestEnd - maxBytes`; the
+   * primary key walks them oldest first and stops at the first row kept.
+   * `state.keptFrom` remembers where the kept rows start, so the query runs
+   * only when the bound may be passed.
+   */
+  private async trimBytes(pool: pg.Pool, roomId: string, state: CompactionState, newestEnd: number) {
+    const { maxBytes, onDropped } = this.retention;
+    if (newestEnd - state.keptFrom <= maxBytes && newestEnd >= state.keptFrom) return;
+    const threshold = newestEnd - maxBytes;
+    const result = await pool.query<{ dropped: string; kept_from: string | null }>(
+      `WITH kept AS (
+         SELECT clock, end_bytes - bytes AS start FROM ${this.table}
+         WHERE room_id = $1 AND end_bytes - bytes >= $2 ORDER BY clock LIMIT 1
+       ), dropped AS (
+         DELETE FROM ${this.table} WHERE room_id = $1
+           AND clock < coalesce((SELECT clock FROM kept), (SELECT max(clock) + 1 FROM ${this.table} WHERE room_id = $1))
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT start FROM kept) AS kept_from`,
+      [roomId, threshold],
+    );
+    const row = result.rows[0];
+    const dropped = Number(row?.dropped ?? 0);
+    if (dropped > 0) onDropped?.('bytes', dropped);
+    state.keptFrom =
+      row?.kept_from === null || row?.kept_from === undefined ? newestEnd : Number(row.kept_from);
   }
 
   async list(

@@ -14,7 +14,7 @@ import { resolveHistoryRetention } from '../history-log.js';
 import type { RoomFence } from '../room-fence.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
 import { PostgresEpochs, tellFence } from './postgres-epochs.js';
-import { PostgresHistory } from './postgres-history.js';
+import { type CommitHistoryResult, PostgresHistory } from './postgres-history.js';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -33,7 +33,7 @@ export interface PostgresStorageOptions {
   queryTimeoutMs?: number;
   /** Milliseconds to wait for a new connection. Default 10,000. */
   connectTimeoutMs?: number;
-  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock of history times and age retention; `Date.now` by default. */
   now?: () => number;
@@ -113,13 +113,18 @@ export class PostgresStorage {
     const compaction = newCompactionState();
     const { history, pool } = this;
     const commitWithHistory = async (batch: CommitBatch, epoch?: number): Promise<void> => {
-      await this.commitRoom(roomId, batch, epoch);
-      await history.compact(pool, roomId, compaction).catch(() => {});
+      const committed = await this.commitRoom(roomId, batch, epoch);
+      await history.compact(pool, roomId, compaction, committed).catch(() => {});
+    };
+    // A whole snapshot deletes the room's history: where its rows started is unknown again.
+    const replaceWithHistory = async (snapshot: RoomSnapshot, epoch?: number): Promise<void> => {
+      compaction.keptFrom = Number.NEGATIVE_INFINITY;
+      await this.replaceRoom(roomId, snapshot, epoch);
     };
     if (!fence) {
       return databaseRoomStorage(roomId, {
         loadRoom: () => this.loadRoom(roomId),
-        replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
+        replaceRoom: (snapshot) => replaceWithHistory(snapshot),
         commitRoom: (batch) => commitWithHistory(batch),
         history: this.roomHistory(roomId),
       });
@@ -138,7 +143,7 @@ export class PostgresStorage {
         fence.claimed(epoch);
         return this.loadRoom(roomId);
       },
-      replaceRoom: async (snapshot) => tellFence(fence, this.replaceRoom(roomId, snapshot, claimedEpoch())),
+      replaceRoom: async (snapshot) => tellFence(fence, replaceWithHistory(snapshot, claimedEpoch())),
       commitRoom: async (batch) => tellFence(fence, commitWithHistory(batch, claimedEpoch())),
       history: this.roomHistory(roomId),
     });
@@ -262,20 +267,26 @@ export class PostgresStorage {
     };
   }
 
-  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<void> {
+  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<CommitHistoryResult> {
     await this.ensureSchema();
     const { keys, data, stamps, deletedAt } = columns(batch.components);
     const h = this.history.columns(batch.writes, batch.timestamp);
     // One statement, hence one transaction and one round trip per batch: the
     // components, the clock, the batch's history rows and the count retention
-    // (SPEC H1, H3). In cluster mode the room's epoch row is read FOR SHARE in
+    // (SPEC H1, H3). Each history row gets the room's running byte total up to it
+    // (the total before the batch, read in the same statement, plus the batch's own
+    // running sum), which byte retention uses after the commit. In cluster mode the room's epoch row is read FOR SHARE in
     // the same statement (SPEC K2), so a concurrent claim either waits for this
     // write (and its owner then loads it) or commits first (and this statement,
     // re-reading the row, writes nothing).
     const fenced = epoch !== undefined;
     const guard = fenced ? 'WHERE EXISTS (SELECT 1 FROM fence)' : '';
-    const result = await this.pool.query<{ fenced: boolean }>(
-      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $13 FOR SHARE),` : ''}
+    const result = await this.pool.query<{ fenced: boolean; tail: string; counted: string }>(
+      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $16 FOR SHARE),` : ''}
+       tail AS (
+         SELECT coalesce((SELECT end_bytes FROM ${this.history.table}
+           WHERE room_id = $1 AND clock < $15 ORDER BY clock DESC LIMIT 1), 0) AS total
+       ),
        written AS (
          INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
          SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
@@ -283,19 +294,23 @@ export class PostgresStorage {
          ON CONFLICT (room_id, key) DO UPDATE
          SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
        ), recorded AS (
-         INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous)
-         SELECT $1, c, t, a, k, p
-         FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[]) AS h(c, t, a, k, p)
+         INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
+         SELECT $1, c, t, a, k, p, b, (SELECT total FROM tail) + e
+         FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $13::bigint[], $14::bigint[])
+           AS h(c, t, a, k, p, b, e)
          ${guard}
          ON CONFLICT (room_id, clock) DO UPDATE
-         SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous
+         SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous,
+             bytes = excluded.bytes, end_bytes = excluded.end_bytes
        ), trimmed AS (
          DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
+         RETURNING 1
        ), clock AS (
          INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 ${guard}
          ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
        )
-       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced`,
+       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced,
+         (SELECT total FROM tail) AS tail, (SELECT count(*) FROM trimmed) AS counted`,
       [
         roomId,
         keys,
@@ -309,10 +324,19 @@ export class PostgresStorage {
         h.keys,
         h.previous,
         this.history.countCut(batch.timestamp),
+        h.bytes,
+        h.ends,
+        h.first,
         ...(fenced ? [epoch] : []),
       ],
     );
-    if (fenced && result.rows[0]?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
+    const row = result.rows[0];
+    if (fenced && row?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
+    const lastEnd = h.ends[h.ends.length - 1];
+    return {
+      newestEnd: lastEnd === undefined ? null : Number(row?.tail ?? 0) + lastEnd,
+      counted: Number(row?.counted ?? 0),
+    };
   }
 
   private async replaceRoom(roomId: string, snapshot: RoomSnapshot, epoch?: number): Promise<void> {

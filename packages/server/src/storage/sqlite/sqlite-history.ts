@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention } from '../history.js';
+import { historyWriteBytes } from '../history-bytes.js';
 import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
-import { checkLimit, horizonOf } from '../history-log.js';
+import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
 import type { CommitBatch, StoredRoom } from '../storage.js';
 
@@ -24,7 +25,7 @@ export class SqliteHistory {
     private readonly retention: HistoryRetention,
     private readonly now: () => number,
   ) {
-    this.keeps = retention.maxEntries > 0;
+    this.keeps = retentionKeeps(retention);
     // Idempotent: databases from before history gain the table on their first start.
     db.exec(`
       CREATE TABLE IF NOT EXISTS history (
@@ -34,14 +35,28 @@ export class SqliteHistory {
         client_id TEXT NOT NULL,
         keys TEXT NOT NULL,
         previous TEXT NOT NULL,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        end_bytes INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (room_id, clock)
       ) WITHOUT ROWID;
     `);
+    addSizeColumns(db);
     this.statements = {
-      insert: db.prepare<[string, number, number, string, string, string]>(
-        'INSERT OR REPLACE INTO history (room_id, clock, time, client_id, keys, previous) VALUES (?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, number, number, string, string, string, number, number]>(
+        `INSERT OR REPLACE INTO history (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      endBefore: db.prepare<[string, number], { end: number }>(
+        'SELECT end_bytes AS end FROM history WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT 1',
       ),
       deleteUpTo: db.prepare<[string, number]>('DELETE FROM history WHERE room_id = ? AND clock <= ?'),
+      // The PRIMARY KEY walks the room's rows oldest first and stops at the first one kept:
+      // the work is the rows dropped, plus one.
+      trimBytes: db.prepare<[string, string, number, string]>(
+        `DELETE FROM history WHERE room_id = ? AND clock < coalesce(
+           (SELECT clock FROM history WHERE room_id = ? AND end_bytes - bytes >= ? ORDER BY clock LIMIT 1),
+           (SELECT max(clock) + 1 FROM history WHERE room_id = ?))`,
+      ),
       oldestTime: db.prepare<[string], { time: number }>(
         'SELECT time FROM history WHERE room_id = ? ORDER BY clock LIMIT 1',
       ),
@@ -73,11 +88,23 @@ export class SqliteHistory {
   /** Records a batch's writes and applies retention; runs inside the commit's transaction. */
   record(roomId: string, batch: CommitBatch, compaction: CompactionState): void {
     const now = this.now();
-    if (this.keeps && batch.writes) {
-      for (const write of batch.writes) this.statements.insert.run(roomId, ...historyRowValues(write, now));
+    const { onDropped } = this.retention;
+    const first = batch.writes?.[0];
+    if (this.keeps && batch.writes && first) {
+      // Each row holds its size and the room's running total up to it (end_bytes), so the
+      // bytes kept are the newest end minus the oldest start: retention by bytes needs no sum.
+      let end = this.statements.endBefore.get(roomId, first.clock)?.end ?? 0;
+      for (const write of batch.writes) {
+        const bytes = historyWriteBytes(write);
+        end += bytes;
+        this.statements.insert.run(roomId, ...historyRowValues(write, now), bytes, end);
+      }
+      const trimmed = this.statements.trimBytes.run(roomId, roomId, end - this.retention.maxBytes, roomId);
+      if (trimmed.changes > 0) onDropped?.('bytes', trimmed.changes);
     }
     // Entries are contiguous clocks, so retention by count is one range delete.
-    this.statements.deleteUpTo.run(roomId, batch.timestamp - this.retention.maxEntries);
+    const counted = this.statements.deleteUpTo.run(roomId, batch.timestamp - this.retention.maxEntries);
+    if (counted.changes > 0) onDropped?.('count', counted.changes);
     let expired = false;
     if (ageCheckDue(compaction, this.retention, now)) {
       const cutoff = now - this.retention.maxAgeMs;
@@ -85,7 +112,8 @@ export class SqliteHistory {
       if (oldest && oldest.time < cutoff) {
         const newest = this.statements.newestExpired.get(roomId, cutoff)?.clock;
         if (newest !== null && newest !== undefined) {
-          this.statements.deleteUpTo.run(roomId, newest);
+          const aged = this.statements.deleteUpTo.run(roomId, newest);
+          if (aged.changes > 0) onDropped?.('age', aged.changes);
           expired = true;
         }
       }
@@ -122,5 +150,15 @@ export class SqliteHistory {
 
   deleteRoom(roomId: string): void {
     this.statements.deleteRoom.run(roomId);
+  }
+}
+
+/** Databases whose history table predates the byte bound gain its columns; their old rows count 0 bytes. */
+function addSizeColumns(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(history)').all();
+  for (const name of ['bytes', 'end_bytes']) {
+    if (!columns.some((column) => column.name === name)) {
+      db.exec(`ALTER TABLE history ADD COLUMN ${name} INTEGER NOT NULL DEFAULT 0`);
+    }
   }
 }

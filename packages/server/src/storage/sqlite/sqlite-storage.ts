@@ -30,7 +30,7 @@ export interface SqliteStorageOptions {
    * process at any moment; `full` also survives power loss, at a cost per commit.
    */
   synchronous?: 'normal' | 'full';
-  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock of history times and age retention; `Date.now` by default. */
   now?: () => number;
