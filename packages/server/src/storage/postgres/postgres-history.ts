@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention, HistoryWrite } from '../history.js';
 import { historyWriteBytes } from '../history-bytes.js';
-import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
+import { ageCheckDue, type CompactionState, IdleCursor, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
 import type { StoredRoom } from '../storage.js';
@@ -41,6 +41,7 @@ type Query = pg.Pool | pg.PoolClient;
  */
 export class PostgresHistory {
   readonly keeps: boolean;
+  private readonly idleCursor = new IdleCursor();
 
   constructor(
     readonly table: string,
@@ -133,25 +134,12 @@ export class PostgresHistory {
         [roomId],
       );
       const oldestTime = oldest.rows[0]?.time;
-      if (oldestTime !== undefined && Number(oldestTime) < cutoff) {
-        const deleted = await pool.query(
-          `DELETE FROM ${this.table} WHERE room_id = $1 AND clock <=
-             (SELECT max(clock) FROM ${this.table} WHERE room_id = $1 AND time < $2)`,
-          [roomId, cutoff],
-        );
-        if (deleted.rowCount) onDropped?.('age', deleted.rowCount);
-        expired = true;
-      }
+      // expire() sweeps tombstones itself when entries expired.
+      if (oldestTime !== undefined && Number(oldestTime) < cutoff)
+        expired = await this.expire(pool, roomId, cutoff);
     }
-    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
-    if (this.keeps && sweepDue(state, expired)) {
-      const horizon = await this.horizon(pool, roomId);
-      await pool.query(
-        `DELETE FROM ${this.components} WHERE room_id = $1 AND data = $2
-           AND ((stamps::jsonb) ->> '_exists')::bigint <= $3`,
-        [roomId, TOMBSTONE_DATA, horizon],
-      );
-    }
+    // With history off, tombstones are kept (SPEC D9). An expiry has just swept them (and resets the count).
+    if (this.keeps && sweepDue(state, expired) && !expired) await this.sweepTombstones(pool, roomId);
   }
 
   /**
@@ -183,6 +171,59 @@ export class PostgresHistory {
     if (dropped > 0) onDropped?.('bytes', dropped);
     state.keptFrom =
       row?.kept_from === null || row?.kept_from === undefined ? newestEnd : Number(row.kept_from);
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): one query reads the oldest entry
+   * time of up to `budget` rooms after the previous step's last one (an
+   * index lookup each); the rooms holding expired entries get age retention
+   * and the tombstone sweep.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdle(pool: pg.Pool, budget: number): Promise<string[]> {
+    if (!this.keeps) return [];
+    const rows = await this.idleCursor.next(budget, async (after) => {
+      const result = await pool.query<{ room_id: string; oldest: string | null }>(
+        `SELECT r.room_id,
+           (SELECT time FROM ${this.table} h WHERE h.room_id = r.room_id ORDER BY clock LIMIT 1) AS oldest
+         FROM ${this.rooms} r WHERE r.room_id > $1 ORDER BY r.room_id LIMIT $2`,
+        [after, budget],
+      );
+      return result.rows;
+    });
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const compacted: string[] = [];
+    for (const { room_id: roomId, oldest } of rows) {
+      if (oldest === null || Number(oldest) >= cutoff) continue;
+      await this.expire(pool, roomId, cutoff);
+      compacted.push(roomId);
+    }
+    return compacted;
+  }
+
+  /** Deletes a room's entries committed before `cutoff` (a prefix of its clocks); true when some were. */
+  private async expire(pool: pg.Pool, roomId: string, cutoff: number): Promise<boolean> {
+    const deleted = await pool.query(
+      `DELETE FROM ${this.table} WHERE room_id = $1 AND clock <=
+         (SELECT max(clock) FROM ${this.table} WHERE room_id = $1 AND time < $2)`,
+      [roomId, cutoff],
+    );
+    if (!deleted.rowCount) return false;
+    this.retention.onDropped?.('age', deleted.rowCount);
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (this.keeps) await this.sweepTombstones(pool, roomId);
+    return true;
+  }
+
+  /** Drops the room's tombstones at or before its horizon (SPEC H3). */
+  private async sweepTombstones(pool: pg.Pool, roomId: string): Promise<void> {
+    const horizon = await this.horizon(pool, roomId);
+    await pool.query(
+      `DELETE FROM ${this.components} WHERE room_id = $1 AND data = $2
+         AND ((stamps::jsonb) ->> '_exists')::bigint <= $3`,
+      [roomId, TOMBSTONE_DATA, horizon],
+    );
   }
 
   async list(

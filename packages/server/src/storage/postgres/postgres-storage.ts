@@ -9,7 +9,7 @@ import {
 } from '../component-rows.js';
 import { FencedError } from '../fenced-error.js';
 import type { HistoryRetention, RoomHistory } from '../history.js';
-import { newCompactionState } from '../history-compaction.js';
+import { IDLE_ROOMS_PER_STEP, newCompactionState } from '../history-compaction.js';
 import { resolveHistoryRetention } from '../history-log.js';
 import type { RoomFence } from '../room-fence.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
@@ -147,6 +147,19 @@ export class PostgresStorage {
       commitRoom: async (batch) => tellFence(fence, commitWithHistory(batch, claimedEpoch())),
       history: this.roomHistory(roomId),
     });
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): age retention for up to `budget`
+   * rooms, whether open or not (in any process), continuing where the
+   * previous step stopped. The server takes one step every few seconds; see
+   * `history-compaction.ts`.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdleHistory(budget: number = IDLE_ROOMS_PER_STEP): Promise<string[]> {
+    await this.ensureSchema();
+    return this.history.compactIdle(this.pool, budget);
   }
 
   /** Claims `roomId` for a new owner (SPEC K2); see {@link PostgresEpochs.claim}. */

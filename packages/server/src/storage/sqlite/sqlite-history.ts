@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention } from '../history.js';
 import { historyWriteBytes } from '../history-bytes.js';
-import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
+import { ageCheckDue, type CompactionState, IdleCursor, sweepDue } from '../history-compaction.js';
 import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import { type HistoryRow, historyPage, historyRowValues, stateAt, TOMBSTONE_DATA } from '../history-rows.js';
 import type { CommitBatch, StoredRoom } from '../storage.js';
@@ -19,6 +19,7 @@ export class SqliteHistory {
   private readonly statements;
   /** False when retention keeps no entries: writes are not recorded. */
   readonly keeps: boolean;
+  private readonly idleCursor = new IdleCursor();
 
   constructor(
     private readonly db: Database.Database,
@@ -82,6 +83,10 @@ export class SqliteHistory {
         'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
       ),
       deleteRoom: db.prepare<[string]>('DELETE FROM history WHERE room_id = ?'),
+      idleRooms: db.prepare<[string, number], { room_id: string; oldest: number | null }>(
+        `SELECT r.room_id, (SELECT time FROM history h WHERE h.room_id = r.room_id ORDER BY clock LIMIT 1) AS oldest
+         FROM rooms r WHERE r.room_id > ? ORDER BY r.room_id LIMIT ?`,
+      ),
     };
   }
 
@@ -122,6 +127,37 @@ export class SqliteHistory {
     if (this.keeps && sweepDue(compaction, expired)) {
       this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
     }
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): visits up to `budget` rooms after
+   * the previous step's last one and applies age retention and the
+   * tombstone sweep to those holding expired entries. Each visit is two
+   * index lookups, plus the deletions when something expired.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdle(budget: number): Promise<string[]> {
+    if (!this.keeps) return [];
+    const rows = await this.idleCursor.next(budget, (after) => this.statements.idleRooms.all(after, budget));
+    if (!this.db.open) return [];
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const compacted: string[] = [];
+    for (const { room_id: roomId, oldest } of rows) {
+      if (oldest === null || oldest >= cutoff) continue;
+      this.db.transaction(() => this.expire(roomId, cutoff))();
+      compacted.push(roomId);
+    }
+    return compacted;
+  }
+
+  /** Deletes a room's entries committed before `cutoff` (a prefix of its clocks), then its old tombstones. */
+  private expire(roomId: string, cutoff: number): void {
+    const newest = this.statements.newestExpired.get(roomId, cutoff)?.clock;
+    if (newest === null || newest === undefined) return;
+    const aged = this.statements.deleteUpTo.run(roomId, newest);
+    if (aged.changes > 0) this.retention.onDropped?.('age', aged.changes);
+    this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
   }
 
   list(roomId: string, options: { before?: number; limit: number }): HistoryPage {
