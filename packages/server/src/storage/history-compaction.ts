@@ -47,18 +47,11 @@ export interface CompactionState {
   ageCheckedAt: number;
   /** Commits until the next tombstone sweep; 0 sweeps at the next commit. */
   commitsToSweep: number;
-  /**
-   * Where the kept history rows start in the room's running byte total (a
-   * lower bound: count and age retention only move it forward); byte
-   * retention has nothing to drop while the newest total is within
-   * `maxBytes` of it. Minus infinity when unknown.
-   */
-  keptFrom: number;
 }
 
 /** The state of a room just opened: the first commit checks age and sweeps tombstones. */
 export function newCompactionState(): CompactionState {
-  return { ageCheckedAt: Number.NEGATIVE_INFINITY, commitsToSweep: 0, keptFrom: Number.NEGATIVE_INFINITY };
+  return { ageCheckedAt: Number.NEGATIVE_INFINITY, commitsToSweep: 0 };
 }
 
 /** True when age retention is due at `now`; marks it checked. */

@@ -22,12 +22,16 @@ export interface HistoryColumns {
   first: number;
 }
 
-/** What one commit statement tells about history: the room's newest running total, and the rows count retention dropped. */
+/** What one commit statement tells about history. */
 export interface CommitHistoryResult {
   /** The running total (bytes) after the batch's newest row; null when the batch recorded none. */
   newestEnd: number | null;
+  /** The bytes of the batch's own rows. */
+  batchBytes: number;
   /** Rows deleted by count retention. */
   counted: number;
+  /** Rows deleted by byte retention. */
+  sized: number;
 }
 
 /** Runs one query on the pool or on a transaction's client. */
@@ -125,7 +129,12 @@ export class PostgresHistory {
     const now = this.now();
     const { onDropped } = this.retention;
     if (committed.counted > 0) onDropped?.('count', committed.counted);
-    if (committed.newestEnd !== null) await this.trimBytes(pool, roomId, state, committed.newestEnd);
+    if (committed.sized > 0) onDropped?.('bytes', committed.sized);
+    // The commit statement trimmed the older rows; only a batch larger than the bound by
+    // itself leaves some of its own rows to drop (a statement does not see the rows it inserts).
+    if (committed.newestEnd !== null && committed.batchBytes > this.retention.maxBytes) {
+      await this.trimBytes(pool, roomId, committed.newestEnd);
+    }
     let expired = false;
     if (ageCheckDue(state, this.retention, now)) {
       const cutoff = now - this.retention.maxAgeMs;
@@ -143,34 +152,20 @@ export class PostgresHistory {
   }
 
   /**
-   * Retention by bytes: keeps the newest rows whose sizes add up to at most
-   * `maxBytes`. Each row holds the room's running total up to it, so the
-   * rows to drop are those that start before `newestEnd - maxBytes`; the
-   * primary key walks them oldest first and stops at the first row kept.
-   * `state.keptFrom` remembers where the kept rows start, so the query runs
-   * only when the bound may be passed.
+   * Retention by bytes after the commit: keeps the newest rows whose sizes
+   * add up to at most `maxBytes`. Each row holds the room's running total up
+   * to it, so the rows to drop are those that start before `newestEnd -
+   * maxBytes`; the primary key walks them oldest first and stops at the
+   * first row kept.
    */
-  private async trimBytes(pool: pg.Pool, roomId: string, state: CompactionState, newestEnd: number) {
-    const { maxBytes, onDropped } = this.retention;
-    if (newestEnd - state.keptFrom <= maxBytes && newestEnd >= state.keptFrom) return;
-    const threshold = newestEnd - maxBytes;
-    const result = await pool.query<{ dropped: string; kept_from: string | null }>(
-      `WITH kept AS (
-         SELECT clock, end_bytes - bytes AS start FROM ${this.table}
-         WHERE room_id = $1 AND end_bytes - bytes >= $2 ORDER BY clock LIMIT 1
-       ), dropped AS (
-         DELETE FROM ${this.table} WHERE room_id = $1
-           AND clock < coalesce((SELECT clock FROM kept), (SELECT max(clock) + 1 FROM ${this.table} WHERE room_id = $1))
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT start FROM kept) AS kept_from`,
-      [roomId, threshold],
+  private async trimBytes(pool: pg.Pool, roomId: string, newestEnd: number): Promise<void> {
+    const result = await pool.query(
+      `DELETE FROM ${this.table} WHERE room_id = $1 AND clock < coalesce(
+         (SELECT clock FROM ${this.table} WHERE room_id = $1 AND end_bytes - bytes >= $2 ORDER BY clock LIMIT 1),
+         (SELECT max(clock) FROM ${this.table} WHERE room_id = $1) + 1)`,
+      [roomId, newestEnd - this.retention.maxBytes],
     );
-    const row = result.rows[0];
-    const dropped = Number(row?.dropped ?? 0);
-    if (dropped > 0) onDropped?.('bytes', dropped);
-    state.keptFrom =
-      row?.kept_from === null || row?.kept_from === undefined ? newestEnd : Number(row.kept_from);
+    if (result.rowCount) this.retention.onDropped?.('bytes', result.rowCount);
   }
 
   /**

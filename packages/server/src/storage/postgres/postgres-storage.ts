@@ -116,15 +116,11 @@ export class PostgresStorage {
       const committed = await this.commitRoom(roomId, batch, epoch);
       await history.compact(pool, roomId, compaction, committed).catch(() => {});
     };
-    // A whole snapshot deletes the room's history: where its rows started is unknown again.
-    const replaceWithHistory = async (snapshot: RoomSnapshot, epoch?: number): Promise<void> => {
-      compaction.keptFrom = Number.NEGATIVE_INFINITY;
-      await this.replaceRoom(roomId, snapshot, epoch);
-    };
+
     if (!fence) {
       return databaseRoomStorage(roomId, {
         loadRoom: () => this.loadRoom(roomId),
-        replaceRoom: (snapshot) => replaceWithHistory(snapshot),
+        replaceRoom: (snapshot) => this.replaceRoom(roomId, snapshot),
         commitRoom: (batch) => commitWithHistory(batch),
         history: this.roomHistory(roomId),
       });
@@ -143,7 +139,7 @@ export class PostgresStorage {
         fence.claimed(epoch);
         return this.loadRoom(roomId);
       },
-      replaceRoom: async (snapshot) => tellFence(fence, replaceWithHistory(snapshot, claimedEpoch())),
+      replaceRoom: async (snapshot) => tellFence(fence, this.replaceRoom(roomId, snapshot, claimedEpoch())),
       commitRoom: async (batch) => tellFence(fence, commitWithHistory(batch, claimedEpoch())),
       history: this.roomHistory(roomId),
     });
@@ -288,16 +284,23 @@ export class PostgresStorage {
     // components, the clock, the batch's history rows and the count retention
     // (SPEC H1, H3). Each history row gets the room's running byte total up to it
     // (the total before the batch, read in the same statement, plus the batch's own
-    // running sum), which byte retention uses after the commit. In cluster mode the room's epoch row is read FOR SHARE in
-    // the same statement (SPEC K2), so a concurrent claim either waits for this
-    // write (and its owner then loads it) or commits first (and this statement,
-    // re-reading the row, writes nothing).
+    // running sum); the rows older than the count bound, or starting more than
+    // maxBytes before the batch's end, are deleted by the same statement. In cluster mode
+    // the room's epoch row is read FOR SHARE in the same statement (SPEC K2), so a
+    // concurrent claim either waits for this write (and its owner then loads it) or
+    // commits first (and this statement, re-reading the row, writes nothing).
     const fenced = epoch !== undefined;
     const guard = fenced ? 'WHERE EXISTS (SELECT 1 FROM fence)' : '';
-    const result = await this.pool.query<{ fenced: boolean; tail: string; counted: string }>(
-      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $16 FOR SHARE),` : ''}
+    const table = this.history.table;
+    const result = await this.pool.query<{
+      fenced: boolean;
+      tail: string;
+      counted: string;
+      sized: string;
+    }>(
+      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $18 FOR SHARE),` : ''}
        tail AS (
-         SELECT coalesce((SELECT end_bytes FROM ${this.history.table}
+         SELECT coalesce((SELECT end_bytes FROM ${table}
            WHERE room_id = $1 AND clock < $15 ORDER BY clock DESC LIMIT 1), 0) AS total
        ),
        written AS (
@@ -307,7 +310,7 @@ export class PostgresStorage {
          ON CONFLICT (room_id, key) DO UPDATE
          SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
        ), recorded AS (
-         INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
+         INSERT INTO ${table} (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
          SELECT $1, c, t, a, k, p, b, (SELECT total FROM tail) + e
          FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $13::bigint[], $14::bigint[])
            AS h(c, t, a, k, p, b, e)
@@ -316,14 +319,19 @@ export class PostgresStorage {
          SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous,
              bytes = excluded.bytes, end_bytes = excluded.end_bytes
        ), trimmed AS (
-         DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
-         RETURNING 1
+         DELETE FROM ${table} WHERE room_id = $1 AND clock < greatest($12::bigint + 1, coalesce(
+           (SELECT clock FROM ${table} WHERE room_id = $1
+              AND end_bytes - bytes >= (SELECT total FROM tail) + $16 - $17 ORDER BY clock LIMIT 1),
+           $15))
+         ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
+         RETURNING clock
        ), clock AS (
          INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 ${guard}
          ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
        )
-       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced,
-         (SELECT total FROM tail) AS tail, (SELECT count(*) FROM trimmed) AS counted`,
+       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced, (SELECT total FROM tail) AS tail,
+         (SELECT count(*) FROM trimmed WHERE clock <= $12) AS counted,
+         (SELECT count(*) FROM trimmed WHERE clock > $12) AS sized`,
       [
         roomId,
         keys,
@@ -340,15 +348,19 @@ export class PostgresStorage {
         h.bytes,
         h.ends,
         h.first,
+        h.ends[h.ends.length - 1] ?? 0,
+        this.history.retention.maxBytes,
         ...(fenced ? [epoch] : []),
       ],
     );
     const row = result.rows[0];
     if (fenced && row?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
-    const lastEnd = h.ends[h.ends.length - 1];
+    const batchBytes = h.ends[h.ends.length - 1];
     return {
-      newestEnd: lastEnd === undefined ? null : Number(row?.tail ?? 0) + lastEnd,
+      newestEnd: batchBytes === undefined ? null : Number(row?.tail ?? 0) + batchBytes,
+      batchBytes: batchBytes ?? 0,
       counted: Number(row?.counted ?? 0),
+      sized: Number(row?.sized ?? 0),
     };
   }
 

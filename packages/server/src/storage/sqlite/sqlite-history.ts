@@ -56,7 +56,7 @@ export class SqliteHistory {
       trimBytes: db.prepare<[string, string, number, string]>(
         `DELETE FROM history WHERE room_id = ? AND clock < coalesce(
            (SELECT clock FROM history WHERE room_id = ? AND end_bytes - bytes >= ? ORDER BY clock LIMIT 1),
-           (SELECT max(clock) + 1 FROM history WHERE room_id = ?))`,
+           (SELECT max(clock) FROM history WHERE room_id = ?) + 1)`,
       ),
       oldestTime: db.prepare<[string], { time: number }>(
         'SELECT time FROM history WHERE room_id = ? ORDER BY clock LIMIT 1',
