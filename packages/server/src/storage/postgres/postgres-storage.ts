@@ -3,7 +3,6 @@ import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import {
   type ComponentRow,
   databaseRoomStorage,
-  deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
@@ -12,7 +11,8 @@ import type { HistoryRetention, RoomHistory } from '../history.js';
 import { IDLE_ROOMS_PER_STEP, newCompactionState } from '../history-compaction.js';
 import { resolveHistoryRetention } from '../history-log.js';
 import type { RoomFence } from '../room-fence.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from '../storage.js';
+import { type CommitStatementRow, commitStatement, componentColumns } from './postgres-commit.js';
 import { PostgresEpochs, tellFence } from './postgres-epochs.js';
 import { type CommitHistoryResult, PostgresHistory } from './postgres-history.js';
 
@@ -278,60 +278,19 @@ export class PostgresStorage {
 
   private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<CommitHistoryResult> {
     await this.ensureSchema();
-    const { keys, data, stamps, deletedAt } = columns(batch.components);
+    const { keys, data, stamps, deletedAt } = componentColumns(batch.components);
     const h = this.history.columns(batch.writes, batch.timestamp);
-    // One statement, hence one transaction and one round trip per batch: the
-    // components, the clock, the batch's history rows and the count retention
-    // (SPEC H1, H3). Each history row gets the room's running byte total up to it
-    // (the total before the batch, read in the same statement, plus the batch's own
-    // running sum); the rows older than the count bound, or starting more than
-    // maxBytes before the batch's end, are deleted by the same statement. In cluster mode
-    // the room's epoch row is read FOR SHARE in the same statement (SPEC K2), so a
-    // concurrent claim either waits for this write (and its owner then loads it) or
-    // commits first (and this statement, re-reading the row, writes nothing).
     const fenced = epoch !== undefined;
-    const guard = fenced ? 'WHERE EXISTS (SELECT 1 FROM fence)' : '';
-    const table = this.history.table;
-    const result = await this.pool.query<{
-      fenced: boolean;
-      tail: string;
-      counted: string;
-      sized: string;
-    }>(
-      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $18 FOR SHARE),` : ''}
-       tail AS (
-         SELECT coalesce((SELECT end_bytes FROM ${table}
-           WHERE room_id = $1 AND clock < $15 ORDER BY clock DESC LIMIT 1), 0) AS total
-       ),
-       written AS (
-         INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
-         SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
-         ${guard}
-         ON CONFLICT (room_id, key) DO UPDATE
-         SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
-       ), recorded AS (
-         INSERT INTO ${table} (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
-         SELECT $1, c, t, a, k, p, b, (SELECT total FROM tail) + e
-         FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], $13::bigint[], $14::bigint[])
-           AS h(c, t, a, k, p, b, e)
-         ${guard}
-         ON CONFLICT (room_id, clock) DO UPDATE
-         SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous,
-             bytes = excluded.bytes, end_bytes = excluded.end_bytes
-       ), trimmed AS (
-         DELETE FROM ${table} WHERE room_id = $1 AND clock < greatest($12::bigint + 1, coalesce(
-           (SELECT clock FROM ${table} WHERE room_id = $1
-              AND end_bytes - bytes >= (SELECT total FROM tail) + $16 - $17 ORDER BY clock LIMIT 1),
-           $15))
-         ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
-         RETURNING clock
-       ), clock AS (
-         INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 ${guard}
-         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
-       )
-       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced, (SELECT total FROM tail) AS tail,
-         (SELECT count(*) FROM trimmed WHERE clock <= $12) AS counted,
-         (SELECT count(*) FROM trimmed WHERE clock > $12) AS sized`,
+    const result = await this.pool.query<CommitStatementRow>(
+      commitStatement(
+        {
+          components: this.components,
+          rooms: this.rooms,
+          history: this.history.table,
+          epochs: this.epochs.table,
+        },
+        fenced,
+      ),
       [
         roomId,
         keys,
@@ -366,7 +325,7 @@ export class PostgresStorage {
 
   private async replaceRoom(roomId: string, snapshot: RoomSnapshot, epoch?: number): Promise<void> {
     await this.ensureSchema();
-    const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
+    const { keys, data, stamps, deletedAt } = componentColumns(snapshotComponents(snapshot));
     let refused = false;
     await this.transaction(async (client) => {
       if (epoch !== undefined) {
@@ -410,23 +369,4 @@ export class PostgresStorage {
       client.release(failure);
     }
   }
-}
-
-function columns(components: readonly StoredComponent[]): {
-  keys: string[];
-  data: string[];
-  stamps: string[];
-  deletedAt: Array<number | null>;
-} {
-  const keys: string[] = [];
-  const data: string[] = [];
-  const stamps: string[] = [];
-  const deletedAt: Array<number | null> = [];
-  for (const component of components) {
-    keys.push(component.key);
-    data.push(JSON.stringify(component.data));
-    stamps.push(JSON.stringify(component.stamps));
-    deletedAt.push(deletedAtColumn(component));
-  }
-  return { keys, data, stamps, deletedAt };
 }
