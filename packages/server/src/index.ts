@@ -71,8 +71,10 @@ export { FencedError } from './storage/fenced-error.js';
 export { FileStorage, type FileStorageOptions } from './storage/file/file-storage.js';
 export {
   DEFAULT_HISTORY_MAX_AGE_MS,
+  DEFAULT_HISTORY_MAX_BYTES,
   DEFAULT_HISTORY_MAX_ENTRIES,
   DEFAULT_HISTORY_RETENTION,
+  type HistoryDropReason,
   type HistoryEntry,
   HistoryHorizonError,
   type HistoryPage,

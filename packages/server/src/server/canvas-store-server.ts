@@ -18,6 +18,7 @@ import { createAdminApi } from './http/create-admin-api.js';
 import { sendJson } from './http/http-helpers.js';
 import { originAllowed } from './http/origin-policy.js';
 import { rejectUpgrade } from './http/reject-upgrade.js';
+import { HistorySweeper } from './lifecycle/history-sweeper.js';
 import { persistRoomsAndCloseStorage } from './lifecycle/persist-on-shutdown.js';
 import { ShutdownError } from './lifecycle/shutdown-error.js';
 import { listenError } from './lifecycle/startup-error.js';
@@ -78,6 +79,7 @@ export class CanvasStoreServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly heartbeat: Heartbeat;
+  private readonly historySweeper: HistorySweeper;
   private readonly batcher = new WriteBatcher();
   private readonly encoder = new FrameEncoder();
   private readonly admin: AdminApi | undefined;
@@ -90,8 +92,11 @@ export class CanvasStoreServer {
   constructor(private readonly options: CanvasStoreServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? createLogger(config.logLevel);
-    this.storage = openServerStorage(config);
     this.metrics = new ServerMetrics(() => this.manager.getRoomIds().length);
+    this.storage = openServerStorage(config, (reason, entries) =>
+      this.metrics.historyDropped.inc({ reason }, entries),
+    );
+    this.historySweeper = new HistorySweeper(this.storage, this.logger);
     this.manager = new RoomManager({
       createStorage: (roomId) => roomStorageFor(this.storage, this.cluster, roomId),
       idleTimeout: config.idleTimeoutMs,
@@ -173,6 +178,7 @@ export class CanvasStoreServer {
       this.http.listen(config.port, config.host, () => {
         this.http.off('error', failed);
         this.heartbeat.start();
+        this.historySweeper.start();
         const address = this.http.address() as AddressInfo;
         this.logger.info(
           { host: address.address, port: address.port, storage: config.storage, auth: config.auth },
@@ -199,6 +205,7 @@ export class CanvasStoreServer {
     this.shuttingDown = true;
     this.logger.info({}, 'shutting down');
     this.heartbeat.stop();
+    await this.historySweeper.stop();
     // Cluster mode: hand every owned room over and close forwarded clients with 1012 first (SPEC K7).
     await this.cluster?.stop();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));

@@ -13,8 +13,16 @@ import { dataDirWorks, probeDataDirSync } from './lifecycle/storage-probe.js';
  *
  * @throws {@link StartupError} naming the path, flag and what to do when storage cannot be used.
  */
-export function openServerStorage(config: ServerConfig): StorageBackend {
-  const history = { maxAgeMs: config.historyMaxAgeMs, maxEntries: config.historyMaxEntries };
+export function openServerStorage(
+  config: ServerConfig,
+  onHistoryDropped?: HistoryRetention['onDropped'],
+): StorageBackend {
+  const history: HistoryRetention = {
+    maxAgeMs: config.historyMaxAgeMs,
+    maxEntries: config.historyMaxEntries,
+    maxBytes: config.historyMaxBytes,
+    ...(onHistoryDropped ? { onDropped: onHistoryDropped } : {}),
+  };
   switch (config.storage) {
     case 'sqlite': {
       probeDataDirSync(config.dataDir);

@@ -8,6 +8,38 @@ import type { HistoryRetention } from './history.js';
 export const TOMBSTONE_SWEEP_EVERY_COMMITS = 1024;
 /** Age retention is checked at most this often per room (an extra query when entries expire). */
 export const AGE_CHECK_MAX_INTERVAL_MS = 60_000;
+/**
+ * Idle compaction (SPEC H3): retention otherwise runs as a room commits, so
+ * the server also visits the stored rooms, this many per step, one step every
+ * {@link IDLE_COMPACTION_INTERVAL_MS}, and applies age retention to rooms
+ * nobody writes (count and byte retention only change when a room writes).
+ */
+export const IDLE_ROOMS_PER_STEP = 64;
+/** How often the server takes one idle compaction step. */
+export const IDLE_COMPACTION_INTERVAL_MS = 5_000;
+
+/** Where the next idle compaction step starts: room ids in order, wrapping around. */
+export class IdleCursor {
+  private after = '';
+
+  /**
+   * Runs `page(after)` (up to `budget` room ids greater than `after`, in
+   * order), starting over from the first room when the last step reached the end.
+   */
+  async next<T extends { room_id: string }>(
+    budget: number,
+    page: (after: string) => Promise<T[]> | T[],
+  ): Promise<T[]> {
+    let rows = await page(this.after);
+    if (rows.length === 0 && this.after !== '') {
+      this.after = '';
+      rows = await page(this.after);
+    }
+    const last = rows[rows.length - 1];
+    this.after = rows.length < budget || !last ? '' : last.room_id;
+    return rows;
+  }
+}
 
 /** What a database backend remembers about one open room's compaction (SPEC H3). */
 export interface CompactionState {

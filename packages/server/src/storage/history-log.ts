@@ -7,6 +7,7 @@ import {
   type HistoryRetention,
   type HistoryWrite,
 } from './history.js';
+import { historyWriteBytes } from './history-bytes.js';
 import type { StoredRoom } from './storage.js';
 
 /**
@@ -16,13 +17,18 @@ import type { StoredRoom } from './storage.js';
  */
 export function resolveHistoryRetention(options: Partial<HistoryRetention> | undefined): HistoryRetention {
   const retention = { ...DEFAULT_HISTORY_RETENTION, ...options };
-  if (!Number.isSafeInteger(retention.maxAgeMs) || retention.maxAgeMs < 0) {
-    throw new RangeError(`history maxAgeMs must be a non-negative integer, got ${retention.maxAgeMs}`);
-  }
-  if (!Number.isSafeInteger(retention.maxEntries) || retention.maxEntries < 0) {
-    throw new RangeError(`history maxEntries must be a non-negative integer, got ${retention.maxEntries}`);
+  for (const name of ['maxAgeMs', 'maxEntries', 'maxBytes'] as const) {
+    const value = retention[name];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`history ${name} must be a non-negative integer, got ${value}`);
+    }
   }
   return retention;
+}
+
+/** False when the retention keeps nothing (`maxEntries` or `maxBytes` 0): history is off. */
+export function retentionKeeps(retention: HistoryRetention): boolean {
+  return retention.maxEntries > 0 && retention.maxBytes > 0;
 }
 
 /** The public part of a history write (what `listHistory` returns). */
@@ -110,11 +116,15 @@ export function horizonOf(oldest: number | null, newest: number | null, roomCloc
 
 /**
  * One room's history held in memory, oldest first, for the backends that do
- * not keep it in a database (memory, file). Retention by count and age.
+ * not keep it in a database (memory, file). Retention by count, age and bytes.
  */
 export class HistoryLog {
   /** Kept writes are `entries[head..]`, oldest first; the dropped prefix is cut off now and then. */
   private entries: HistoryWrite[] = [];
+  /** `ends[i]`: bytes of every write up to `entries[i]` since `base`, so the kept total is one subtraction. */
+  private ends: number[] = [];
+  /** Bytes before `entries[0]` (of writes already cut off). */
+  private base = 0;
   private head = 0;
 
   constructor(
@@ -126,15 +136,24 @@ export class HistoryLog {
     return this.entries.length - this.head;
   }
 
+  /** Bytes of the kept writes, measured by {@link historyWriteBytes}. */
+  get bytes(): number {
+    return this.size > 0 ? this.lastEnd() - this.startOf(this.head) : 0;
+  }
+
   /** Every kept write, oldest first. */
   all(): HistoryWrite[] {
     return this.entries.slice(this.head);
   }
 
-  /** Replaces the log (on load) with the writes up to the stored room's `clock`. */
+  /** Replaces the log (on load) with the writes up to the stored room's `clock`, then applies retention. */
   reset(writes: HistoryWrite[], clock: number): void {
-    this.entries = writes.filter((write) => write.clock <= clock).sort((a, b) => a.clock - b.clock);
+    this.entries = [];
+    this.ends = [];
+    this.base = 0;
     this.head = 0;
+    this.push(writes.filter((write) => write.clock <= clock).sort((a, b) => a.clock - b.clock));
+    this.compact(clock);
   }
 
   /**
@@ -143,30 +162,46 @@ export class HistoryLog {
    * when the storage committed the write.
    */
   append(writes: readonly HistoryWrite[], stamp = false): void {
-    let last = this.newest() ?? Number.NEGATIVE_INFINITY;
     const time = this.now();
-    for (const write of writes) {
-      if (write.clock <= last) continue;
-      this.entries.push(stamp ? { ...write, time } : write);
-      last = write.clock;
-    }
+    this.push(stamp ? writes.map((write) => ({ ...write, time })) : writes);
   }
 
   /** Removes writes from the end (a commit that failed). */
   dropAfter(clock: number): void {
-    while (this.size > 0 && (this.newest() as number) > clock) this.entries.pop();
+    while (this.size > 0 && (this.newest() as number) > clock) {
+      this.entries.pop();
+      this.ends.pop();
+    }
   }
 
-  /** Drops writes beyond the retention; returns the new horizon. Amortised O(1) per dropped write. */
+  /**
+   * Drops writes beyond the retention (count, then age, then bytes: the
+   * newest writes whose total is at most `maxBytes` are kept; a single write
+   * larger than that is not kept at all) and returns the new horizon.
+   * Amortised O(1) per dropped write.
+   */
   compact(currentClock: number): number {
-    const { maxEntries, maxAgeMs } = this.retention;
+    const { maxEntries, maxAgeMs, maxBytes, onDropped } = this.retention;
+    const { entries } = this;
     const oldestTime = this.now() - maxAgeMs;
-    let head = Math.max(this.head, this.entries.length - maxEntries);
-    while (head < this.entries.length && (this.entries[head] as HistoryWrite).time < oldestTime) head++;
+    const start = this.head;
+    const byCount = Math.max(start, entries.length - maxEntries);
+    let byAge = byCount;
+    while (byAge < entries.length && (entries[byAge] as HistoryWrite).time < oldestTime) byAge++;
+    let head = byAge;
+    const last = this.lastEnd();
+    while (head < entries.length && last - this.startOf(head) > maxBytes) head++;
     this.head = head;
+    if (onDropped) {
+      if (byCount > start) onDropped('count', byCount - start);
+      if (byAge > byCount) onDropped('age', byAge - byCount);
+      if (head > byAge) onDropped('bytes', head - byAge);
+    }
     // Cut the dropped prefix off once it is as long as what is kept.
     if (this.head > 0 && this.head >= this.size) {
+      this.base = this.startOf(this.head);
       this.entries = this.entries.slice(this.head);
+      this.ends = this.ends.slice(this.head);
       this.head = 0;
     }
     return this.horizon(currentClock);
@@ -205,6 +240,29 @@ export class HistoryLog {
 
   private newest(): number | null {
     return this.size > 0 ? (this.entries[this.entries.length - 1] as HistoryWrite).clock : null;
+  }
+
+  /** Appends writes newer than the newest kept, with their cumulative sizes. */
+  private push(writes: readonly HistoryWrite[]): void {
+    let last = this.newest() ?? Number.NEGATIVE_INFINITY;
+    let end = this.lastEnd();
+    for (const write of writes) {
+      if (write.clock <= last) continue;
+      end += historyWriteBytes(write);
+      this.entries.push(write);
+      this.ends.push(end);
+      last = write.clock;
+    }
+  }
+
+  /** Cumulative bytes before `entries[index]`. */
+  private startOf(index: number): number {
+    return index > 0 ? (this.ends[index - 1] as number) : this.base;
+  }
+
+  /** Cumulative bytes up to the newest write (dropped ones included). */
+  private lastEnd(): number {
+    return this.ends.length > 0 ? (this.ends[this.ends.length - 1] as number) : this.base;
   }
 }
 

@@ -20,25 +20,38 @@ export interface HistoryPage {
   nextBefore: number | null;
 }
 
+/** Why history entries were dropped: beyond `maxEntries`, older than `maxAgeMs`, or beyond `maxBytes`. */
+export type HistoryDropReason = 'count' | 'age' | 'bytes';
+
 /**
- * How long history is kept (SPEC H3): entries older than `maxAgeMs`, or
- * beyond the newest `maxEntries`, are folded into the base state and their
- * tombstones dropped. `maxEntries: 0` turns history off.
+ * How long history is kept (SPEC H3): entries older than `maxAgeMs`, beyond
+ * the newest `maxEntries`, or beyond the newest `maxBytes` (measured like the
+ * room's stored bytes, SPEC B7) are folded into the base state and their
+ * tombstones dropped. `maxEntries: 0` or `maxBytes: 0` turns history off.
  */
 export interface HistoryRetention {
   maxAgeMs: number;
   maxEntries: number;
+  maxBytes: number;
+  /** Told how many entries a compaction dropped, and why (the server counts them in a metric). */
+  onDropped?: (reason: HistoryDropReason, entries: number) => void;
 }
 
 /** Default history retention: 30 days (SPEC H3). */
 export const DEFAULT_HISTORY_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 /** Default cap on the number of history entries kept per room. */
 export const DEFAULT_HISTORY_MAX_ENTRIES = 100_000;
+/**
+ * Default cap on the bytes of history kept per room: as much as the default
+ * room quota lets the document itself hold (`maxRoomBytes`, 32 MiB).
+ */
+export const DEFAULT_HISTORY_MAX_BYTES = 32 * 1024 * 1024;
 
 /** The default {@link HistoryRetention}. */
 export const DEFAULT_HISTORY_RETENTION: HistoryRetention = {
   maxAgeMs: DEFAULT_HISTORY_MAX_AGE_MS,
   maxEntries: DEFAULT_HISTORY_MAX_ENTRIES,
+  maxBytes: DEFAULT_HISTORY_MAX_BYTES,
 };
 
 /**
@@ -58,7 +71,7 @@ export interface HistoryWrite extends HistoryEntry {
  * transaction (or journal record) as the write itself.
  */
 export interface RoomHistory {
-  /** False when history is turned off (`maxEntries: 0`): the room then hands no writes to record. */
+  /** False when history is turned off (`maxEntries` or `maxBytes` 0): the room then hands no writes to record. */
   keepsHistory(): boolean;
   /** Entries newest first, with clock `< before` when given; `limit` at most. */
   listHistory(options: { before?: number; limit: number }): Promise<HistoryPage>;

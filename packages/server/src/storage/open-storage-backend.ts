@@ -15,24 +15,22 @@ import type { StorageBackend, StorageBackendOptions } from './storage-backend.js
 export function openStorageBackend(options: StorageBackendOptions): StorageBackend {
   switch (options.kind) {
     case 'sqlite': {
-      const sqlite = new SqliteStorage(
-        options.history ? { path: options.path, history: options.history } : { path: options.path },
-      );
+      const sqlite = new SqliteStorage({ path: options.path, ...historyOptions(options) });
       return {
         kind: 'sqlite',
         forRoom: (roomId) => sqlite.forRoom(roomId),
+        compactIdleHistory: (budget) => sqlite.compactIdleHistory(budget),
         deleteRoom: async (roomId) => sqlite.deleteRoom(roomId),
         isHealthy: async () => sqlite.isHealthy(),
         close: () => sqlite.close(),
       };
     }
     case 'postgres': {
-      const postgres = new PostgresStorage(
-        options.history ? { ...options.postgres, history: options.history } : options.postgres,
-      );
+      const postgres = new PostgresStorage({ ...options.postgres, ...historyOptions(options) });
       return {
         kind: 'postgres',
         forRoom: (roomId) => postgres.forRoom(roomId),
+        compactIdleHistory: (budget) => postgres.compactIdleHistory(budget),
         forFencedRoom: (roomId, fence) => postgres.forRoom(roomId, fence),
         deleteRoom: (roomId) => postgres.deleteRoom(roomId),
         isHealthy: () => postgres.isHealthy(),
@@ -40,7 +38,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'file': {
-      const { dir, compactAfterBytes, history } = options;
+      const { dir, compactAfterBytes } = options;
       return {
         kind: 'file',
         forRoom: (roomId) =>
@@ -48,7 +46,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
             dir,
             roomId,
             ...(compactAfterBytes === undefined ? {} : { compactAfterBytes }),
-            ...(history === undefined ? {} : { history }),
+            ...historyOptions(options),
           }),
         deleteRoom: (roomId) => FileStorage.deleteRoom(dir, roomId),
         // Files need no connection; the server adds its own directory check.
@@ -57,7 +55,7 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
       };
     }
     case 'memory':
-      return openMemoryBackend(options.history);
+      return openMemoryBackend(options.history, options.now);
     default: {
       const unreachable: never = options;
       throw new Error(`unknown storage ${String((unreachable as { kind: unknown }).kind)}`);
@@ -65,22 +63,52 @@ export function openStorageBackend(options: StorageBackendOptions): StorageBacke
   }
 }
 
+/** The history options of a backend's storages, without undefined values. */
+function historyOptions(options: StorageBackendOptions): {
+  history?: Partial<HistoryRetention>;
+  now?: () => number;
+} {
+  return {
+    ...(options.history ? { history: options.history } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+}
+
 /** One MemoryHistoryStorage per room, kept so a room closed for idleness reopens with its data and history. */
-function openMemoryBackend(history: Partial<HistoryRetention> | undefined): StorageBackend {
+function openMemoryBackend(
+  history: Partial<HistoryRetention> | undefined,
+  now: (() => number) | undefined,
+): StorageBackend {
   const retention = resolveHistoryRetention(history);
   const rooms = new Map<string, MemoryHistoryStorage>();
+  /** The rooms idle compaction visits next, in the map's order; refilled when used up. */
+  let visit: Iterator<[string, MemoryHistoryStorage]> = rooms.entries();
   return {
     kind: 'memory',
     forRoom: (roomId) => {
       let storage = rooms.get(roomId);
       if (!storage) {
-        storage = new MemoryHistoryStorage({ history: retention });
+        storage = new MemoryHistoryStorage({ history: retention, ...(now ? { now } : {}) });
         rooms.set(roomId, storage);
       }
       return storage;
     },
     deleteRoom: async (roomId) => {
       rooms.delete(roomId);
+    },
+    compactIdleHistory: async (budget) => {
+      const compacted: string[] = [];
+      for (let seen = 0; seen < Math.min(budget, rooms.size); seen++) {
+        let next = visit.next();
+        if (next.done) {
+          visit = rooms.entries();
+          next = visit.next();
+          if (next.done) break;
+        }
+        const [roomId, storage] = next.value;
+        if (storage.compactIdle()) compacted.push(roomId);
+      }
+      return compacted;
     },
     isHealthy: async () => true,
     close: async () => {},

@@ -22,6 +22,8 @@ export type StorageBackendOptions = (
 ) & {
   /** History retention of every room (SPEC H1, H3); the defaults when undefined, `maxEntries: 0` turns it off. */
   history?: Partial<HistoryRetention>;
+  /** The clock of history times and age retention; `Date.now` by default (tests inject one). */
+  now?: () => number;
 };
 
 /** The backends {@link openStorageBackend} knows. */
@@ -41,6 +43,15 @@ export interface StorageBackend {
   deleteRoom(roomId: string): Promise<void>;
   /** True when storage answers (for `/readyz`). */
   isHealthy(): Promise<boolean>;
+  /**
+   * One step of idle compaction (SPEC H3): applies age retention to up to
+   * `budget` rooms, continuing where the previous step stopped, so that the
+   * history of rooms nobody writes is compacted too. Absent for the file
+   * backend, whose rooms apply retention when they load and commit.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  compactIdleHistory?(budget: number): Promise<string[]>;
   /** Releases shared handles (the SQLite file, the PostgreSQL pool). */
   close(): Promise<void>;
 }

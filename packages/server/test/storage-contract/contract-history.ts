@@ -334,11 +334,51 @@ export function describeHistoryContract(ctx: ContractContext): void {
     expect(live(await room.readAt(3)).state).toEqual({ k: { _exists: true, v: 3 } });
   });
 
-  it('[H3] history off (maxEntries 0): nothing kept, only the current state readable', async () => {
-    const storage = ctx.backend.historyStorageFor?.('h3-off', { history: { maxEntries: 0 } });
+  it('[H3][B7] retention by bytes: the newest writes within maxBytes are kept, older ones are compacted, before and after a restart', async () => {
+    const dropped: Array<[string, number]> = [];
+    // Each edit of `big` keeps its previous 1,000-character text: about 1,150 bytes an entry with its stamps and author.
+    const storage = ctx.backend.historyStorageFor?.('h3-bytes', {
+      history: { maxBytes: 6_000, onDropped: (reason, entries) => dropped.push([reason, entries]) },
+    });
+    if (!storage) throw new Error('a history backend must offer historyStorageFor');
+    const room = await ctx.open('h3-bytes', { storage });
+    const c = connect(room);
+    const reference = new ClockedDocument();
+    const states: RoomSnapshot[] = [];
+    for (let step = 1; step <= 12; step++) {
+      const patch = { big: { _exists: true, text: `${step}`.padStart(1_000, '.') } };
+      write(c, patch);
+      reference.applyPatches([patch]);
+      states[step] = reference.toSnapshot({ includeTombstones: false });
+      await room.flush();
+    }
+    // Five entries fit in 6,000 bytes, six do not.
+    expect(await room.historyHorizon()).toBe(7);
+    expect((await allEntries(room)).map((e) => e.clock)).toEqual([12, 11, 10, 9, 8]);
+    for (let clock = 7; clock <= 12; clock++) expect(live(await room.readAt(clock))).toEqual(states[clock]);
+    await expect(room.readAt(6)).rejects.toBeInstanceOf(HistoryHorizonError);
+    expect(dropped.every(([reason]) => reason === 'bytes')).toBe(true);
+    expect(dropped.reduce((sum, [, entries]) => sum + entries, 0)).toBe(7);
+    // An entry larger than the bound by itself (it keeps the 7,000 characters it replaced) is
+    // not kept, nor is anything older: only the current state is readable.
+    write(c, { big: { text: 'x'.repeat(7_000) } });
+    write(c, { big: { text: 'short' } });
+    await room.flush();
+    expect(await room.historyHorizon()).toBe(14);
+    expect(await allEntries(room)).toEqual([]);
+    const again = await ctx.cycle(room, 'h3-bytes');
+    expect(await again.historyHorizon()).toBe(14);
+    expect(live(await again.readAt(14))).toEqual(again.getSnapshot());
+  });
+
+  it.each([
+    ['maxEntries', { maxEntries: 0 }],
+    ['maxBytes', { maxBytes: 0 }],
+  ])('[H3] history off (%s 0): nothing kept, only the current state readable', async (name, history) => {
+    const storage = ctx.backend.historyStorageFor?.(`h3-off-${name}`, { history });
     if (!storage || !hasHistory(storage)) throw new Error('a history backend must offer historyStorageFor');
     expect(storage.keepsHistory()).toBe(false);
-    const room = await ctx.open('h3-off', { storage });
+    const room = await ctx.open(`h3-off-${name}`, { storage });
     await randomHistory(room, 6, 1);
     expect(await allEntries(room)).toEqual([]);
     expect(await room.historyHorizon()).toBe(6);

@@ -128,6 +128,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     defaultText: '100000',
   },
   {
+    key: 'historyMaxBytes',
+    flag: '--history-max-bytes <n>',
+    env: 'CANVAS_HISTORY_MAX_BYTES',
+    description:
+      'keep at most this many bytes of history per room (measured like --max-room-bytes), on every backend; older writes are compacted; 0 turns history off',
+    defaultText: '33554432 (32 MiB)',
+  },
+  {
     key: 'maxFrameBytes',
     flag: '--max-frame-bytes <n>',
     env: 'CANVAS_MAX_FRAME_BYTES',

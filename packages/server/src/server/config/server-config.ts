@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { DEFAULT_HISTORY_MAX_AGE_MS, DEFAULT_HISTORY_MAX_ENTRIES } from '../../storage/history.js';
+import {
+  DEFAULT_HISTORY_MAX_AGE_MS,
+  DEFAULT_HISTORY_MAX_BYTES,
+  DEFAULT_HISTORY_MAX_ENTRIES,
+} from '../../storage/history.js';
 
 /** Storage backends the server can run on. */
 const STORAGE_KINDS = ['sqlite', 'file', 'memory', 'postgres'] as const;
@@ -40,6 +44,7 @@ const serverConfigSchema = z
     presenceBytesPerSecond: positiveInt.default(256 * 1024),
     historyMaxAgeMs: nonNegativeInt.default(DEFAULT_HISTORY_MAX_AGE_MS),
     historyMaxEntries: nonNegativeInt.default(DEFAULT_HISTORY_MAX_ENTRIES),
+    historyMaxBytes: nonNegativeInt.default(DEFAULT_HISTORY_MAX_BYTES),
     maxFrameBytes: positiveInt.default(2 * 1024 * 1024),
     maxKeysPerFrame: positiveInt.default(10_000),
     maxDepth: positiveInt.default(32),

@@ -25,6 +25,7 @@ export class ServerMetrics {
   readonly presenceTicks: Counter;
   readonly presenceCoalesced: Counter;
   readonly presenceBytesSaved: Counter;
+  readonly historyDropped: Counter<'reason'>;
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -136,6 +137,12 @@ export class ServerMetrics {
     this.presenceBytesSaved = new Counter({
       name: 'canvas_presence_bytes_saved_total',
       help: 'Estimate: bytes the uncoalesced presence frames would have had, minus the bytes sent',
+      registers,
+    });
+    this.historyDropped = new Counter({
+      name: 'canvas_history_entries_dropped_total',
+      help: 'History entries compacted away (SPEC H3), by retention: count, age or bytes',
+      labelNames: ['reason'],
       registers,
     });
     this.roomObserver = {

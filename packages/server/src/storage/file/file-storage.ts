@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import { snapshotComponents } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention, HistoryWrite, RoomHistory } from '../history.js';
-import { HistoryLog, resolveHistoryRetention } from '../history-log.js';
+import { HistoryLog, resolveHistoryRetention, retentionKeeps } from '../history-log.js';
 import type { CommitBatch, IncrementalStorage, SnapshotReason, StoredRoom } from '../storage.js';
 import { journalWrites, readHistoryFile, writeHistoryFile } from './history-file.js';
 import { replayJournal } from './journal.js';
@@ -26,7 +26,7 @@ export interface FileStorageOptions {
   roomId: string;
   /** Fold the journal into the snapshot once it grows past this many bytes. Default 8 MiB. */
   compactAfterBytes?: number;
-  /** History retention (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention (SPEC H1, H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock of history times and age retention; `Date.now` by default. */
   now?: () => number;
@@ -175,7 +175,7 @@ export class FileStorage implements IncrementalStorage, RoomHistory {
   }
 
   keepsHistory(): boolean {
-    return this.log.retention.maxEntries > 0;
+    return retentionKeeps(this.log.retention);
   }
 
   async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {

@@ -2,12 +2,18 @@ import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import type { StoredComponent } from '../../document/stored-component.js';
 import { snapshotComponents, storedRoomSnapshot } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention, RoomHistory } from '../history.js';
-import { HistoryLog, isCompactableTombstone, isTombstone, resolveHistoryRetention } from '../history-log.js';
+import {
+  HistoryLog,
+  isCompactableTombstone,
+  isTombstone,
+  resolveHistoryRetention,
+  retentionKeeps,
+} from '../history-log.js';
 import type { CommitBatch, IncrementalStorage, StoredRoom } from '../storage.js';
 
 /** Options of {@link MemoryHistoryStorage}. */
 export interface MemoryHistoryStorageOptions {
-  /** History retention (SPEC H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention (SPEC H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock for history times and age-based retention; `Date.now` by default. */
   now?: () => number;
@@ -65,9 +71,33 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
     }
     this.clock = Math.max(this.clock, batch.timestamp);
     if (batch.writes && this.keepsHistory()) this.log.append(batch.writes, true);
-    const horizon = this.log.compact(this.clock);
-    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
-    if (!this.keepsHistory()) return;
+    this.compact();
+  }
+
+  /**
+   * Applies retention now (SPEC H3), as a commit does: the server calls it
+   * for rooms nobody writes, so their old history goes too. O(dropped
+   * entries), plus the room's tombstones when any entry was dropped.
+   *
+   * @returns true when entries were dropped.
+   */
+  compactIdle(): boolean {
+    const size = this.log.size;
+    this.log.compact(this.clock);
+    if (this.log.size === size) return false;
+    this.sweepTombstones();
+    return true;
+  }
+
+  private compact(): void {
+    this.log.compact(this.clock);
+    this.sweepTombstones();
+  }
+
+  /** Drops tombstones at or before the horizon; with history off they are kept (SPEC D9). */
+  private sweepTombstones(): void {
+    if (!this.keepsHistory() || !this.components) return;
+    const horizon = this.log.horizon(this.clock);
     for (const key of this.tombstones) {
       const component = this.components.get(key);
       if (component && isCompactableTombstone(component, horizon)) {
@@ -78,7 +108,7 @@ export class MemoryHistoryStorage implements IncrementalStorage, RoomHistory {
   }
 
   keepsHistory(): boolean {
-    return this.log.retention.maxEntries > 0;
+    return retentionKeeps(this.log.retention);
   }
 
   async listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {

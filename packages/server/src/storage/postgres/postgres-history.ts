@@ -6,8 +6,9 @@ import {
   type HistoryRetention,
   type HistoryWrite,
 } from '../history.js';
-import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
-import { checkLimit, horizonOf } from '../history-log.js';
+import { historyWriteBytes } from '../history-bytes.js';
+import { ageCheckDue, type CompactionState, IdleCursor, sweepDue } from '../history-compaction.js';
+import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import {
   type HistoryRow,
   historyPage,
@@ -25,6 +26,24 @@ export interface HistoryColumns {
   authors: string[];
   keys: string[];
   previous: string[];
+  /** Each row's size ({@link historyWriteBytes}). */
+  bytes: number[];
+  /** Each row's running total within the batch; the statement adds the room's total before it. */
+  ends: number[];
+  /** The batch's first clock: the room's total is read from the row before it. */
+  first: number;
+}
+
+/** What one commit statement tells about history. */
+export interface CommitHistoryResult {
+  /** The running total (bytes) after the batch's newest row; null when the batch recorded none. */
+  newestEnd: number | null;
+  /** The bytes of the batch's own rows. */
+  batchBytes: number;
+  /** Rows deleted by count retention. */
+  counted: number;
+  /** Rows deleted by byte retention. */
+  sized: number;
 }
 
 /** Runs one query on the pool or on a transaction's client. */
@@ -38,6 +57,7 @@ type Query = pg.Pool | pg.PoolClient;
  */
 export class PostgresHistory {
   readonly keeps: boolean;
+  private readonly idleCursor = new IdleCursor();
 
   constructor(
     readonly table: string,
@@ -46,10 +66,13 @@ export class PostgresHistory {
     readonly retention: HistoryRetention,
     private readonly now: () => number,
   ) {
-    this.keeps = retention.maxEntries > 0;
+    this.keeps = retentionKeeps(retention);
   }
 
-  /** The idempotent DDL (run inside the schema transaction). */
+  /**
+   * The idempotent DDL (run inside the schema transaction). Tables from
+   * before the byte bound gain its columns; their old rows count 0 bytes.
+   */
   schema(): string {
     return `CREATE TABLE IF NOT EXISTS ${this.table} (
       room_id TEXT NOT NULL,
@@ -58,24 +81,43 @@ export class PostgresHistory {
       client_id TEXT NOT NULL,
       keys TEXT NOT NULL,
       previous TEXT NOT NULL,
+      bytes BIGINT NOT NULL DEFAULT 0,
+      end_bytes BIGINT NOT NULL DEFAULT 0,
       PRIMARY KEY (room_id, clock)
-    )`;
+    );
+    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS bytes BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS end_bytes BIGINT NOT NULL DEFAULT 0`;
   }
 
   /** The rows a commit at clock `timestamp` inserts: its writes inside the count retention. */
   columns(writes: readonly HistoryWrite[] | undefined, timestamp: number): HistoryColumns {
-    const out: HistoryColumns = { clocks: [], times: [], authors: [], keys: [], previous: [] };
+    const out: HistoryColumns = {
+      clocks: [],
+      times: [],
+      authors: [],
+      keys: [],
+      previous: [],
+      bytes: [],
+      ends: [],
+      first: timestamp + 1,
+    };
     if (!this.keeps || !writes) return out;
     const now = this.now();
     const cut = this.countCut(timestamp);
+    let end = 0;
     for (const write of writes) {
       if (write.clock <= cut) continue;
       const [clock, time, author, keys, previous] = historyRowValues(write, now);
+      const bytes = historyWriteBytes(write);
+      end += bytes;
+      if (out.clocks.length === 0) out.first = clock;
       out.clocks.push(clock);
       out.times.push(time);
       out.authors.push(author);
       out.keys.push(keys);
       out.previous.push(previous);
+      out.bytes.push(bytes);
+      out.ends.push(end);
     }
     return out;
   }
@@ -86,11 +128,25 @@ export class PostgresHistory {
   }
 
   /**
-   * Age retention and the tombstone sweep (SPEC H3), after a commit. Not
-   * part of the commit's durability: a failure is left for the next commit.
+   * Byte and age retention and the tombstone sweep (SPEC H3), after a
+   * commit. Not part of the commit's durability: a failure is left for the
+   * next commit.
    */
-  async compact(pool: pg.Pool, roomId: string, state: CompactionState): Promise<void> {
+  async compact(
+    pool: pg.Pool,
+    roomId: string,
+    state: CompactionState,
+    committed: CommitHistoryResult,
+  ): Promise<void> {
     const now = this.now();
+    const { onDropped } = this.retention;
+    if (committed.counted > 0) onDropped?.('count', committed.counted);
+    if (committed.sized > 0) onDropped?.('bytes', committed.sized);
+    // The commit statement trimmed the older rows; only a batch larger than the bound by
+    // itself leaves some of its own rows to drop (a statement does not see the rows it inserts).
+    if (committed.newestEnd !== null && committed.batchBytes > this.retention.maxBytes) {
+      await this.trimBytes(pool, roomId, committed.newestEnd);
+    }
     let expired = false;
     if (ageCheckDue(state, this.retention, now)) {
       const cutoff = now - this.retention.maxAgeMs;
@@ -99,24 +155,82 @@ export class PostgresHistory {
         [roomId],
       );
       const oldestTime = oldest.rows[0]?.time;
-      if (oldestTime !== undefined && Number(oldestTime) < cutoff) {
-        await pool.query(
-          `DELETE FROM ${this.table} WHERE room_id = $1 AND clock <=
-             (SELECT max(clock) FROM ${this.table} WHERE room_id = $1 AND time < $2)`,
-          [roomId, cutoff],
-        );
-        expired = true;
-      }
+      // expire() sweeps tombstones itself when entries expired.
+      if (oldestTime !== undefined && Number(oldestTime) < cutoff)
+        expired = await this.expire(pool, roomId, cutoff);
     }
-    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
-    if (this.keeps && sweepDue(state, expired)) {
-      const horizon = await this.horizon(pool, roomId);
-      await pool.query(
-        `DELETE FROM ${this.components} WHERE room_id = $1 AND data = $2
-           AND ((stamps::jsonb) ->> '_exists')::bigint <= $3`,
-        [roomId, TOMBSTONE_DATA, horizon],
+    // With history off, tombstones are kept (SPEC D9). An expiry has just swept them (and resets the count).
+    if (this.keeps && sweepDue(state, expired) && !expired) await this.sweepTombstones(pool, roomId);
+  }
+
+  /**
+   * Retention by bytes after the commit: keeps the newest rows whose sizes
+   * add up to at most `maxBytes`. Each row holds the room's running total up
+   * to it, so the rows to drop are those that start before `newestEnd -
+   * maxBytes`; the primary key walks them oldest first and stops at the
+   * first row kept.
+   */
+  private async trimBytes(pool: pg.Pool, roomId: string, newestEnd: number): Promise<void> {
+    const result = await pool.query(
+      `DELETE FROM ${this.table} WHERE room_id = $1 AND clock < coalesce(
+         (SELECT clock FROM ${this.table} WHERE room_id = $1 AND end_bytes - bytes >= $2 ORDER BY clock LIMIT 1),
+         (SELECT max(clock) FROM ${this.table} WHERE room_id = $1) + 1)`,
+      [roomId, newestEnd - this.retention.maxBytes],
+    );
+    if (result.rowCount) this.retention.onDropped?.('bytes', result.rowCount);
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): one query reads the oldest entry
+   * time of up to `budget` rooms after the previous step's last one (an
+   * index lookup each); the rooms holding expired entries get age retention
+   * and the tombstone sweep.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdle(pool: pg.Pool, budget: number): Promise<string[]> {
+    if (!this.keeps) return [];
+    const rows = await this.idleCursor.next(budget, async (after) => {
+      const result = await pool.query<{ room_id: string; oldest: string | null }>(
+        `SELECT r.room_id,
+           (SELECT time FROM ${this.table} h WHERE h.room_id = r.room_id ORDER BY clock LIMIT 1) AS oldest
+         FROM ${this.rooms} r WHERE r.room_id > $1 ORDER BY r.room_id LIMIT $2`,
+        [after, budget],
       );
+      return result.rows;
+    });
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const compacted: string[] = [];
+    for (const { room_id: roomId, oldest } of rows) {
+      if (oldest === null || Number(oldest) >= cutoff) continue;
+      await this.expire(pool, roomId, cutoff);
+      compacted.push(roomId);
     }
+    return compacted;
+  }
+
+  /** Deletes a room's entries committed before `cutoff` (a prefix of its clocks); true when some were. */
+  private async expire(pool: pg.Pool, roomId: string, cutoff: number): Promise<boolean> {
+    const deleted = await pool.query(
+      `DELETE FROM ${this.table} WHERE room_id = $1 AND clock <=
+         (SELECT max(clock) FROM ${this.table} WHERE room_id = $1 AND time < $2)`,
+      [roomId, cutoff],
+    );
+    if (!deleted.rowCount) return false;
+    this.retention.onDropped?.('age', deleted.rowCount);
+    // With history off, tombstones are kept (SPEC D9): the horizon then is the clock itself.
+    if (this.keeps) await this.sweepTombstones(pool, roomId);
+    return true;
+  }
+
+  /** Drops the room's tombstones at or before its horizon (SPEC H3). */
+  private async sweepTombstones(pool: pg.Pool, roomId: string): Promise<void> {
+    const horizon = await this.horizon(pool, roomId);
+    await pool.query(
+      `DELETE FROM ${this.components} WHERE room_id = $1 AND data = $2
+         AND ((stamps::jsonb) ->> '_exists')::bigint <= $3`,
+      [roomId, TOMBSTONE_DATA, horizon],
+    );
   }
 
   async list(

@@ -3,18 +3,18 @@ import type { RoomSnapshot } from '../../document/room-snapshot.js';
 import {
   type ComponentRow,
   databaseRoomStorage,
-  deletedAtColumn,
   parseComponentRow,
   snapshotComponents,
 } from '../component-rows.js';
 import { FencedError } from '../fenced-error.js';
 import type { HistoryRetention, RoomHistory } from '../history.js';
-import { newCompactionState } from '../history-compaction.js';
+import { IDLE_ROOMS_PER_STEP, newCompactionState } from '../history-compaction.js';
 import { resolveHistoryRetention } from '../history-log.js';
 import type { RoomFence } from '../room-fence.js';
-import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
+import type { CommitBatch, IncrementalStorage, StoredRoom } from '../storage.js';
+import { type CommitStatementRow, commitStatement, componentColumns } from './postgres-commit.js';
 import { PostgresEpochs, tellFence } from './postgres-epochs.js';
-import { PostgresHistory } from './postgres-history.js';
+import { type CommitHistoryResult, PostgresHistory } from './postgres-history.js';
 
 /** Options of {@link PostgresStorage}. */
 export interface PostgresStorageOptions {
@@ -33,7 +33,7 @@ export interface PostgresStorageOptions {
   queryTimeoutMs?: number;
   /** Milliseconds to wait for a new connection. Default 10,000. */
   connectTimeoutMs?: number;
-  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock of history times and age retention; `Date.now` by default. */
   now?: () => number;
@@ -113,9 +113,10 @@ export class PostgresStorage {
     const compaction = newCompactionState();
     const { history, pool } = this;
     const commitWithHistory = async (batch: CommitBatch, epoch?: number): Promise<void> => {
-      await this.commitRoom(roomId, batch, epoch);
-      await history.compact(pool, roomId, compaction).catch(() => {});
+      const committed = await this.commitRoom(roomId, batch, epoch);
+      await history.compact(pool, roomId, compaction, committed).catch(() => {});
     };
+
     if (!fence) {
       return databaseRoomStorage(roomId, {
         loadRoom: () => this.loadRoom(roomId),
@@ -142,6 +143,19 @@ export class PostgresStorage {
       commitRoom: async (batch) => tellFence(fence, commitWithHistory(batch, claimedEpoch())),
       history: this.roomHistory(roomId),
     });
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): age retention for up to `budget`
+   * rooms, whether open or not (in any process), continuing where the
+   * previous step stopped. The server takes one step every few seconds; see
+   * `history-compaction.ts`.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdleHistory(budget: number = IDLE_ROOMS_PER_STEP): Promise<string[]> {
+    await this.ensureSchema();
+    return this.history.compactIdle(this.pool, budget);
   }
 
   /** Claims `roomId` for a new owner (SPEC K2); see {@link PostgresEpochs.claim}. */
@@ -262,40 +276,21 @@ export class PostgresStorage {
     };
   }
 
-  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<void> {
+  private async commitRoom(roomId: string, batch: CommitBatch, epoch?: number): Promise<CommitHistoryResult> {
     await this.ensureSchema();
-    const { keys, data, stamps, deletedAt } = columns(batch.components);
+    const { keys, data, stamps, deletedAt } = componentColumns(batch.components);
     const h = this.history.columns(batch.writes, batch.timestamp);
-    // One statement, hence one transaction and one round trip per batch: the
-    // components, the clock, the batch's history rows and the count retention
-    // (SPEC H1, H3). In cluster mode the room's epoch row is read FOR SHARE in
-    // the same statement (SPEC K2), so a concurrent claim either waits for this
-    // write (and its owner then loads it) or commits first (and this statement,
-    // re-reading the row, writes nothing).
     const fenced = epoch !== undefined;
-    const guard = fenced ? 'WHERE EXISTS (SELECT 1 FROM fence)' : '';
-    const result = await this.pool.query<{ fenced: boolean }>(
-      `WITH ${fenced ? `fence AS (SELECT epoch FROM ${this.epochs.table} WHERE room_id = $1 AND epoch = $13 FOR SHARE),` : ''}
-       written AS (
-         INSERT INTO ${this.components} (room_id, key, data, stamps, deleted_at)
-         SELECT $1, k, d, s, x FROM unnest($2::text[], $3::text[], $4::text[], $6::bigint[]) AS t(k, d, s, x)
-         ${guard}
-         ON CONFLICT (room_id, key) DO UPDATE
-         SET data = excluded.data, stamps = excluded.stamps, deleted_at = excluded.deleted_at
-       ), recorded AS (
-         INSERT INTO ${this.history.table} (room_id, clock, time, client_id, keys, previous)
-         SELECT $1, c, t, a, k, p
-         FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[]) AS h(c, t, a, k, p)
-         ${guard}
-         ON CONFLICT (room_id, clock) DO UPDATE
-         SET time = excluded.time, client_id = excluded.client_id, keys = excluded.keys, previous = excluded.previous
-       ), trimmed AS (
-         DELETE FROM ${this.history.table} WHERE room_id = $1 AND clock <= $12 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''}
-       ), clock AS (
-         INSERT INTO ${this.rooms} (room_id, clock) SELECT $1, $5 ${guard}
-         ON CONFLICT (room_id) DO UPDATE SET clock = excluded.clock
-       )
-       SELECT ${fenced ? 'NOT EXISTS (SELECT 1 FROM fence)' : 'false'} AS fenced`,
+    const result = await this.pool.query<CommitStatementRow>(
+      commitStatement(
+        {
+          components: this.components,
+          rooms: this.rooms,
+          history: this.history.table,
+          epochs: this.epochs.table,
+        },
+        fenced,
+      ),
       [
         roomId,
         keys,
@@ -309,15 +304,28 @@ export class PostgresStorage {
         h.keys,
         h.previous,
         this.history.countCut(batch.timestamp),
+        h.bytes,
+        h.ends,
+        h.first,
+        h.ends[h.ends.length - 1] ?? 0,
+        this.history.retention.maxBytes,
         ...(fenced ? [epoch] : []),
       ],
     );
-    if (fenced && result.rows[0]?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
+    const row = result.rows[0];
+    if (fenced && row?.fenced !== false) throw await this.epochs.refusal(this.pool, roomId, epoch);
+    const batchBytes = h.ends[h.ends.length - 1];
+    return {
+      newestEnd: batchBytes === undefined ? null : Number(row?.tail ?? 0) + batchBytes,
+      batchBytes: batchBytes ?? 0,
+      counted: Number(row?.counted ?? 0),
+      sized: Number(row?.sized ?? 0),
+    };
   }
 
   private async replaceRoom(roomId: string, snapshot: RoomSnapshot, epoch?: number): Promise<void> {
     await this.ensureSchema();
-    const { keys, data, stamps, deletedAt } = columns(snapshotComponents(snapshot));
+    const { keys, data, stamps, deletedAt } = componentColumns(snapshotComponents(snapshot));
     let refused = false;
     await this.transaction(async (client) => {
       if (epoch !== undefined) {
@@ -361,23 +369,4 @@ export class PostgresStorage {
       client.release(failure);
     }
   }
-}
-
-function columns(components: readonly StoredComponent[]): {
-  keys: string[];
-  data: string[];
-  stamps: string[];
-  deletedAt: Array<number | null>;
-} {
-  const keys: string[] = [];
-  const data: string[] = [];
-  const stamps: string[] = [];
-  const deletedAt: Array<number | null> = [];
-  for (const component of components) {
-    keys.push(component.key);
-    data.push(JSON.stringify(component.data));
-    stamps.push(JSON.stringify(component.stamps));
-    deletedAt.push(deletedAtColumn(component));
-  }
-  return { keys, data, stamps, deletedAt };
 }

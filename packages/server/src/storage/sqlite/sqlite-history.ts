@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { type ComponentRow, parseComponentRow } from '../component-rows.js';
 import type { HistoryPage, HistoryRetention } from '../history.js';
-import { ageCheckDue, type CompactionState, sweepDue } from '../history-compaction.js';
-import { checkLimit, horizonOf } from '../history-log.js';
+import { historyWriteBytes } from '../history-bytes.js';
+import { ageCheckDue, type CompactionState, IdleCursor, sweepDue } from '../history-compaction.js';
+import { checkLimit, horizonOf, retentionKeeps } from '../history-log.js';
 import {
   type HistoryRow,
   historyPage,
@@ -25,13 +26,14 @@ export class SqliteHistory {
   private readonly statements;
   /** False when retention keeps no entries: writes are not recorded. */
   readonly keeps: boolean;
+  private readonly idleCursor = new IdleCursor();
 
   constructor(
     private readonly db: Database.Database,
     private readonly retention: HistoryRetention,
     private readonly now: () => number,
   ) {
-    this.keeps = retention.maxEntries > 0;
+    this.keeps = retentionKeeps(retention);
     // Idempotent: databases from before history gain the table on their first start.
     db.exec(`
       CREATE TABLE IF NOT EXISTS history (
@@ -41,14 +43,28 @@ export class SqliteHistory {
         client_id TEXT NOT NULL,
         keys TEXT NOT NULL,
         previous TEXT NOT NULL,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        end_bytes INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (room_id, clock)
       ) WITHOUT ROWID;
     `);
+    addSizeColumns(db);
     this.statements = {
-      insert: db.prepare<[string, number, number, string, string, string]>(
-        'INSERT OR REPLACE INTO history (room_id, clock, time, client_id, keys, previous) VALUES (?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, number, number, string, string, string, number, number]>(
+        `INSERT OR REPLACE INTO history (room_id, clock, time, client_id, keys, previous, bytes, end_bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      endBefore: db.prepare<[string, number], { end: number }>(
+        'SELECT end_bytes AS end FROM history WHERE room_id = ? AND clock < ? ORDER BY clock DESC LIMIT 1',
       ),
       deleteUpTo: db.prepare<[string, number]>('DELETE FROM history WHERE room_id = ? AND clock <= ?'),
+      // The PRIMARY KEY walks the room's rows oldest first and stops at the first one kept:
+      // the work is the rows dropped, plus one.
+      trimBytes: db.prepare<[string, string, number, string]>(
+        `DELETE FROM history WHERE room_id = ? AND clock < coalesce(
+           (SELECT clock FROM history WHERE room_id = ? AND end_bytes - bytes >= ? ORDER BY clock LIMIT 1),
+           (SELECT max(clock) FROM history WHERE room_id = ?) + 1)`,
+      ),
       oldestTime: db.prepare<[string], { time: number }>(
         'SELECT time FROM history WHERE room_id = ? ORDER BY clock LIMIT 1',
       ),
@@ -74,17 +90,33 @@ export class SqliteHistory {
         'SELECT key, data, stamps, deleted_at FROM components WHERE room_id = ?',
       ),
       deleteRoom: db.prepare<[string]>('DELETE FROM history WHERE room_id = ?'),
+      idleRooms: db.prepare<[string, number], { room_id: string; oldest: number | null }>(
+        `SELECT r.room_id, (SELECT time FROM history h WHERE h.room_id = r.room_id ORDER BY clock LIMIT 1) AS oldest
+         FROM rooms r WHERE r.room_id > ? ORDER BY r.room_id LIMIT ?`,
+      ),
     };
   }
 
   /** Records a batch's writes and applies retention; runs inside the commit's transaction. */
   record(roomId: string, batch: CommitBatch, compaction: CompactionState): void {
     const now = this.now();
-    if (this.keeps && batch.writes) {
-      for (const write of batch.writes) this.statements.insert.run(roomId, ...historyRowValues(write, now));
+    const { onDropped } = this.retention;
+    const first = batch.writes?.[0];
+    if (this.keeps && batch.writes && first) {
+      // Each row holds its size and the room's running total up to it (end_bytes), so the
+      // bytes kept are the newest end minus the oldest start: retention by bytes needs no sum.
+      let end = this.statements.endBefore.get(roomId, first.clock)?.end ?? 0;
+      for (const write of batch.writes) {
+        const bytes = historyWriteBytes(write);
+        end += bytes;
+        this.statements.insert.run(roomId, ...historyRowValues(write, now), bytes, end);
+      }
+      const trimmed = this.statements.trimBytes.run(roomId, roomId, end - this.retention.maxBytes, roomId);
+      if (trimmed.changes > 0) onDropped?.('bytes', trimmed.changes);
     }
     // Entries are contiguous clocks, so retention by count is one range delete.
-    this.statements.deleteUpTo.run(roomId, batch.timestamp - this.retention.maxEntries);
+    const counted = this.statements.deleteUpTo.run(roomId, batch.timestamp - this.retention.maxEntries);
+    if (counted.changes > 0) onDropped?.('count', counted.changes);
     let expired = false;
     if (ageCheckDue(compaction, this.retention, now)) {
       const cutoff = now - this.retention.maxAgeMs;
@@ -92,7 +124,8 @@ export class SqliteHistory {
       if (oldest && oldest.time < cutoff) {
         const newest = this.statements.newestExpired.get(roomId, cutoff)?.clock;
         if (newest !== null && newest !== undefined) {
-          this.statements.deleteUpTo.run(roomId, newest);
+          const aged = this.statements.deleteUpTo.run(roomId, newest);
+          if (aged.changes > 0) onDropped?.('age', aged.changes);
           expired = true;
         }
       }
@@ -101,6 +134,37 @@ export class SqliteHistory {
     if (this.keeps && sweepDue(compaction, expired)) {
       this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
     }
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): visits up to `budget` rooms after
+   * the previous step's last one and applies age retention and the
+   * tombstone sweep to those holding expired entries. Each visit is two
+   * index lookups, plus the deletions when something expired.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdle(budget: number): Promise<string[]> {
+    if (!this.keeps) return [];
+    const rows = await this.idleCursor.next(budget, (after) => this.statements.idleRooms.all(after, budget));
+    if (!this.db.open) return [];
+    const cutoff = this.now() - this.retention.maxAgeMs;
+    const compacted: string[] = [];
+    for (const { room_id: roomId, oldest } of rows) {
+      if (oldest === null || oldest >= cutoff) continue;
+      this.db.transaction(() => this.expire(roomId, cutoff))();
+      compacted.push(roomId);
+    }
+    return compacted;
+  }
+
+  /** Deletes a room's entries committed before `cutoff` (a prefix of its clocks), then its old tombstones. */
+  private expire(roomId: string, cutoff: number): void {
+    const newest = this.statements.newestExpired.get(roomId, cutoff)?.clock;
+    if (newest === null || newest === undefined) return;
+    const aged = this.statements.deleteUpTo.run(roomId, newest);
+    if (aged.changes > 0) this.retention.onDropped?.('age', aged.changes);
+    this.statements.sweepTombstones.run(roomId, TOMBSTONE_DATA, this.horizon(roomId));
   }
 
   list(roomId: string, options: { before?: number; limit: number }): HistoryPage {
@@ -140,5 +204,15 @@ export class SqliteHistory {
 
   deleteRoom(roomId: string): void {
     this.statements.deleteRoom.run(roomId);
+  }
+}
+
+/** Databases whose history table predates the byte bound gain its columns; their old rows count 0 bytes. */
+function addSizeColumns(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(history)').all();
+  for (const name of ['bytes', 'end_bytes']) {
+    if (!columns.some((column) => column.name === name)) {
+      db.exec(`ALTER TABLE history ADD COLUMN ${name} INTEGER NOT NULL DEFAULT 0`);
+    }
   }
 }

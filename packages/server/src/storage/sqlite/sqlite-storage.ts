@@ -11,6 +11,7 @@ import {
   snapshotComponents,
 } from '../component-rows.js';
 import type { HistoryRetention } from '../history.js';
+import { IDLE_ROOMS_PER_STEP } from '../history-compaction.js';
 import { resolveHistoryRetention } from '../history-log.js';
 import { startWorker } from '../start-worker.js';
 import type { CommitBatch, IncrementalStorage, StoredComponent, StoredRoom } from '../storage.js';
@@ -30,7 +31,7 @@ export interface SqliteStorageOptions {
    * process at any moment; `full` also survives power loss, at a cost per commit.
    */
   synchronous?: 'normal' | 'full';
-  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` keeps none. Defaults: 30 days, 100 000 writes. */
+  /** History retention of every room (SPEC H1, H3); `maxEntries: 0` or `maxBytes: 0` keeps none. Defaults: 30 days, 100 000 writes, 32 MiB. */
   history?: Partial<HistoryRetention>;
   /** The clock of history times and age retention; `Date.now` by default. */
   now?: () => number;
@@ -189,6 +190,19 @@ export class SqliteStorage {
       },
     });
     return storage;
+  }
+
+  /**
+   * One step of idle compaction (SPEC H3): age retention for up to `budget`
+   * rooms, whether open or not, continuing where the previous step stopped.
+   * The server takes one step every few seconds; see `history-compaction.ts`.
+   *
+   * @returns the rooms whose history was compacted.
+   */
+  async compactIdleHistory(budget: number = IDLE_ROOMS_PER_STEP): Promise<string[]> {
+    if (!this.db.open) return [];
+    await this.writable();
+    return this.history.compactIdle(budget);
   }
 
   /** Ids of every room stored in the database. */
