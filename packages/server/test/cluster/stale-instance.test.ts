@@ -86,7 +86,9 @@ describe('K1 K2: a room instance is bound to the lease it was opened under', () 
     await writerSync;
     const ack = await writer.write([{ 'written-on-b': { _exists: true, v: 1 } }]);
     expect(ack.type).toBe('ack');
+    // The session that waited for A's load was not served from it: it was told to reconnect.
     await earlySync;
+    expect((await early.closed()).code).toBe(1012);
 
     // B stops: it stores the room and releases the lease; the room comes back to A.
     expect((await b.terminate()).code).toBe(0);
