@@ -145,7 +145,11 @@ export class ClusterRouter implements ConnectionRouter {
           throw new FencedError(roomId, `node ${this.nodeId} cannot count on its lease of the room any more`);
         }
       },
-      claimed: () => {},
+      claimed: (claimed) =>
+        this.options.logger.debug(
+          { roomId, term, leaseEpoch: epoch, epoch: claimed },
+          'room claimed for loading',
+        ),
       fenced: () => {
         // Only the current term's instance may give the lease up; an older one was dropped already.
         if (term !== undefined && this.leases.termOf(roomId) === term) {

@@ -24,6 +24,17 @@ function live(doc: Patch): Patch {
   return out;
 }
 
+/** The keys where a client's document differs from the room's, for a failure message. */
+function difference(seen: Patch, expected: Patch): string {
+  const keys = new Set([...Object.keys(seen), ...Object.keys(expected)]);
+  const differing = [...keys].filter((key) => !isDeepStrictEqual(seen[key], expected[key]));
+  return differing
+    .slice(0, 5)
+    .map((key) => `${key}: client ${JSON.stringify(seen[key])}, room ${JSON.stringify(expected[key])}`)
+    .concat(differing.length > 5 ? [`${differing.length - 5} more`] : [])
+    .join('; ');
+}
+
 export class AppClients {
   readonly peers: Peer[] = [];
   private readonly env: ClientEnvironment = installClientEnvironment();
@@ -74,9 +85,10 @@ export class AppClients {
         const reasons = this.peers.map((peer) => {
           const busy = peer.busy(clock);
           if (busy) return `${peer.clientId}: ${busy}`;
-          return isDeepStrictEqual(live(plain(peer.document())), expected)
+          const seen = live(plain(peer.document()));
+          return isDeepStrictEqual(seen, expected)
             ? null
-            : `${peer.clientId}: differs`;
+            : `${peer.clientId}: differs (${difference(seen, expected)})`;
         });
         last = reasons.filter((reason) => reason !== null).join('; ');
         return last === '' ? doc : undefined;

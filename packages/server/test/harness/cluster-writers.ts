@@ -57,9 +57,13 @@ export class Ledger {
     return keys.map((key) => `${key}: ${JSON.stringify(this.ackOf.get(key))}`).join('; ');
   }
 
-  /** The acked keys missing from `doc` or holding another value. */
-  missingFrom(doc: Patch): string[] {
-    return [...this.acked].filter(([key, value]) => doc[key]?.v !== value).map(([key]) => key);
+  /**
+   * The acked keys missing from `doc` or holding another value. While writers
+   * run, pass `acked` as copied before `doc` was read: a write acked after the
+   * read started may rightly be missing from it.
+   */
+  missingFrom(doc: Patch, acked: ReadonlyMap<string, number> = this.acked): string[] {
+    return [...acked].filter(([key, value]) => doc[key]?.v !== value).map(([key]) => key);
   }
 }
 
