@@ -104,10 +104,16 @@ describe('K4: SIGKILL of the owner', () => {
       expect(ledger.missingFrom(await roomOn(cluster, i, ROOM)), `on ${cluster.pick(i).id}`).toEqual([]);
     }
     // Every client converges on the room, and the room is what PostgreSQL holds.
-    const final = await apps.converged();
+    // The published client may lose a write of its own that was in flight when its socket
+    // closed (docs/compatibility.md, test/interop/published-unacked-write.test.ts): counted, not
+    // failed. Ours must converge exactly.
+    const final = await apps.converged(['published']);
+    if (final.ownLost.length > 0)
+      console.info(`published client's own writes lost: ${final.ownLost.join(', ')}`);
+    expect(final.ownLost.filter((entry) => !entry.startsWith('published-'))).toEqual([]);
     const stored = await storedDocument(cluster);
     expect(ledger.missingFrom(stored), 'acked writes missing from PostgreSQL').toEqual([]);
-    expect(live(final)).toEqual(stored);
+    expect(live(final.doc)).toEqual(stored);
     apps.close();
   });
 });
