@@ -67,8 +67,8 @@ describe('K4: SIGKILL of the owner', () => {
         await owner.kill();
         const killedAt = Date.now();
         const writable = await waitUntil(
-          'a write acked after the owner died',
-          () => ledger.firstAckAfter(killedAt),
+          'a write sent after the owner died, acked',
+          () => ledger.firstAckOfWriteSentAfter(killedAt),
           4 * cluster.options.leaseMs + 60_000,
         );
         await waitUntil('writes after the takeover', () => ledger.acked.size >= before + 8 * RAW_WRITERS);
