@@ -55,7 +55,12 @@ export { type ConnectParams, parseConnectUrl } from './connection/parse-connect-
 export { ClockedDocument } from './document/clocked-document.js';
 export type { RoomSnapshot } from './document/room-snapshot.js';
 export { SnapshotFormatError } from './document/snapshot-format-error.js';
-export { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './manager/errors.js';
+export {
+  RoomDroppedError,
+  RoomLoadError,
+  RoomManagerClosedError,
+  TooManyRoomsError,
+} from './manager/errors.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, RoomManager, type RoomManagerOptions } from './manager/room-manager.js';
 export { type ParseResult, parseClientFrame } from './protocol/parse-client-frame.js';
 export { RoomClosedError, RoomFullError } from './room/errors.js';

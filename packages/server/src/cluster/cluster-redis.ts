@@ -5,7 +5,12 @@ import { ACQUIRE_SCRIPT, HEARTBEAT_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from '
 /** The scripted commands, as {@link Redis.defineCommand} adds them. */
 interface ScriptCommands {
   csHeartbeat(key: string, nodeId: string, leaseMs: number): Promise<string[]>;
-  csAcquire(lease: string, epoch: string, nodeId: string, leaseMs: number): Promise<[number, string, string]>;
+  csAcquire(
+    lease: string,
+    epoch: string,
+    nodeId: string,
+    leaseMs: number,
+  ): Promise<[number, string, string, number]>;
   csRenew(...args: Array<string | number>): Promise<number[]>;
   csRelease(lease: string, nodeId: string, epoch: number): Promise<number>;
 }
@@ -18,6 +23,8 @@ export interface LeaseAttempt {
   holder: string;
   /** The lease's epoch in Redis. */
   epoch: number;
+  /** True when the lease was free and this attempt took it (a new epoch), false when it extended this node's. */
+  taken: boolean;
 }
 
 /** A lease as listed across the cluster. */
@@ -87,13 +94,13 @@ export class ClusterRedis {
 
   /** Takes or extends the lease of `roomId`. */
   async acquire(roomId: string): Promise<LeaseAttempt> {
-    const [held, holder, epoch] = await this.commands.csAcquire(
+    const [held, holder, epoch, taken] = await this.commands.csAcquire(
       this.keys.lease(roomId),
       this.keys.epoch(roomId),
       this.nodeId,
       this.leaseMs,
     );
-    return { held: held === 1, holder, epoch: Number(epoch) };
+    return { held: held === 1, holder, epoch: Number(epoch), taken: taken === 1 };
   }
 
   /** The current holder of `roomId`'s lease, if any. */

@@ -18,6 +18,7 @@ import { LINK_DROP_ENV, LinkDropHook } from './link-drop-hook.js';
 import type { LinkMessage } from './link-messages.js';
 import { NodeLinks } from './node-links.js';
 import { preferredOwner } from './rendezvous.js';
+import { RoomInstances } from './room-instances.js';
 import { RoomLeases } from './room-leases.js';
 
 /** Options of {@link ClusterRouter}. */
@@ -71,6 +72,7 @@ export class ClusterRouter implements ConnectionRouter {
   /** Opens in flight per room: their lease must not be released as idle. */
   private readonly opening = new Map<string, number>();
   private readonly handingOver = new Set<string>();
+  private readonly instances: RoomInstances;
   private live = new Set<string>();
   private lastHeartbeat = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -89,6 +91,13 @@ export class ClusterRouter implements ConnectionRouter {
     this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`, options.leaseMs);
     this.redis = new ClusterRedis(this.commandRedis, this.keys, options.nodeId, options.leaseMs);
     this.leases = new RoomLeases(this.redis, options.leaseMs);
+    this.instances = new RoomInstances(
+      options.manager,
+      this.leases,
+      options.logger,
+      options.observer,
+      this.handingOver,
+    );
     const observer = options.observer;
     const dropHook = LinkDropHook.fromEnv(process.env);
     if (dropHook) {
@@ -145,18 +154,35 @@ export class ClusterRouter implements ConnectionRouter {
     return new ClusterConnection(this, options as unknown as AcceptConnectionOptions);
   }
 
-  /** The fence of a room instance this node opens now, for its storage (SPEC K2). */
+  /**
+   * The fence of a room instance this node opens now, for its storage (SPEC K2).
+   * The instance is bound to the lease term it is opened under: it may write
+   * only while that term lasts, and is dropped when the term ends.
+   */
   fenceFor(roomId: string): RoomFence {
+    const term = this.leases.termOf(roomId);
     const epoch = this.leases.epochOf(roomId) ?? 0;
+    this.instances.bind(roomId, term);
     return {
       leaseEpoch: epoch,
       assertHeld: () => {
-        if (!this.leases.isValid(roomId, epoch)) {
+        if (term === undefined || !this.leases.isValid(roomId, term)) {
           throw new FencedError(roomId, `node ${this.nodeId} cannot count on its lease of the room any more`);
         }
       },
-      claimed: () => {},
-      fenced: () => this.loseRoom(roomId, 'a newer owner fenced the room'),
+      claimed: (claimed) =>
+        this.options.logger.debug(
+          { roomId, term, leaseEpoch: epoch, epoch: claimed },
+          'room claimed for loading',
+        ),
+      fenced: () => {
+        // Only the current term's instance may give the lease up; an older one was dropped already.
+        if (term !== undefined && this.leases.termOf(roomId) === term) {
+          this.loseRoom(roomId, 'a newer owner fenced the room');
+        } else if (this.instances.termOf(roomId) === term) {
+          this.instances.drop(roomId, 'a newer owner fenced the room');
+        }
+      },
     };
   }
 
@@ -212,7 +238,10 @@ export class ClusterRouter implements ConnectionRouter {
     const deadline = performance.now() + this.openTimeoutMs;
     for (;;) {
       if (this.stopping) throw new Error('node stopping');
-      if (this.leases.isValid(roomId) && !this.handingOver.has(roomId)) return this.localRoute(roomId);
+      if (this.leases.isValid(roomId) && !this.handingOver.has(roomId)) {
+        this.instances.dropStale(roomId);
+        return this.localRoute(roomId);
+      }
       if (!this.handingOver.has(roomId)) {
         const holder = await this.redis.holder(roomId);
         if (holder && holder.node !== this.nodeId) {
@@ -288,7 +317,12 @@ export class ClusterRouter implements ConnectionRouter {
     const done = this.markOpening(roomId);
     try {
       const attempt = await this.leases.acquire(roomId);
-      if (attempt.held && !this.stopping) return { owned: true, done };
+      // A term that ended unnoticed: what this node has of the room may miss another owner's writes.
+      if (attempt.replaced) this.instances.drop(roomId, 'room lease taken again under a new term');
+      if (attempt.held && !this.stopping) {
+        this.instances.dropStale(roomId);
+        return { owned: true, done };
+      }
       done();
       return { owned: false, holder: attempt.held ? undefined : attempt.holder };
     } catch (error) {
@@ -365,6 +399,7 @@ export class ClusterRouter implements ConnectionRouter {
         this.options.logger.warn({ err: error }, 'room lease renewal failed');
       }
       this.giveUpExpired();
+      this.instances.sweep();
       if (fresh) this.afterFreshMembership();
     } finally {
       this.ticking = false;
@@ -424,7 +459,7 @@ export class ClusterRouter implements ConnectionRouter {
 
   /** Gives a room up without storing more (its unstored writes were never acked): SPEC K2, K6. */
   private loseRoom(roomId: string, reason: string): void {
-    if (this.leases.epochOf(roomId) === undefined && !this.options.manager.getExistingRoom(roomId)) return;
+    if (this.leases.epochOf(roomId) === undefined && !this.options.manager.hasRoom(roomId)) return;
     this.leases.forget(roomId);
     this.options.observer?.roomLost(reason);
     this.options.logger.warn({ roomId, reason }, 'room given up');

@@ -18,23 +18,25 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
 /**
- * Takes or extends a room's lease. Returns {1, holder, epoch} when this node
- * holds it afterwards, {0, holder, epoch} when another node does.
+ * Takes or extends a room's lease. Returns {1, holder, epoch, taken} when this
+ * node holds it afterwards (taken: 1 when the lease was free and this call
+ * took it under a new epoch, 0 when it extended this node's lease), {0,
+ * holder, epoch, 0} when another node does.
  * KEYS[1] the lease hash, KEYS[2] the room's epoch counter; ARGV[1] node id, ARGV[2] lease ms.
  */
 export const ACQUIRE_SCRIPT = `
 local holder = redis.call('HGET', KEYS[1], 'node')
 if holder and holder ~= ARGV[1] then
-  return {0, holder, redis.call('HGET', KEYS[1], 'epoch')}
+  return {0, holder, redis.call('HGET', KEYS[1], 'epoch'), 0}
 end
 if holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-  return {1, holder, redis.call('HGET', KEYS[1], 'epoch')}
+  return {1, holder, redis.call('HGET', KEYS[1], 'epoch'), 0}
 end
 local epoch = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], 'node', ARGV[1], 'epoch', epoch)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-return {1, ARGV[1], tostring(epoch)}
+return {1, ARGV[1], tostring(epoch), 1}
 `;
 
 /**

@@ -1,5 +1,10 @@
 import { CloseCode } from 'canvas-store-protocol';
-import { RoomManagerClosedError, TooManyRoomsError } from '../manager/errors.js';
+import {
+  RoomDroppedError,
+  RoomLoadError,
+  RoomManagerClosedError,
+  TooManyRoomsError,
+} from '../manager/errors.js';
 import type { RoomManager } from '../manager/room-manager.js';
 import { decodeMessage } from '../room/decode-message.js';
 import { RoomClosedError, RoomFullError } from '../room/errors.js';
@@ -8,6 +13,7 @@ import type { Room } from '../room/room.js';
 import type { RoomOptions } from '../room/room-options.js';
 import { isSessionPermission, type SessionPermission } from '../room/session.js';
 import type { WebSocketLike } from '../room/web-socket-like.js';
+import { FencedError } from '../storage/fenced-error.js';
 import { ConnectionClosedError, ConnectionRefusedError, ConnectRequestError } from './errors.js';
 import { type ConnectParams, parseConnectUrl } from './parse-connect-url.js';
 
@@ -97,6 +103,9 @@ function refusalCode(error: unknown): number {
 /** The close code for a room that could not be opened. */
 function openFailureCode(error: unknown): number {
   if (error instanceof TooManyRoomsError) return CloseCode.TooManyRooms;
+  // Cluster mode: the room moved to another node while it opened here; a reconnect finds it (SPEC K4).
+  if (error instanceof RoomDroppedError) return error.code;
+  if (error instanceof RoomLoadError && error.cause instanceof FencedError) return CloseCode.ServiceRestart;
   if (error instanceof RoomManagerClosedError) return CloseCode.GoingAway;
   return CloseCode.RoomUnavailable;
 }

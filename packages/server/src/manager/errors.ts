@@ -25,3 +25,19 @@ export class RoomManagerClosedError extends Error {
     this.name = 'RoomManagerClosedError';
   }
 }
+
+/**
+ * The room was dropped while it opened (cluster mode: this process lost the
+ * room's lease, SPEC K2): the caller should close its session with `code`, so
+ * the client reconnects and reaches the room's current owner.
+ */
+export class RoomDroppedError extends Error {
+  constructor(
+    readonly roomId: string,
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(`room ${roomId} was dropped while it opened: ${reason}`);
+    this.name = 'RoomDroppedError';
+  }
+}

@@ -2,7 +2,7 @@ import { consoleLogger, type Logger } from '../room/logger.js';
 import { Room } from '../room/room.js';
 import { presenceSettings, type RoomOptions } from '../room/room-options.js';
 import type { Storage } from '../storage/storage.js';
-import { RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './errors.js';
+import { RoomDroppedError, RoomLoadError, RoomManagerClosedError, TooManyRoomsError } from './errors.js';
 
 /** Default time an empty room stays open, in ms. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -25,6 +25,26 @@ export interface RoomManagerOptions {
   presenceBytesPerSecond?: number;
 }
 
+/** A room being opened; `dropped` is set when {@link RoomManager.dropRoom} dropped it meanwhile. */
+interface Opening {
+  promise: Promise<Room>;
+  dropped: { code: number; reason: string } | undefined;
+}
+
+/** A room being closed: the close attempt, when its data is stored (or the save was abandoned), and how to abandon it. */
+interface ClosingRoom {
+  room: Room;
+  closing: Promise<void>;
+  persisted: Promise<void>;
+  abandon: () => void;
+}
+
+/** Throws {@link RoomDroppedError} when `opening` was dropped (a function: the flag changes across awaits). */
+function throwIfDropped(roomId: string, opening: Opening): void {
+  const dropped = opening.dropped;
+  if (dropped) throw new RoomDroppedError(roomId, dropped.code, dropped.reason);
+}
+
 /**
  * Manages many rooms: opens each once (loading it from storage), closes empty
  * ones after `idleTimeout` (SPEC S3), and closes everything on shutdown (SPEC P5).
@@ -40,9 +60,11 @@ export interface RoomManagerOptions {
  */
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
-  private readonly opening = new Map<string, Promise<Room>>();
+  private readonly opening = new Map<string, Opening>();
+  /** Openings dropped before they finished: a new opening of the room loads after them. */
+  private readonly droppedOpenings = new Map<string, Promise<unknown>>();
   /** Rooms being closed: the close attempt, and when their data is finally stored. */
-  private readonly closingRooms = new Map<string, { closing: Promise<void>; persisted: Promise<void> }>();
+  private readonly closingRooms = new Map<string, ClosingRoom>();
   private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   /** Rooms kept closed by {@link whileClosed}: opening them waits for this. */
   private readonly held = new Map<string, Promise<unknown>>();
@@ -92,18 +114,24 @@ export class RoomManager {
     const open = this.rooms.get(roomId);
     if (open) return Promise.resolve(open);
     const pending = this.opening.get(roomId);
-    if (pending) return pending;
+    if (pending) return pending.promise;
     if (this.rooms.size + this.opening.size >= this.maxRooms) {
       return Promise.reject(new TooManyRoomsError(this.maxRooms));
     }
-    const opened = this.createAndLoad(roomId, optionsFor);
-    this.opening.set(roomId, opened);
-    return opened;
+    const opening: Opening = { promise: Promise.resolve(undefined as never), dropped: undefined };
+    opening.promise = this.createAndLoad(roomId, opening, optionsFor);
+    this.opening.set(roomId, opening);
+    return opening.promise;
   }
 
   /** The room if it is open, else undefined. */
   getExistingRoom(roomId: string): Room | undefined {
     return this.rooms.get(roomId);
+  }
+
+  /** True while the room is open, opening or closing (its data not stored yet). */
+  hasRoom(roomId: string): boolean {
+    return this.rooms.has(roomId) || this.opening.has(roomId) || this.closingRooms.has(roomId);
   }
 
   /** Ids of all open rooms. */
@@ -131,7 +159,16 @@ export class RoomManager {
     if (!room) return this.closingRooms.get(roomId)?.closing ?? Promise.resolve();
     this.rooms.delete(roomId);
     const closing = room.close();
-    const entry = { closing, persisted: room.whenPersisted() };
+    let abandon = () => {};
+    const abandoned = new Promise<void>((resolve) => {
+      abandon = resolve;
+    });
+    const entry: ClosingRoom = {
+      room,
+      closing,
+      persisted: Promise.race([room.whenPersisted(), abandoned]),
+      abandon,
+    };
     this.closingRooms.set(roomId, entry);
     entry.persisted.finally(() => {
       if (this.closingRooms.get(roomId) === entry) this.closingRooms.delete(roomId);
@@ -143,10 +180,30 @@ export class RoomManager {
    * Closes a room at once without storing what is not stored yet: for a room this
    * process may no longer write (its cluster lease ended or a newer owner fenced
    * it, SPEC K2), whose unstored writes were never acked. Its sessions are closed
-   * with `code`. Unknown rooms are ignored.
+   * with `code`. A room still loading is dropped too: its opening fails with
+   * {@link RoomDroppedError} (sessions waiting for it are closed with `code`) and
+   * the next opening loads afresh. A room closing whose final save has not
+   * succeeded stops retrying it, and may be opened again at once. Unknown rooms
+   * are ignored.
    */
   dropRoom(roomId: string, code: number, reason: string): void {
     this.clearIdleTimer(roomId);
+    const opening = this.opening.get(roomId);
+    if (opening) {
+      opening.dropped = { code, reason };
+      this.opening.delete(roomId);
+      const settled = opening.promise.catch(() => {});
+      this.droppedOpenings.set(roomId, settled);
+      void settled.then(() => {
+        if (this.droppedOpenings.get(roomId) === settled) this.droppedOpenings.delete(roomId);
+      });
+    }
+    const closing = this.closingRooms.get(roomId);
+    if (closing) {
+      this.closingRooms.delete(roomId);
+      closing.room.abandonSaving();
+      closing.abandon();
+    }
     const room = this.rooms.get(roomId);
     if (!room) return;
     this.rooms.delete(roomId);
@@ -162,7 +219,7 @@ export class RoomManager {
   async closeAll(): Promise<void> {
     // From now on no room opens: one opened during shutdown would never be persisted.
     this.closed = true;
-    await Promise.allSettled(this.opening.values());
+    await Promise.allSettled(Array.from(this.opening.values(), (opening) => opening.promise));
     for (const roomId of this.getRoomIds()) this.closeRoom(roomId).catch(() => {});
     const results = await Promise.allSettled(
       Array.from(this.closingRooms.values(), (entry) => entry.closing),
@@ -185,7 +242,7 @@ export class RoomManager {
   async whileClosed<T>(roomId: string, work: () => Promise<T>): Promise<T> {
     // Both captured now: openings that start later wait for this run instead.
     const before = this.held.get(roomId);
-    const pendingOpen = this.opening.get(roomId);
+    const pendingOpen = this.opening.get(roomId)?.promise;
     const run = (async () => {
       await before?.catch(() => {});
       // An opening that started before the hold finishes, then closes with the rest.
@@ -201,18 +258,30 @@ export class RoomManager {
     }
   }
 
-  private async createAndLoad(roomId: string, optionsFor?: (roomId: string) => RoomOptions): Promise<Room> {
+  private async createAndLoad(
+    roomId: string,
+    opening: Opening,
+    optionsFor?: (roomId: string) => RoomOptions,
+  ): Promise<Room> {
     try {
       // Only the hold there was when this opening started: later holds wait for this opening.
       await this.held.get(roomId)?.catch(() => {});
-      // A previous instance of this room may still be saving; load after it.
+      // A previous instance of this room may still be saving, or loading after it was dropped; load after it.
       await this.closingRooms.get(roomId)?.persisted;
+      // Checked before waiting: a dropped opening would otherwise wait for itself.
+      if (!opening.dropped) await this.droppedOpenings.get(roomId);
+      throwIfDropped(roomId, opening);
       const room = new Room(this.roomOptions(roomId, optionsFor?.(roomId) ?? {}));
       try {
         await room.load();
       } catch (error) {
         room.close({ flush: false }).catch(() => {});
         throw new RoomLoadError(roomId, error);
+      }
+      // Dropped while it loaded (SPEC K2): this instance must not serve anyone.
+      if (opening.dropped) {
+        room.close({ flush: false }).catch(() => {});
+        throwIfDropped(roomId, opening);
       }
       this.rooms.set(roomId, room);
       room.watchSessionCount((_, count) => {
@@ -222,11 +291,15 @@ export class RoomManager {
       if (room.getSessionCount() === 0) this.scheduleIdleClose(roomId, room);
       return room;
     } catch (error) {
+      if (error instanceof RoomDroppedError) {
+        this.logger.warn({ roomId, reason: error.reason }, 'room dropped while it opened');
+        throw error;
+      }
       const loadError = error instanceof RoomLoadError ? error : new RoomLoadError(roomId, error);
       this.logger.error({ roomId, err: loadError }, 'room failed to open');
       throw loadError;
     } finally {
-      this.opening.delete(roomId);
+      if (this.opening.get(roomId) === opening) this.opening.delete(roomId);
     }
   }
 

@@ -38,6 +38,8 @@ export class RoomPersistence {
   private readonly snapshots: SnapshotPersistence;
   private readonly incremental: IncrementalStorage | undefined;
   private backgroundSave: Promise<void> = Promise.resolve();
+  /** Set by {@link abandon}: a failed final save is not retried any more. */
+  private abandoned = false;
   /** Set by the first write: a load after it would replace what was written. */
   private hasWrites = false;
   /** The storage's history, when it keeps one (SPEC H1). */
@@ -172,9 +174,18 @@ export class RoomPersistence {
     return this.backgroundSave;
   }
 
+  /** Stops the background retries of a failed final save (see {@link close}). */
+  abandon(): void {
+    this.abandoned = true;
+    // Saves already scheduled (a snapshot retry) stop now; the loop below releases the storage.
+    this.pipeline?.stop();
+    this.snapshots.stop();
+  }
+
   private async saveUntilStored(): Promise<void> {
     for (let delay = CLOSE_RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, CLOSE_RETRY_MAX_DELAY_MS)) {
       await new Promise<void>((resolve) => setTimeout(resolve, delay).unref());
+      if (this.abandoned) break;
       try {
         await this.flush();
         break;

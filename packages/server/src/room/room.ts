@@ -348,6 +348,14 @@ export class Room {
   }
 
   /**
+   * Stops retrying a failed final save (cluster mode: this process lost the
+   * room's lease, so the save can never succeed, and what it held was never acked).
+   */
+  abandonSaving(): void {
+    this.persistence?.abandon();
+  }
+
+  /**
    * Resolves once a closed room's data is stored: at once when its final save
    * succeeded, later when a failed final save is retried successfully.
    */

@@ -195,7 +195,7 @@ describe('K5: a lost link message is detected and repaired', () => {
         await write(again, 'probe-after', 1);
         await write(anchor, 'anchor-after', 2);
         apps.editAll();
-        const doc = await apps.converged();
+        const { doc } = await apps.converged();
         expect(doc['probe-after']).toEqual({ _exists: true, v: 1 });
         // The stale session of a lost `gone` is gone too: anchor, two app clients, the new probe.
         await anchor.waitFor('clientCount without stale sessions', () =>

@@ -31,14 +31,26 @@ export class Ledger {
   readonly ackOf = new Map<string, { clock: number; node: string; at: number }>();
   /** When each ack arrived (Date.now()), in arrival order: for time-to-writable figures. */
   readonly ackTimes: number[] = [];
+  /** When each acked write was sent and when its ack arrived (Date.now()), in arrival order. */
+  readonly ackSpans: Array<{ sentAt: number; at: number }> = [];
 
   /** The first ack that arrived after `since`, if any. */
   firstAckAfter(since: number): number | undefined {
     return this.ackTimes.find((time) => time > since);
   }
 
-  recordAck(clock: number, key: string, patch: Patch[], node = '?'): void {
+  /**
+   * When the first write sent after `since` was acked, if any: the moment the
+   * room was writable again after a failure at `since` (an ack of a write sent
+   * before it may still arrive from the old owner, relayed late).
+   */
+  firstAckOfWriteSentAfter(since: number): number | undefined {
+    return this.ackSpans.find((span) => span.sentAt > since)?.at;
+  }
+
+  recordAck(clock: number, key: string, patch: Patch[], node = '?', sentAt = Number.NaN): void {
     this.ackTimes.push(Date.now());
+    this.ackSpans.push({ sentAt, at: Date.now() });
     this.ackOf.set(key, { clock, node, at: Date.now() });
     if (this.ackedClocks.has(clock)) this.reusedClocks.push(clock);
     this.ackedClocks.set(clock, key);
@@ -57,9 +69,13 @@ export class Ledger {
     return keys.map((key) => `${key}: ${JSON.stringify(this.ackOf.get(key))}`).join('; ');
   }
 
-  /** The acked keys missing from `doc` or holding another value. */
-  missingFrom(doc: Patch): string[] {
-    return [...this.acked].filter(([key, value]) => doc[key]?.v !== value).map(([key]) => key);
+  /**
+   * The acked keys missing from `doc` or holding another value. While writers
+   * run, pass `acked` as copied before `doc` was read: a write acked after the
+   * read started may rightly be missing from it.
+   */
+  missingFrom(doc: Patch, acked: ReadonlyMap<string, number> = this.acked): string[] {
+    return [...acked].filter(([key, value]) => doc[key]?.v !== value).map(([key]) => key);
   }
 }
 
@@ -98,11 +114,12 @@ export class ClusterWriter {
         const key = `w${this.index}-${this.seq++}`;
         const value = this.seq;
         const patch: Patch[] = [{ [key]: { _exists: true, v: value } }];
+        const sentAt = Date.now();
         const ack = await this.bounded(client.write(patch)).catch(() => undefined);
         if (!ack) break;
         const clock = ack.timestamp as number;
         this.ledger.acked.set(key, value);
-        this.ledger.recordAck(clock, key, patch, this.nodeId);
+        this.ledger.recordAck(clock, key, patch, this.nodeId, sentAt);
         this.lastClock = Math.max(this.lastClock, clock);
       }
       if (client.closeInfo) this.ledger.closeCodes.push(client.closeInfo.code);

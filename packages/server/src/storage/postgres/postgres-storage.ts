@@ -133,8 +133,9 @@ export class PostgresStorage {
     };
     return databaseRoomStorage(roomId, {
       loadRoom: async () => {
-        fence.assertHeld();
         await this.ensureSchema();
+        // Checked right before the claim: a claim made after the lease ended would fence the new owner.
+        fence.assertHeld();
         epoch = await this.epochs.claim(pool, roomId, fence.leaseEpoch);
         fence.claimed(epoch);
         return this.loadRoom(roomId);
