@@ -27,6 +27,10 @@ export class ServerSocket implements WebSocketLike {
   private lastFrameBytes = 0;
   /** Size of the one frame allowed past the bound, until ws reports it written out; else 0. */
   private oversizedBytes = 0;
+  /** Characters of the frames the room holds for durability (SPEC O4) to send here later, beside {@link reservedOversized}. */
+  private reservedBytes = 0;
+  /** Size of the one held frame larger than the bound by itself (a big reconnect reply); else 0. */
+  private reservedOversized = 0;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -49,9 +53,12 @@ export class ServerSocket implements WebSocketLike {
     // out, it does not count against what follows. So at most the bound plus one reply
     // is queued. (Requiring an empty backlog instead cut newcomers whose reply, held
     // for durability, went out in the same iteration as a presence tick's clientCount.)
-    const backlog = this.ws.bufferedAmount - this.oversizedBytes;
+    // Frames the room still holds for durability count too: they are queued for this client.
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes + this.reservedBytes;
     const oversized = length > this.maxBufferedBytes;
-    const overBound = oversized ? this.oversizedBytes > 0 : backlog + length > this.maxBufferedBytes;
+    const overBound = oversized
+      ? this.oversizedBytes > 0 || this.reservedOversized > 0
+      : backlog + length > this.maxBufferedBytes;
     if (overBound) {
       this.dropSlow('maxBufferedBytes');
       return;
@@ -78,6 +85,37 @@ export class ServerSocket implements WebSocketLike {
       this.ws.send(frame.bytes, { binary: false });
     }
     this.events.frameSent(frame.type, length);
+  }
+
+  /**
+   * B6: a frame the room holds until earlier writes are durable is queued for
+   * this client as much as an unsent one, so it counts against the same bound
+   * (with the same allowance of one frame larger than the bound by itself).
+   * Past it the connection is cut as a slow consumer and false returned.
+   */
+  reserve(length: number): boolean {
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (length > this.maxBufferedBytes) {
+      if (this.oversizedBytes > 0 || this.reservedOversized > 0) {
+        this.dropSlow('maxBufferedBytes');
+        return false;
+      }
+      this.reservedOversized = length;
+      return true;
+    }
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes + this.reservedBytes;
+    if (backlog + length > this.maxBufferedBytes) {
+      this.dropSlow('maxBufferedBytes');
+      return false;
+    }
+    this.reservedBytes += length;
+    return true;
+  }
+
+  /** A reserved frame leaves the hold: it is sent next (and counted as unsent then), or dropped. */
+  unreserve(length: number): void {
+    if (length > this.maxBufferedBytes && this.reservedOversized === length) this.reservedOversized = 0;
+    else this.reservedBytes = Math.max(0, this.reservedBytes - length);
   }
 
   /**
