@@ -29,6 +29,10 @@ export class Outbox {
   private heldBytes = 0;
   /** Set once the room closed: held frames left are no longer counted. */
   private heldForgotten = false;
+  /** Makes the fold of one recipient behind (coalescing off); null when coalescing is on. */
+  private foldFactory: ((session: Session) => PresenceTick) | null = null;
+  /** The presence folded for each recipient behind, until it caught up. */
+  private readonly folds = new WeakMap<Session, PresenceTick>();
 
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,
@@ -83,6 +87,16 @@ export class Outbox {
     this.presenceOnlyWhileHeld = onlyWhileHeld;
   }
 
+  /**
+   * With coalescing off: presence for a recipient whose socket is behind is
+   * folded by `factory`'s tick (latest value per key) and sent as one frame
+   * once it caught up, instead of queued frame by frame until it is cut as a
+   * slow consumer (SPEC B6). Recipients that keep up are sent every update.
+   */
+  foldBehind(factory: (session: Session) => PresenceTick): void {
+    this.foldFactory = factory;
+  }
+
   /** The presence tick, when an ephemeral-only update or client count sent now goes there. */
   private presenceNow(): PresenceTick | null {
     if (!this.presence) return null;
@@ -102,7 +116,53 @@ export class Outbox {
       presence.ephemeralChanged(author, broadcast.clientId, ephemeral);
       return;
     }
+    if (!broadcast.documentPatches && ephemeral && this.foldFactory) {
+      this.broadcastEphemeral(author, broadcast, ephemeral);
+      return;
+    }
     this.broadcast(author, broadcast);
+  }
+
+  /** Sends an ephemeral-only update to those keeping up, folds it for those behind. */
+  private broadcastEphemeral(
+    author: Session | null,
+    broadcast: PatchBroadcast,
+    ephemeral: NonNullable<PatchBroadcast['ephemeralPatches']>,
+  ): void {
+    let text: string | null = null;
+    for (const session of this.sessions.values()) {
+      if (session === author) continue;
+      const fold = this.foldFor(session);
+      if (fold) {
+        fold.ephemeralChanged(author, broadcast.clientId, ephemeral);
+        continue;
+      }
+      text ??= JSON.stringify(broadcast);
+      this.deliver(session, text);
+    }
+  }
+
+  /** The fold of `session` while it is behind; once it is not, what was folded is sent first. */
+  private foldFor(session: Session): PresenceTick | null {
+    const existing = this.folds.get(session);
+    if (!session.socket.behind?.()) {
+      if (existing) this.sendFolded(session, existing);
+      return null;
+    }
+    if (existing) return existing;
+    const factory = this.foldFactory;
+    if (!factory) return null;
+    const fold = factory(session);
+    this.folds.set(session, fold);
+    session.socket.onceCaughtUp?.(() => {
+      if (this.folds.get(session) === fold) this.sendFolded(session, fold);
+    });
+    return fold;
+  }
+
+  private sendFolded(session: Session, fold: PresenceTick): void {
+    this.folds.delete(session);
+    if (!session.closed) fold.flush();
   }
 
   /** Tells the presence tick that `session` joined and was sent the current presence (SPEC E2). */

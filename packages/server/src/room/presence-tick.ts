@@ -33,6 +33,8 @@ export interface PresenceTickOptions {
    * durability and sends it once they have left (coalescing off, SPEC B6).
    */
   onlyWhileHeld?: boolean;
+  /** No timer: sends only when {@link PresenceTick.flush} is called (one recipient behind, flushed once it caught up). */
+  manual?: boolean;
 }
 
 /**
@@ -113,6 +115,20 @@ export class PresenceTick {
     onTick: (report: PresenceTickReport) => void,
   ): PresenceTick | null {
     const settings = presenceSettings(options);
+    if (!settings) {
+      // Coalescing off: a recipient behind gets its presence folded until it caught up.
+      outbox.foldBehind(
+        (session) =>
+          new PresenceTick(
+            new Map([[session.sessionId, session]]),
+            ephemeral,
+            (recipient, text) => outbox.deliver(recipient, text),
+            { tickMs: 0, bytesPerSecond: DEFAULT_PRESENCE_BYTES_PER_SECOND, manual: true },
+            onTick,
+            outbox,
+          ),
+      );
+    }
     // Coalescing off and nothing ever held: every update leaves at once, as the published server does.
     if (!settings && !outbox.canHold) return null;
     const tick = new PresenceTick(
@@ -156,9 +172,12 @@ export class PresenceTick {
    */
   ephemeralChanged(author: Session | null, owner: string, patches: readonly Patch[]): void {
     if (this.stopped) return;
-    // What the uncoalesced broadcast would have cost, for the bytes-saved estimate.
-    const frameBytes = JSON.stringify(patches).length + PATCH_HEAD.length + owner.length + 4;
-    this.uncoalescedBytes += frameBytes * Math.max(0, this.sessions.size - (author ? 1 : 0));
+    if (!this.options.manual) {
+      // What the uncoalesced broadcast would have cost, for the bytes-saved estimate
+      // (not per recipient behind: that would serialise every update once per such recipient).
+      const frameBytes = JSON.stringify(patches).length + PATCH_HEAD.length + owner.length + 4;
+      this.uncoalescedBytes += frameBytes * Math.max(0, this.sessions.size - (author ? 1 : 0));
+    }
     for (const patch of patches) {
       for (const key of Object.keys(patch)) {
         this.record(author, owner, key, patch[key] as ComponentData);
@@ -311,6 +330,7 @@ export class PresenceTick {
   }
 
   private schedule(): void {
+    if (this.options.manual) return;
     if (this.options.onlyWhileHeld) {
       this.deferBehindHeld();
       return;

@@ -20,4 +20,12 @@ export interface WebSocketLike {
   reserve?(length: number): boolean;
   /** Optional: a frame {@link reserve}d before leaves the hold (it is sent next, or dropped). */
   unreserve?(length: number): void;
+  /**
+   * Optional: true while the client is behind, its unsent bytes well past what
+   * a reading client has queued. With coalescing off, presence for such a
+   * client is folded (latest value per key) instead of queued frame by frame.
+   */
+  behind?(): boolean;
+  /** Optional: calls `listener` once, when a client that was {@link behind} has caught up (or never, once closed). */
+  onceCaughtUp?(listener: () => void): void;
 }

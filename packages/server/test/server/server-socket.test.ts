@@ -6,7 +6,7 @@
  * frames the room holds for durability (O4) count against the same bound.
  */
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { LARGE_REPLY_BYTES } from '../../src/room/room-limits.js';
 import { FrameEncoder } from '../../src/server/transport/frame-encoder.js';
@@ -178,5 +178,27 @@ describe('[B6] ServerSocket bounds', () => {
     expect(released.drops).toEqual([]);
     // Sent but unsent: still the one large frame allowed.
     expect(released.socket.reserve(5_000)).toBe(false);
+  });
+
+  it('[B6] a client is behind from half its bound (at most 64 KiB) unsent or held, and told once it caught up', async () => {
+    const { ws, socket } = socketWith(1_000);
+    socket.send(frame(400));
+    expect(socket.behind()).toBe(false);
+    expect(socket.reserve(150)).toBe(true);
+    expect(socket.behind()).toBe(true);
+    let caughtUp = false;
+    socket.onceCaughtUp(() => {
+      caughtUp = true;
+    });
+    socket.unreserve(150);
+    ws.flush();
+    await vi.waitFor(() => expect(caughtUp).toBe(true));
+    expect(socket.behind()).toBe(false);
+
+    const large = socketWith(100 * 1024 * 1024);
+    large.socket.send(frame(60 * 1024));
+    expect(large.socket.behind()).toBe(false);
+    large.socket.send(frame(8 * 1024));
+    expect(large.socket.behind()).toBe(true);
   });
 });

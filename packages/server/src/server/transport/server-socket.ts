@@ -6,6 +6,11 @@ import type { WebSocketLike } from '../../room/web-socket-like.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { WriteBatcher } from './write-batcher.js';
 
+/** Unsent bytes from which a client counts as behind, unless half its bound is less. */
+const BEHIND_BYTES = 64 * 1024;
+/** How soon a client behind is checked again when no `drain` will come. */
+const CAUGHT_UP_CHECK_MS = 20;
+
 /** What a {@link ServerSocket} reports, for metrics. */
 interface ServerSocketEvents {
   frameSent(type: string, bytes: number): void;
@@ -31,6 +36,8 @@ export class ServerSocket implements WebSocketLike {
   private reservedBytes = 0;
   /** Size of the one held frame larger than the bound by itself (a big reconnect reply); else 0. */
   private reservedOversized = 0;
+  /** Unsent bytes from which the client counts as behind (presence for it is folded). */
+  private readonly behindBytes: number;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -40,7 +47,10 @@ export class ServerSocket implements WebSocketLike {
     private readonly encoder: FrameEncoder,
     private readonly maxBufferedBytes: number,
     private readonly events: ServerSocketEvents,
-  ) {}
+  ) {
+    // Well past what a reading client has unsent (the kernel's buffers take the rest), well under the bound.
+    this.behindBytes = Math.max(1, Math.min(BEHIND_BYTES, Math.floor(maxBufferedBytes / 2)));
+  }
 
   send(data: string): void {
     if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
@@ -116,6 +126,27 @@ export class ServerSocket implements WebSocketLike {
   unreserve(length: number): void {
     if (length > this.maxBufferedBytes && this.reservedOversized === length) this.reservedOversized = 0;
     else this.reservedBytes = Math.max(0, this.reservedBytes - length);
+  }
+
+  /** True while unsent and held bytes are past {@link BEHIND_BYTES} (or half the bound). */
+  behind(): boolean {
+    return this.ws.bufferedAmount + this.reservedBytes >= this.behindBytes;
+  }
+
+  /**
+   * Calls `listener` once the client is no longer behind: on the TCP socket's
+   * `drain` when a write is waiting for it, else by checking again shortly
+   * (a bound below the socket's high-water mark). Never once the socket closed.
+   */
+  onceCaughtUp(listener: () => void): void {
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.behind()) {
+      setImmediate(listener);
+      return;
+    }
+    const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (tcp?.writableNeedDrain) tcp.once('drain', () => this.onceCaughtUp(listener));
+    else setTimeout(() => this.onceCaughtUp(listener), CAUGHT_UP_CHECK_MS).unref();
   }
 
   /**
