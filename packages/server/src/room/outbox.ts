@@ -3,6 +3,14 @@ import type { PresenceTick } from './presence-tick.js';
 import type { Session } from './session.js';
 
 /**
+ * What one key folded for a recipient behind counts against its backlog bound
+ * (SPEC B6), in characters: the pending change and, later, its part of the
+ * folded frame. A recipient behind on more distinct keys than its bound
+ * allows is cut as a slow consumer, as it would have been for their frames.
+ */
+export const FOLDED_KEY_CHARS = 256;
+
+/**
  * Holds frames back until the writes queued before them are durable (SPEC O4).
  * Implemented by the commit pipeline of an incremental storage.
  */
@@ -31,8 +39,8 @@ export class Outbox {
   private heldForgotten = false;
   /** Makes the fold of one recipient behind (coalescing off); null when coalescing is on. */
   private foldFactory: ((session: Session) => PresenceTick) | null = null;
-  /** The presence folded for each recipient behind, until it caught up. */
-  private readonly folds = new WeakMap<Session, PresenceTick>();
+  /** The presence folded for each recipient behind, until it caught up, and what it reserved. */
+  private readonly folds = new WeakMap<Session, { tick: PresenceTick; reserved: number }>();
 
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,
@@ -134,7 +142,14 @@ export class Outbox {
       if (session === author) continue;
       const fold = this.foldFor(session);
       if (fold) {
-        fold.ephemeralChanged(author, broadcast.clientId, ephemeral);
+        const before = fold.tick.pending;
+        fold.tick.ephemeralChanged(author, broadcast.clientId, ephemeral);
+        // B6: each key folded counts against the recipient's bound; past it the socket cut it.
+        const cost = (fold.tick.pending - before) * FOLDED_KEY_CHARS;
+        if (cost > 0) {
+          if (session.socket.reserve && !session.socket.reserve(cost)) this.dropFold(session, fold);
+          else fold.reserved += cost;
+        }
         continue;
       }
       text ??= JSON.stringify(broadcast);
@@ -143,7 +158,7 @@ export class Outbox {
   }
 
   /** The fold of `session` while it is behind; once it is not, what was folded is sent first. */
-  private foldFor(session: Session): PresenceTick | null {
+  private foldFor(session: Session): { tick: PresenceTick; reserved: number } | null {
     const existing = this.folds.get(session);
     if (!session.socket.behind?.()) {
       if (existing) this.sendFolded(session, existing);
@@ -152,7 +167,7 @@ export class Outbox {
     if (existing) return existing;
     const factory = this.foldFactory;
     if (!factory) return null;
-    const fold = factory(session);
+    const fold = { tick: factory(session), reserved: 0 };
     this.folds.set(session, fold);
     session.socket.onceCaughtUp?.(() => {
       if (this.folds.get(session) === fold) this.sendFolded(session, fold);
@@ -160,9 +175,16 @@ export class Outbox {
     return fold;
   }
 
-  private sendFolded(session: Session, fold: PresenceTick): void {
+  private sendFolded(session: Session, fold: { tick: PresenceTick; reserved: number }): void {
+    this.dropFold(session, fold);
+    if (!session.closed) fold.tick.flush();
+  }
+
+  /** Forgets a fold (sent now, or its recipient was cut) and gives back what it reserved. */
+  private dropFold(session: Session, fold: { tick: PresenceTick; reserved: number }): void {
     this.folds.delete(session);
-    if (!session.closed) fold.flush();
+    if (fold.reserved > 0) session.socket.unreserve?.(fold.reserved);
+    fold.reserved = 0;
   }
 
   /** Tells the presence tick that `session` joined and was sent the current presence (SPEC E2). */

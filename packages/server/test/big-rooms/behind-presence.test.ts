@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Room } from '../../src/index.js';
+import { FOLDED_KEY_CHARS } from '../../src/room/outbox.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
 import { createRoom, type FakeClient } from '../helpers/room-harness.js';
 
@@ -15,7 +16,24 @@ const CURSOR = 'a/Cursor';
 /** A fake socket the test declares behind, and tells when it caught up. */
 class LaggingSocket extends FakeSocket {
   lagging = false;
+  /** Characters it lets the room reserve (its backlog bound), what is reserved now, and refusals. */
+  budget = Number.POSITIVE_INFINITY;
+  reserved = 0;
+  refusals = 0;
   private listeners: Array<() => void> = [];
+
+  reserve(length: number): boolean {
+    if (this.reserved + length > this.budget) {
+      this.refusals++;
+      return false;
+    }
+    this.reserved += length;
+    return true;
+  }
+
+  unreserve(length: number): void {
+    this.reserved -= length;
+  }
 
   behind(): boolean {
     return this.lagging;
@@ -120,5 +138,29 @@ describe('[B6] [R1] coalescing off: presence for a recipient behind', () => {
     });
     expect(cursorFrames(behind)).toEqual([{ clientId: 'a', value: { x: 7 } }]);
     expect(behind.socket.ofType('patch')[0]?.documentPatches).toEqual([{ 's/1': { _exists: true } }]);
+  });
+
+  it('[B6] each distinct key folded counts against the bound of the recipient behind; past it the socket refuses', () => {
+    const { mover, behind } = setup();
+    behind.socket.lagging = true;
+    behind.socket.budget = 2 * FOLDED_KEY_CHARS;
+    for (let i = 1; i <= 10; i++) move(mover, i);
+    // Ten moves of one key: one key's worth.
+    expect(behind.socket.reserved).toBe(FOLDED_KEY_CHARS);
+    mover.send({ type: 'patch', messageId: 'k2', ephemeralPatches: [{ 'a/Selection': { _exists: true } }] });
+    expect(behind.socket.reserved).toBe(2 * FOLDED_KEY_CHARS);
+    expect(behind.socket.refusals).toBe(0);
+    mover.send({ type: 'patch', messageId: 'k3', ephemeralPatches: [{ 'a/Viewport': { _exists: true } }] });
+    // A real socket cuts the client here (4433); the fold is given up and its reservation returned.
+    expect(behind.socket.refusals).toBe(1);
+    expect(behind.socket.reserved).toBe(0);
+
+    const { mover: other, behind: reader } = setup();
+    reader.socket.lagging = true;
+    for (let i = 1; i <= 10; i++) move(other, i);
+    expect(reader.socket.reserved).toBe(FOLDED_KEY_CHARS);
+    reader.socket.catchUp();
+    expect(reader.socket.reserved).toBe(0);
+    expect(cursorFrames(reader)).toEqual([{ clientId: '', value: { x: 10 } }]);
   });
 });

@@ -128,9 +128,13 @@ export class ServerSocket implements WebSocketLike {
     else this.reservedBytes = Math.max(0, this.reservedBytes - length);
   }
 
-  /** True while unsent and held bytes are past {@link BEHIND_BYTES} (or half the bound). */
+  /**
+   * True while unsent bytes are past {@link BEHIND_BYTES} (or half the bound).
+   * Reserved bytes do not count here: they include what is folded for the
+   * client while it is behind, which must not keep it behind once it read.
+   */
   behind(): boolean {
-    return this.ws.bufferedAmount + this.reservedBytes >= this.behindBytes;
+    return this.ws.bufferedAmount >= this.behindBytes;
   }
 
   /**
