@@ -1,14 +1,7 @@
 import type { ErrorResponse, FrameError, PatchBroadcast, ServerMessage } from 'canvas-store-protocol';
+import { BehindFolds } from './behind-folds.js';
 import type { PresenceTick } from './presence-tick.js';
 import type { Session } from './session.js';
-
-/**
- * What one key folded for a recipient behind counts against its backlog bound
- * (SPEC B6), in characters: the pending change and, later, its part of the
- * folded frame. A recipient behind on more distinct keys than its bound
- * allows is cut as a slow consumer, as it would have been for their frames.
- */
-export const FOLDED_KEY_CHARS = 256;
 
 /**
  * Holds frames back until the writes queued before them are durable (SPEC O4).
@@ -37,10 +30,8 @@ export class Outbox {
   private heldBytes = 0;
   /** Set once the room closed: held frames left are no longer counted. */
   private heldForgotten = false;
-  /** Makes the fold of one recipient behind (coalescing off); null when coalescing is on. */
-  private foldFactory: ((session: Session) => PresenceTick) | null = null;
-  /** The presence folded for each recipient behind, until it caught up, and what it reserved. */
-  private readonly folds = new WeakMap<Session, { tick: PresenceTick; reserved: number }>();
+  /** Presence folded for recipients behind (coalescing off); null when coalescing is on. */
+  private behind: BehindFolds | null = null;
 
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,
@@ -102,7 +93,7 @@ export class Outbox {
    * slow consumer (SPEC B6). Recipients that keep up are sent every update.
    */
   foldBehind(factory: (session: Session) => PresenceTick): void {
-    this.foldFactory = factory;
+    this.behind = new BehindFolds(factory);
   }
 
   /** The presence tick, when an ephemeral-only update or client count sent now goes there. */
@@ -124,8 +115,8 @@ export class Outbox {
       presence.ephemeralChanged(author, broadcast.clientId, ephemeral);
       return;
     }
-    if (!broadcast.documentPatches && ephemeral && this.foldFactory) {
-      this.broadcastEphemeral(author, broadcast, ephemeral);
+    if (!broadcast.documentPatches && ephemeral && this.behind) {
+      this.broadcastEphemeral(this.behind, author, broadcast, ephemeral);
       return;
     }
     this.broadcast(author, broadcast);
@@ -133,6 +124,7 @@ export class Outbox {
 
   /** Sends an ephemeral-only update to those keeping up, folds it for those behind. */
   private broadcastEphemeral(
+    behind: BehindFolds,
     author: Session | null,
     broadcast: PatchBroadcast,
     ephemeral: NonNullable<PatchBroadcast['ephemeralPatches']>,
@@ -140,51 +132,10 @@ export class Outbox {
     let text: string | null = null;
     for (const session of this.sessions.values()) {
       if (session === author) continue;
-      const fold = this.foldFor(session);
-      if (fold) {
-        const before = fold.tick.pending;
-        fold.tick.ephemeralChanged(author, broadcast.clientId, ephemeral);
-        // B6: each key folded counts against the recipient's bound; past it the socket cut it.
-        const cost = (fold.tick.pending - before) * FOLDED_KEY_CHARS;
-        if (cost > 0) {
-          if (session.socket.reserve && !session.socket.reserve(cost)) this.dropFold(session, fold);
-          else fold.reserved += cost;
-        }
-        continue;
-      }
+      if (behind.fold(session, author, broadcast.clientId, ephemeral)) continue;
       text ??= JSON.stringify(broadcast);
       this.deliver(session, text);
     }
-  }
-
-  /** The fold of `session` while it is behind; once it is not, what was folded is sent first. */
-  private foldFor(session: Session): { tick: PresenceTick; reserved: number } | null {
-    const existing = this.folds.get(session);
-    if (!session.socket.behind?.()) {
-      if (existing) this.sendFolded(session, existing);
-      return null;
-    }
-    if (existing) return existing;
-    const factory = this.foldFactory;
-    if (!factory) return null;
-    const fold = { tick: factory(session), reserved: 0 };
-    this.folds.set(session, fold);
-    session.socket.onceCaughtUp?.(() => {
-      if (this.folds.get(session) === fold) this.sendFolded(session, fold);
-    });
-    return fold;
-  }
-
-  private sendFolded(session: Session, fold: { tick: PresenceTick; reserved: number }): void {
-    this.dropFold(session, fold);
-    if (!session.closed) fold.tick.flush();
-  }
-
-  /** Forgets a fold (sent now, or its recipient was cut) and gives back what it reserved. */
-  private dropFold(session: Session, fold: { tick: PresenceTick; reserved: number }): void {
-    this.folds.delete(session);
-    if (fold.reserved > 0) session.socket.unreserve?.(fold.reserved);
-    fold.reserved = 0;
   }
 
   /** Tells the presence tick that `session` joined and was sent the current presence (SPEC E2). */

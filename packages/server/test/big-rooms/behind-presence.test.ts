@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Room } from '../../src/index.js';
-import { FOLDED_KEY_CHARS } from '../../src/room/outbox.js';
+import { FOLDED_KEY_CHARS } from '../../src/room/behind-folds.js';
 import { FakeSocket } from '../helpers/fake-socket.js';
 import { createRoom, type FakeClient } from '../helpers/room-harness.js';
 
