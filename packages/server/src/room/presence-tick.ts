@@ -28,6 +28,24 @@ export interface PresenceTickOptions {
   tickMs: number;
   /** Per-recipient byte budget; the tick stretches so that a recipient gets at most this many bytes per second. */
   bytesPerSecond: number;
+  /**
+   * No timer: the tick only gathers what arrives while frames are held for
+   * durability and sends it once they have left (coalescing off, SPEC B6).
+   */
+  onlyWhileHeld?: boolean;
+  /** No timer: sends only when {@link PresenceTick.flush} is called (one recipient behind, flushed once it caught up). */
+  manual?: boolean;
+}
+
+/**
+ * Where the tick learns that frames are held until earlier writes are durable
+ * (SPEC O4): implemented by the {@link Outbox}.
+ */
+export interface PresenceHold {
+  /** True while a frame sent now would be held. */
+  holding(): boolean;
+  /** Runs `run` once every frame queued so far has left (at once when none is held). */
+  afterQueued(run: () => void): void;
 }
 
 /** One ephemeral key changed since the last tick. */
@@ -85,6 +103,8 @@ export class PresenceTick {
   private lastTickAt = Number.NEGATIVE_INFINITY;
   private interval: number;
   private stopped = false;
+  /** A tick waits behind held frames (one callback queued in the hold). */
+  private deferred = false;
 
   /** The presence tick of a room built from its options; null when coalescing is off (`presenceTickMs: 0`). */
   static forRoom(
@@ -95,15 +115,31 @@ export class PresenceTick {
     onTick: (report: PresenceTickReport) => void,
   ): PresenceTick | null {
     const settings = presenceSettings(options);
-    if (!settings) return null;
+    if (!settings) {
+      // Coalescing off: a recipient behind gets its presence folded until it caught up.
+      outbox.foldBehind(
+        (session) =>
+          new PresenceTick(
+            new Map([[session.sessionId, session]]),
+            ephemeral,
+            (recipient, text) => outbox.deliver(recipient, text),
+            { tickMs: 0, bytesPerSecond: DEFAULT_PRESENCE_BYTES_PER_SECOND, manual: true },
+            onTick,
+            outbox,
+          ),
+      );
+    }
+    // Coalescing off and nothing ever held: every update leaves at once, as the published server does.
+    if (!settings && !outbox.canHold) return null;
     const tick = new PresenceTick(
       sessions,
       ephemeral,
       (session, text) => outbox.deliver(session, text),
-      settings,
+      settings ?? { tickMs: 0, bytesPerSecond: DEFAULT_PRESENCE_BYTES_PER_SECOND, onlyWhileHeld: true },
       onTick,
+      outbox,
     );
-    outbox.coalescePresence(tick);
+    outbox.coalescePresence(tick, settings === null);
     return tick;
   }
 
@@ -114,6 +150,8 @@ export class PresenceTick {
     private readonly deliver: (session: Session, text: string) => void,
     private readonly options: PresenceTickOptions,
     private readonly onTick: (report: PresenceTickReport) => void,
+    /** Frames held for durability: a tick waits behind them instead of adding to them (SPEC B6). */
+    private readonly hold?: PresenceHold,
   ) {
     this.interval = options.tickMs;
   }
@@ -134,9 +172,12 @@ export class PresenceTick {
    */
   ephemeralChanged(author: Session | null, owner: string, patches: readonly Patch[]): void {
     if (this.stopped) return;
-    // What the uncoalesced broadcast would have cost, for the bytes-saved estimate.
-    const frameBytes = JSON.stringify(patches).length + PATCH_HEAD.length + owner.length + 4;
-    this.uncoalescedBytes += frameBytes * Math.max(0, this.sessions.size - (author ? 1 : 0));
+    if (!this.options.manual) {
+      // What the uncoalesced broadcast would have cost, for the bytes-saved estimate
+      // (not per recipient behind: that would serialise every update once per such recipient).
+      const frameBytes = JSON.stringify(patches).length + PATCH_HEAD.length + owner.length + 4;
+      this.uncoalescedBytes += frameBytes * Math.max(0, this.sessions.size - (author ? 1 : 0));
+    }
     for (const patch of patches) {
       for (const key of Object.keys(patch)) {
         this.record(author, owner, key, patch[key] as ComponentData);
@@ -150,7 +191,8 @@ export class PresenceTick {
    * changes recorded before now are left out of its first tick.
    */
   sessionJoined(session: Session): void {
-    if (!this.stopped) this.newcomers.set(session, this.seq);
+    // Only changes pending now are left out for it; with none, every later change is newer anyway.
+    if (!this.stopped && this.changes.size > 0) this.newcomers.set(session, this.seq);
   }
 
   /** Records that the session count changed (SPEC R2). */
@@ -162,10 +204,32 @@ export class PresenceTick {
     this.schedule();
   }
 
-  /** Sends what is pending now. */
+  /**
+   * Sends what is pending now, or, while frames are held for durability,
+   * once they have left: a tick's frames would only wait behind them, and
+   * a tick per interval would pile up a frame per recipient each time
+   * (SPEC B6). Meanwhile updates keep folding into the pending values.
+   */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.stopped) return;
+    if (this.hold?.holding()) this.deferBehindHeld();
+    else this.send();
+  }
+
+  private deferBehindHeld(): void {
+    const hold = this.hold;
+    if (this.deferred || !hold) return;
+    this.deferred = true;
+    hold.afterQueued(() => {
+      this.deferred = false;
+      this.send();
+    });
+  }
+
+  /** Sends what is pending to every session (through the outbox, behind anything queued before). */
+  private send(): void {
     if (this.stopped) return;
     this.lastTickAt = Date.now();
     let sentBytes = 0;
@@ -266,6 +330,11 @@ export class PresenceTick {
   }
 
   private schedule(): void {
+    if (this.options.manual) return;
+    if (this.options.onlyWhileHeld) {
+      this.deferBehindHeld();
+      return;
+    }
     if (this.timer) return;
     const wait = Math.max(0, this.lastTickAt + this.interval - Date.now());
     this.timer = setTimeout(() => this.flush(), wait);

@@ -23,4 +23,10 @@ export interface RoomObserver {
    * were folded into a later one, and an estimate of the bytes saved.
    */
   presenceTick?(coalescedUpdates: number, bytesSaved: number): void;
+  /**
+   * Frames held until earlier writes are durable (SPEC O4) changed: `frames`
+   * and `bytes` (characters) are deltas, positive when frames are held,
+   * negative when they leave or are forgotten (the room closed).
+   */
+  framesHeld?(frames: number, bytes: number): void;
 }

@@ -54,7 +54,9 @@ export interface RoomOptions {
    * Presence tick in ms (SPEC R1, R2): ephemeral-only updates and client
    * counts are gathered per recipient and sent at most once per tick, as one
    * frame each. 0 turns coalescing off: every update and count is sent at
-   * once, as the published server does. Default 50.
+   * once, as the published server does, except while frames wait for a
+   * commit or for a recipient whose socket is behind, where presence still
+   * folds to bound memory (SPEC B6). Default 50.
    */
   presenceTickMs?: number;
   /**

@@ -101,10 +101,15 @@ export class Room {
       (event) => this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
     );
     const byId = new Map<string, Session>();
-    this.outbox = new Outbox(byId, this.persistence?.gate, (session, error) => {
-      logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
-      this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
-    });
+    this.outbox = new Outbox(
+      byId,
+      this.persistence?.gate,
+      (session, error) => {
+        logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
+        this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
+      },
+      (frames, bytes) => this.events.observe((o) => o.framesHeld?.(frames, bytes)),
+    );
     this.presence = PresenceTick.forRoom(options, byId, this.ephemeral, this.outbox, (report) =>
       this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
     );
@@ -339,6 +344,7 @@ export class Room {
     if (this.closing) return this.closing;
     this.closed = true;
     this.presence?.stop();
+    this.outbox.forgetHeld();
     this.sessions.closeAll(CloseCode.GoingAway, 'room closed');
     this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
     // The seed's close() returns void, so callers may ignore the promise: a

@@ -27,7 +27,8 @@ export function clientPresenceWorstCase(limits: RoomLimits = DEFAULT_ROOM_LIMITS
 /**
  * The worst case one session adds on top of its room: frames held during an
  * auth-refresh, frames held before its connection is ready (4 frames), the
- * frame being received, its unsent backlog plus the one frame allowed past it
+ * frame being received, its backlog (unsent, and held until earlier writes are
+ * durable, SPEC O4) plus the one frame allowed past it
  * (at most a whole-document reply) and its own presence.
  */
 export function sessionWorstCase(maxBufferedBytes: number, limits: RoomLimits = DEFAULT_ROOM_LIMITS): number {

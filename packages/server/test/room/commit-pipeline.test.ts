@@ -1,30 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CommitBatch, IncrementalStorage, RoomSnapshot } from '../../src/index.js';
+import type { CommitBatch } from '../../src/index.js';
+import { GatedStorage } from '../helpers/gated-storage.js';
 import { connect, createRoom } from '../helpers/room-harness.js';
-
-/** An incremental storage whose commits wait until the test releases them. */
-class GatedStorage implements IncrementalStorage {
-  readonly commits: CommitBatch[] = [];
-  private release: (() => void) | null = null;
-
-  async load(): Promise<RoomSnapshot | null> {
-    return null;
-  }
-
-  async save(): Promise<void> {}
-
-  commit(batch: CommitBatch): Promise<void> {
-    this.commits.push(structuredClone(batch));
-    return new Promise((resolve) => {
-      this.release = resolve;
-    });
-  }
-
-  open(): void {
-    this.release?.();
-    this.release = null;
-  }
-}
 
 const nextIteration = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -2,10 +2,11 @@
  * The transport's slow-consumer bounds (SPEC B4, B6) with a fake `ws` socket
  * that never flushes: bytes queued earlier in the same event-loop iteration
  * count, one frame larger than the bound may pass on top of a backlog within it, and a
- * second reconnect reply (`synced`) while the first is unsent cuts the client.
+ * second reconnect reply (`synced`) while the first is unsent cuts the client;
+ * frames the room holds for durability (O4) count against the same bound.
  */
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { LARGE_REPLY_BYTES } from '../../src/room/room-limits.js';
 import { FrameEncoder } from '../../src/server/transport/frame-encoder.js';
@@ -122,5 +123,83 @@ describe('[B6] ServerSocket bounds', () => {
       socket.send(JSON.stringify({ type: 'synced', timestamp: 1 }));
     }
     expect(drops).toEqual([]);
+  });
+
+  it('[B6] [O4] frames held for durability count against the bound with what is unsent', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    socket.send(frame(300));
+    expect(socket.reserve(400)).toBe(true);
+    expect(drops).toEqual([]);
+    // 300 unsent + 400 held + 400 more held passes 1,000: cut as a slow consumer.
+    expect(socket.reserve(400)).toBe(false);
+    expect(drops).toEqual(['maxBufferedBytes']);
+    expect(ws.terminated).toBe(true);
+    expect(socket.closeCode).toBe(4433);
+    expect(socket.reserve(1)).toBe(false);
+  });
+
+  it('[B6] [O4] a held frame leaving the hold is counted as unsent instead; a drained client takes more', () => {
+    const { ws, socket, drops } = socketWith(1_000);
+    expect(socket.reserve(600)).toBe(true);
+    // A frame sent meanwhile (a later release) counts the held bytes too.
+    socket.send(frame(500));
+    expect(drops).toEqual(['maxBufferedBytes']);
+    expect(ws.sent).toHaveLength(0);
+
+    const other = socketWith(1_000);
+    const text = frame(600);
+    expect(other.socket.reserve(text.length)).toBe(true);
+    other.socket.unreserve(text.length);
+    other.socket.send(text);
+    expect(other.drops).toEqual([]);
+    expect(other.socket.reserve(600)).toBe(false);
+    expect(other.drops).toEqual(['maxBufferedBytes']);
+
+    const drained = socketWith(1_000);
+    drained.socket.send(frame(600));
+    drained.ws.flush();
+    expect(drained.socket.reserve(900)).toBe(true);
+    expect(drained.drops).toEqual([]);
+  });
+
+  it('[B6] [O4] one held frame larger than the bound (a reconnect reply) may wait; a second may not', () => {
+    const { socket, drops } = socketWith(1_000);
+    expect(socket.reserve(200)).toBe(true);
+    expect(socket.reserve(5_000)).toBe(true);
+    expect(drops).toEqual([]);
+    expect(socket.reserve(5_000)).toBe(false);
+    expect(drops).toEqual(['maxBufferedBytes']);
+
+    const released = socketWith(1_000);
+    const reply = frame(5_000);
+    expect(released.socket.reserve(reply.length)).toBe(true);
+    released.socket.unreserve(reply.length);
+    released.socket.send(reply);
+    expect(released.drops).toEqual([]);
+    // Sent but unsent: still the one large frame allowed.
+    expect(released.socket.reserve(5_000)).toBe(false);
+  });
+
+  it('[B6] a client is behind from half its bound (at most 64 KiB) unsent, and told once it caught up', async () => {
+    const { ws, socket } = socketWith(1_000);
+    socket.send(frame(400));
+    // Reserved bytes (held or folded for it) count against the bound, not as being behind.
+    expect(socket.reserve(150)).toBe(true);
+    expect(socket.behind()).toBe(false);
+    socket.send(frame(150));
+    expect(socket.behind()).toBe(true);
+    let caughtUp = false;
+    socket.onceCaughtUp(() => {
+      caughtUp = true;
+    });
+    ws.flush();
+    await vi.waitFor(() => expect(caughtUp).toBe(true));
+    expect(socket.behind()).toBe(false);
+
+    const large = socketWith(100 * 1024 * 1024);
+    large.socket.send(frame(60 * 1024));
+    expect(large.socket.behind()).toBe(false);
+    large.socket.send(frame(8 * 1024));
+    expect(large.socket.behind()).toBe(true);
   });
 });

@@ -26,6 +26,10 @@ export class ServerMetrics {
   readonly presenceCoalesced: Counter;
   readonly presenceBytesSaved: Counter;
   readonly historyDropped: Counter<'reason'>;
+  readonly heldFrames: Gauge;
+  readonly heldBytes: Gauge;
+  /** Frames and characters held for durability in every room, kept as plain numbers on the hot path. */
+  private readonly held = { frames: 0, bytes: 0 };
   private readonly pendingFramesOut = new Map<string, number>();
   private pendingBytesOut = 0;
   /** Hooks for every room of this server. */
@@ -145,6 +149,23 @@ export class ServerMetrics {
       labelNames: ['reason'],
       registers,
     });
+    const held = this.held;
+    this.heldFrames = new Gauge({
+      name: 'canvas_held_frames',
+      help: 'Outgoing frames held until the writes before them are durable (SPEC O4), in every room',
+      registers,
+      collect() {
+        this.set(held.frames);
+      },
+    });
+    this.heldBytes = new Gauge({
+      name: 'canvas_held_bytes',
+      help: 'Characters (about bytes) of the outgoing frames held until the writes before them are durable',
+      registers,
+      collect() {
+        this.set(held.bytes);
+      },
+    });
     this.roomObserver = {
       frameAccepted: (type, bytes) => {
         this.framesIn.inc({ type });
@@ -161,6 +182,10 @@ export class ServerMetrics {
         this.presenceTicks.inc();
         if (coalescedUpdates > 0) this.presenceCoalesced.inc(coalescedUpdates);
         if (bytesSaved > 0) this.presenceBytesSaved.inc(bytesSaved);
+      },
+      framesHeld: (frames, bytes) => {
+        held.frames += frames;
+        held.bytes += bytes;
       },
     };
   }

@@ -6,6 +6,11 @@ import type { WebSocketLike } from '../../room/web-socket-like.js';
 import type { FrameEncoder } from './frame-encoder.js';
 import type { WriteBatcher } from './write-batcher.js';
 
+/** Unsent bytes from which a client counts as behind, unless half its bound is less. */
+const BEHIND_BYTES = 64 * 1024;
+/** How soon a client behind is checked again when no `drain` will come. */
+const CAUGHT_UP_CHECK_MS = 20;
+
 /** What a {@link ServerSocket} reports, for metrics. */
 interface ServerSocketEvents {
   frameSent(type: string, bytes: number): void;
@@ -27,6 +32,12 @@ export class ServerSocket implements WebSocketLike {
   private lastFrameBytes = 0;
   /** Size of the one frame allowed past the bound, until ws reports it written out; else 0. */
   private oversizedBytes = 0;
+  /** Characters of the frames the room holds for durability (SPEC O4) to send here later, beside {@link reservedOversized}. */
+  private reservedBytes = 0;
+  /** Size of the one held frame larger than the bound by itself (a big reconnect reply); else 0. */
+  private reservedOversized = 0;
+  /** Unsent bytes from which the client counts as behind (presence for it is folded). */
+  private readonly behindBytes: number;
   /** The close code the server chose for this connection, if it closed it. */
   closeCode: number | undefined;
 
@@ -36,7 +47,10 @@ export class ServerSocket implements WebSocketLike {
     private readonly encoder: FrameEncoder,
     private readonly maxBufferedBytes: number,
     private readonly events: ServerSocketEvents,
-  ) {}
+  ) {
+    // Well past what a reading client has unsent (the kernel's buffers take the rest), well under the bound.
+    this.behindBytes = Math.max(1, Math.min(BEHIND_BYTES, Math.floor(maxBufferedBytes / 2)));
+  }
 
   send(data: string): void {
     if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
@@ -49,9 +63,12 @@ export class ServerSocket implements WebSocketLike {
     // out, it does not count against what follows. So at most the bound plus one reply
     // is queued. (Requiring an empty backlog instead cut newcomers whose reply, held
     // for durability, went out in the same iteration as a presence tick's clientCount.)
-    const backlog = this.ws.bufferedAmount - this.oversizedBytes;
+    // Frames the room still holds for durability count too: they are queued for this client.
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes + this.reservedBytes;
     const oversized = length > this.maxBufferedBytes;
-    const overBound = oversized ? this.oversizedBytes > 0 : backlog + length > this.maxBufferedBytes;
+    const overBound = oversized
+      ? this.oversizedBytes > 0 || this.reservedOversized > 0
+      : backlog + length > this.maxBufferedBytes;
     if (overBound) {
       this.dropSlow('maxBufferedBytes');
       return;
@@ -78,6 +95,62 @@ export class ServerSocket implements WebSocketLike {
       this.ws.send(frame.bytes, { binary: false });
     }
     this.events.frameSent(frame.type, length);
+  }
+
+  /**
+   * B6: a frame the room holds until earlier writes are durable is queued for
+   * this client as much as an unsent one, so it counts against the same bound
+   * (with the same allowance of one frame larger than the bound by itself).
+   * Past it the connection is cut as a slow consumer and false returned.
+   */
+  reserve(length: number): boolean {
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (length > this.maxBufferedBytes) {
+      if (this.oversizedBytes > 0 || this.reservedOversized > 0) {
+        this.dropSlow('maxBufferedBytes');
+        return false;
+      }
+      this.reservedOversized = length;
+      return true;
+    }
+    const backlog = this.ws.bufferedAmount - this.oversizedBytes + this.reservedBytes;
+    if (backlog + length > this.maxBufferedBytes) {
+      this.dropSlow('maxBufferedBytes');
+      return false;
+    }
+    this.reservedBytes += length;
+    return true;
+  }
+
+  /** A reserved frame leaves the hold: it is sent next (and counted as unsent then), or dropped. */
+  unreserve(length: number): void {
+    if (length > this.maxBufferedBytes && this.reservedOversized === length) this.reservedOversized = 0;
+    else this.reservedBytes = Math.max(0, this.reservedBytes - length);
+  }
+
+  /**
+   * True while unsent bytes are past {@link BEHIND_BYTES} (or half the bound).
+   * Reserved bytes do not count here: they include what is folded for the
+   * client while it is behind, which must not keep it behind once it read.
+   */
+  behind(): boolean {
+    return this.ws.bufferedAmount >= this.behindBytes;
+  }
+
+  /**
+   * Calls `listener` once the client is no longer behind: on the TCP socket's
+   * `drain` when a write is waiting for it, else by checking again shortly
+   * (a bound below the socket's high-water mark). Never once the socket closed.
+   */
+  onceCaughtUp(listener: () => void): void {
+    if (this.droppedFlag || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.behind()) {
+      setImmediate(listener);
+      return;
+    }
+    const tcp = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (tcp?.writableNeedDrain) tcp.once('drain', () => this.onceCaughtUp(listener));
+    else setTimeout(() => this.onceCaughtUp(listener), CAUGHT_UP_CHECK_MS).unref();
   }
 
   /**
