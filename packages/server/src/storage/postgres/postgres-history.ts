@@ -69,10 +69,7 @@ export class PostgresHistory {
     this.keeps = retentionKeeps(retention);
   }
 
-  /**
-   * The idempotent DDL (run inside the schema transaction). Tables from
-   * before the byte bound gain its columns; their old rows count 0 bytes.
-   */
+  /** The idempotent DDL of the table (run inside the schema transaction). */
   schema(): string {
     return `CREATE TABLE IF NOT EXISTS ${this.table} (
       room_id TEXT NOT NULL,
@@ -84,10 +81,14 @@ export class PostgresHistory {
       bytes BIGINT NOT NULL DEFAULT 0,
       end_bytes BIGINT NOT NULL DEFAULT 0,
       PRIMARY KEY (room_id, clock)
-    );
-    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS bytes BIGINT NOT NULL DEFAULT 0;
-    ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS end_bytes BIGINT NOT NULL DEFAULT 0`;
+    )`;
   }
+
+  /** Columns added after the table's first release, for {@link addMissingColumns}: tables from before the byte bound gain them; their old rows count 0 bytes. */
+  readonly addedColumns: Readonly<Record<string, string>> = {
+    bytes: 'BIGINT NOT NULL DEFAULT 0',
+    end_bytes: 'BIGINT NOT NULL DEFAULT 0',
+  };
 
   /** The rows a commit at clock `timestamp` inserts: its writes inside the count retention. */
   columns(writes: readonly HistoryWrite[] | undefined, timestamp: number): HistoryColumns {

@@ -12,6 +12,7 @@ import { IDLE_ROOMS_PER_STEP, newCompactionState } from '../history-compaction.j
 import { resolveHistoryRetention } from '../history-log.js';
 import type { RoomFence } from '../room-fence.js';
 import type { CommitBatch, IncrementalStorage, StoredRoom } from '../storage.js';
+import { addMissingColumns } from './postgres-columns.js';
 import { type CommitStatementRow, commitStatement, componentColumns } from './postgres-commit.js';
 import { PostgresEpochs, tellFence } from './postgres-epochs.js';
 import { type CommitHistoryResult, PostgresHistory } from './postgres-history.js';
@@ -251,9 +252,10 @@ export class PostgresStorage {
          )`,
       );
       // Databases created before deletion stamps were stored (SPEC D7): add the column once.
-      await client.query(`ALTER TABLE ${this.components} ADD COLUMN IF NOT EXISTS deleted_at BIGINT`);
+      await addMissingColumns(client, this.components, { deleted_at: 'BIGINT' });
       // Databases created before history was kept (SPEC H1) gain its table once.
       await client.query(this.history.schema());
+      await addMissingColumns(client, this.history.table, this.history.addedColumns);
       // The fencing epoch of each room served by a cluster (SPEC K2).
       await client.query(this.epochs.schema());
     });
