@@ -1,4 +1,3 @@
-import { CloseCode } from 'canvas-store-protocol';
 import type { Redis } from 'ioredis';
 import type {
   AcceptConnectionOptions,
@@ -14,10 +13,13 @@ import { ClusterKeys } from './cluster-keys.js';
 import type { ClusterObserver } from './cluster-observer.js';
 import { ClusterRedis, createRedis, type LeaseEntry } from './cluster-redis.js';
 import { InboundSessions, type Ownership } from './inbound-sessions.js';
+import { LinkDispatch } from './link-dispatch.js';
 import { LINK_DROP_ENV, LinkDropHook } from './link-drop-hook.js';
 import type { LinkMessage } from './link-messages.js';
+import { MembershipTick } from './membership-tick.js';
 import { NodeLinks } from './node-links.js';
 import { preferredOwner } from './rendezvous.js';
+import { RoomHandover } from './room-handover.js';
 import { RoomInstances } from './room-instances.js';
 import { RoomLeases } from './room-leases.js';
 
@@ -71,12 +73,10 @@ export class ClusterRouter implements ConnectionRouter {
   private readonly outbound = new Map<string, ClusterConnection>();
   /** Opens in flight per room: their lease must not be released as idle. */
   private readonly opening = new Map<string, number>();
-  private readonly handingOver = new Set<string>();
+  private readonly handover: RoomHandover;
   private readonly instances: RoomInstances;
-  private live = new Set<string>();
-  private lastHeartbeat = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  private readonly dispatch: LinkDispatch;
+  private readonly membership: MembershipTick;
   private stopping = false;
 
   constructor(private readonly options: ClusterRouterOptions) {
@@ -91,12 +91,13 @@ export class ClusterRouter implements ConnectionRouter {
     this.subscriber = createRedis(options.redisUrl, `canvas-store-${options.nodeId}-links`, options.leaseMs);
     this.redis = new ClusterRedis(this.commandRedis, this.keys, options.nodeId, options.leaseMs);
     this.leases = new RoomLeases(this.redis, options.leaseMs);
+    this.handover = new RoomHandover(options.manager, this.leases, options.logger, options.observer);
     this.instances = new RoomInstances(
       options.manager,
       this.leases,
       options.logger,
       options.observer,
-      this.handingOver,
+      this.handover.rooms,
     );
     const observer = options.observer;
     const dropHook = LinkDropHook.fromEnv(process.env);
@@ -112,11 +113,12 @@ export class ClusterRouter implements ConnectionRouter {
       this.keys,
       options.nodeId,
       {
-        message: (from, message) => this.onLinkMessage(from, message),
-        broken: (node, why) => this.onLinkBroken(node, why),
+        // The dispatch is built below, once the inbound sessions it routes to exist.
+        message: (from, message) => this.dispatch.message(from, message),
+        broken: (node, why) => this.dispatch.broken(node, why),
         envelope: observer ? (direction, count) => observer.linkEnvelope(direction, count) : undefined,
         gap: (_node, lost) => observer?.linkGap(lost),
-        peers: () => this.linkPeers(),
+        peers: () => this.dispatch.peers(),
         dropped: (node, message) =>
           options.logger.warn({ node, message: message.t }, `TEST HOOK ${LINK_DROP_ENV}: link message lost`),
       },
@@ -129,23 +131,34 @@ export class ClusterRouter implements ConnectionRouter {
       authorizeRefresh: options.authorizeRefresh,
       maxPendingBytes: options.maxPendingBytes ?? 8 * 1024 * 1024,
     });
+    this.dispatch = new LinkDispatch({
+      inbound: this.inbound,
+      outbound: this.outbound,
+      links: this.links,
+      logger: options.logger,
+      observer,
+    });
+    this.membership = new MembershipTick({
+      nodeId: options.nodeId,
+      leaseMs: options.leaseMs,
+      redis: this.redis,
+      leases: this.leases,
+      instances: this.instances,
+      handover: this.handover,
+      dispatch: this.dispatch,
+      manager: options.manager,
+      opening: this.opening,
+      stopping: () => this.stopping,
+      logger: options.logger,
+      observer,
+    });
   }
 
   /** Connects to Redis, joins the membership and starts renewing. Rejects when Redis cannot be reached. */
   async start(): Promise<void> {
     await Promise.all([this.commandRedis.connect(), this.subscriber.connect()]);
     await this.links.start();
-    await this.tick();
-    if (!this.membershipFresh) throw new Error('could not join the cluster membership in Redis');
-    this.timer = setInterval(
-      () => {
-        // Checked even while a renewal is still waiting for Redis.
-        this.giveUpExpired();
-        void this.tick();
-      },
-      Math.max(1, Math.floor(this.options.leaseMs / 3)),
-    );
-    this.timer.unref();
+    await this.membership.start();
   }
 
   /** Accepts a client socket of this node (in place of `acceptConnection`). */
@@ -178,7 +191,7 @@ export class ClusterRouter implements ConnectionRouter {
       fenced: () => {
         // Only the current term's instance may give the lease up; an older one was dropped already.
         if (term !== undefined && this.leases.termOf(roomId) === term) {
-          this.loseRoom(roomId, 'a newer owner fenced the room');
+          this.handover.lose(roomId, 'a newer owner fenced the room');
         } else if (this.instances.termOf(roomId) === term) {
           this.instances.drop(roomId, 'a newer owner fenced the room');
         }
@@ -188,7 +201,7 @@ export class ClusterRouter implements ConnectionRouter {
 
   /** True while Redis answers and this node's membership is fresh (for `/readyz`). */
   get ready(): boolean {
-    return !this.stopping && this.redis.connected && this.membershipFresh;
+    return !this.stopping && this.redis.connected && this.membership.fresh;
   }
 
   /** This node's view of the cluster. */
@@ -196,8 +209,8 @@ export class ClusterRouter implements ConnectionRouter {
     return {
       nodeId: this.nodeId,
       redisConnected: this.redis.connected,
-      membershipFresh: this.membershipFresh,
-      liveNodes: Array.from(this.live).sort(),
+      membershipFresh: this.membership.fresh,
+      liveNodes: Array.from(this.membership.live).sort(),
       ownedRooms: this.leases.roomIds.sort(),
       forwardedSessions: this.outbound.size,
       remoteSessions: this.inbound.size,
@@ -222,10 +235,12 @@ export class ClusterRouter implements ConnectionRouter {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
+    this.membership.stop();
     await this.redis.leave().catch(() => {});
     for (const connection of Array.from(this.outbound.values())) connection.restart('node stopping');
-    await Promise.allSettled(this.leases.roomIds.map((roomId) => this.handOver(roomId, 'node stopping')));
+    await Promise.allSettled(
+      this.leases.roomIds.map((roomId) => this.handover.handOver(roomId, 'node stopping')),
+    );
     await this.links.flush().catch(() => {});
     this.links.close();
     await Promise.allSettled([this.commandRedis.quit(), this.subscriber.quit()]);
@@ -238,17 +253,17 @@ export class ClusterRouter implements ConnectionRouter {
     const deadline = performance.now() + this.openTimeoutMs;
     for (;;) {
       if (this.stopping) throw new Error('node stopping');
-      if (this.leases.isValid(roomId) && !this.handingOver.has(roomId)) {
+      if (this.leases.isValid(roomId) && !this.handover.has(roomId)) {
         this.instances.dropStale(roomId);
         return this.localRoute(roomId);
       }
-      if (!this.handingOver.has(roomId)) {
+      if (!this.handover.has(roomId)) {
         const holder = await this.redis.holder(roomId);
         if (holder && holder.node !== this.nodeId) {
-          if (this.live.has(holder.node)) return { local: false, node: holder.node };
+          if (this.membership.live.has(holder.node)) return { local: false, node: holder.node };
           // A dead node's lease: wait until it runs out.
         } else {
-          const preferred = preferredOwner(roomId, this.live) ?? this.nodeId;
+          const preferred = preferredOwner(roomId, this.membership.live) ?? this.nodeId;
           if (preferred !== this.nodeId && !holder) return { local: false, node: preferred };
           const owned = await this.ensureOwned(roomId);
           if (owned.owned) return { local: true, done: owned.done };
@@ -280,20 +295,7 @@ export class ClusterRouter implements ConnectionRouter {
     return this.links.heardFrom(node, withinMs);
   }
 
-  /** Nodes this node relays sessions with (pending opens included): their links get keep-alives (SPEC K5). */
-  private linkPeers(): Set<string> {
-    const peers = this.inbound.nodes();
-    for (const connection of this.outbound.values()) {
-      if (connection.ownerNode !== undefined) peers.add(connection.ownerNode);
-    }
-    return peers;
-  }
-
   // Internals
-
-  private get membershipFresh(): boolean {
-    return performance.now() - this.lastHeartbeat < this.options.leaseMs * 0.75;
-  }
 
   private localRoute(roomId: string): Route {
     return { local: true, done: this.markOpening(roomId) };
@@ -313,7 +315,7 @@ export class ClusterRouter implements ConnectionRouter {
 
   /** Takes the room's lease unless another node holds it. */
   private async ensureOwned(roomId: string): Promise<Ownership> {
-    if (this.stopping || this.handingOver.has(roomId)) return { owned: false, holder: undefined };
+    if (this.stopping || this.handover.has(roomId)) return { owned: false, holder: undefined };
     const done = this.markOpening(roomId);
     try {
       const attempt = await this.leases.acquire(roomId);
@@ -329,140 +331,5 @@ export class ClusterRouter implements ConnectionRouter {
       done();
       throw error;
     }
-  }
-
-  private onLinkMessage(from: string, message: LinkMessage): void {
-    switch (message.t) {
-      case 'open':
-        void this.inbound.open(from, message);
-        return;
-      case 'frame':
-        this.inbound.frame(from, message.sid, message.data);
-        return;
-      case 'gone':
-        this.inbound.gone(message.sid);
-        return;
-      case 'opened':
-        this.outbound.get(message.sid)?.answered({ opened: true });
-        return;
-      case 'refused':
-        this.outbound.get(message.sid)?.answered({ opened: false, holder: message.holder });
-        return;
-      case 'out':
-        this.options.observer?.forwardedFrame('from-owner', message.sids.length);
-        for (const sid of message.sids) {
-          const connection = this.outbound.get(sid);
-          // A session this node no longer relays: tell the owner, whose 'gone' may have been lost (SPEC K5).
-          if (connection) connection.deliver(message.data);
-          else this.links.send(from, { t: 'gone', sid });
-        }
-        return;
-      case 'close':
-        this.outbound.get(message.sid)?.closedByOwner(message.code, message.reason);
-        return;
-    }
-  }
-
-  /** Messages to or from `node` may be lost: close every session relayed over that link (SPEC K5). */
-  private onLinkBroken(node: string, why: string): void {
-    this.options.observer?.linkBroken(why);
-    let closed = this.inbound.dropNode(node, `cluster link to ${node} lost messages`);
-    for (const connection of Array.from(this.outbound.values())) {
-      if (connection.ownerNode !== node) continue;
-      closed++;
-      connection.restart(`cluster link to ${node} lost messages`);
-    }
-    if (closed > 0)
-      this.options.logger.warn({ node, why, sessions: closed }, 'cluster link broken; sessions closed');
-  }
-
-  /** Renews membership and leases; gives up what can no longer be held; moves rooms to their preferred node. */
-  private async tick(): Promise<void> {
-    if (this.ticking || this.stopping) return;
-    this.ticking = true;
-    try {
-      const sentAt = performance.now();
-      let fresh = false;
-      try {
-        this.live = new Set(await this.redis.heartbeat());
-        this.lastHeartbeat = sentAt;
-        fresh = true;
-      } catch (error) {
-        this.options.observer?.renewFailed();
-        this.options.logger.warn({ err: error }, 'cluster membership renewal failed');
-      }
-      try {
-        for (const roomId of await this.leases.renewAll())
-          this.loseRoom(roomId, 'lease taken by another node');
-      } catch (error) {
-        this.options.observer?.renewFailed();
-        this.options.logger.warn({ err: error }, 'room lease renewal failed');
-      }
-      this.giveUpExpired();
-      this.instances.sweep();
-      if (fresh) this.afterFreshMembership();
-    } finally {
-      this.ticking = false;
-    }
-  }
-
-  private giveUpExpired(): void {
-    for (const roomId of this.leases.expired()) this.loseRoom(roomId, 'lease could not be renewed in time');
-  }
-
-  private afterFreshMembership(): void {
-    // Sessions relayed through nodes whose membership expired (SIGKILL, partition): SPEC K4.
-    const dead = new Set<string>();
-    for (const connection of this.outbound.values()) {
-      const owner = connection.ownerNode;
-      if (owner !== undefined && !this.live.has(owner)) dead.add(owner);
-    }
-    for (const node of this.inbound.nodes()) if (!this.live.has(node)) dead.add(node);
-    for (const node of dead) this.onLinkBroken(node, 'node left the membership');
-    const unpersisted = new Set(this.options.manager.getUnpersistedRoomIds());
-    for (const roomId of this.leases.roomIds) {
-      if (this.handingOver.has(roomId) || this.opening.has(roomId)) continue;
-      const open = this.options.manager.getExistingRoom(roomId) !== undefined;
-      if (!open) {
-        // Closed for idleness (and stored): let another node take it at once.
-        if (!unpersisted.has(roomId)) this.leases.release(roomId).catch(() => {});
-        continue;
-      }
-      const preferred = preferredOwner(roomId, this.live);
-      if (preferred !== undefined && preferred !== this.nodeId) {
-        void this.handOver(roomId, `room moving to node ${preferred}`);
-      }
-    }
-  }
-
-  /** Stores and closes the room, closes its sessions with 1012, then releases the lease (SPEC K7). */
-  private async handOver(roomId: string, reason: string): Promise<void> {
-    if (this.handingOver.has(roomId)) return;
-    this.handingOver.add(roomId);
-    try {
-      const room = this.options.manager.getExistingRoom(roomId);
-      if (room) {
-        for (const session of room.getSessions()) {
-          room.closeSession(session.sessionId, CloseCode.ServiceRestart, reason);
-        }
-        await this.options.manager.closeRoom(roomId);
-      }
-      await this.leases.release(roomId);
-      this.options.logger.info({ roomId, reason }, 'room handed over');
-    } catch (error) {
-      // Not stored yet: keep the lease; the tick releases it once the room's data is stored.
-      this.options.logger.warn({ roomId, err: error }, 'room hand-over could not store the room yet');
-    } finally {
-      this.handingOver.delete(roomId);
-    }
-  }
-
-  /** Gives a room up without storing more (its unstored writes were never acked): SPEC K2, K6. */
-  private loseRoom(roomId: string, reason: string): void {
-    if (this.leases.epochOf(roomId) === undefined && !this.options.manager.hasRoom(roomId)) return;
-    this.leases.forget(roomId);
-    this.options.observer?.roomLost(reason);
-    this.options.logger.warn({ roomId, reason }, 'room given up');
-    this.options.manager.dropRoom(roomId, CloseCode.ServiceRestart, reason);
   }
 }

@@ -22,6 +22,15 @@ interface RoomPersistenceOptions {
   onCommit: CommitObserver;
 }
 
+/** The persistence counters of a room without storage: nothing saved, committed or held. */
+export const NO_PERSISTENCE_STATS: Readonly<PersistenceStats & CommitStats> = {
+  saves: 0,
+  saveFailures: 0,
+  commits: 0,
+  commitFailures: 0,
+  heldFrames: 0,
+};
+
 /**
  * How one room's document reaches its storage:
  *

@@ -1,4 +1,4 @@
-import { CloseCode, checkPatchList, type Patch } from 'canvas-store-protocol';
+import { CloseCode, type Patch } from 'canvas-store-protocol';
 import { ClockedDocument } from '../document/clocked-document.js';
 import { EphemeralState } from '../document/ephemeral-state.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
@@ -13,13 +13,12 @@ import { Outbox } from './outbox.js';
 import { PresenceTick } from './presence-tick.js';
 import { createRoomContext, type RoomContext } from './room-context.js';
 import { RoomEvents } from './room-events.js';
-import { restorePatches } from './room-history.js';
 import { RoomHistoryAccess } from './room-history-access.js';
 import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
 import type { RoomOptions } from './room-options.js';
-import { openRoomPersistence, type RoomPersistence } from './room-persistence.js';
+import { NO_PERSISTENCE_STATS, openRoomPersistence, type RoomPersistence } from './room-persistence.js';
 import { RoomSessions, type SessionCountListener } from './room-sessions.js';
-import { nonEmpty, notifyDocumentChanged } from './room-writes.js';
+import { writeRestore, writeServerPatch } from './server-writes.js';
 import type { Session, SessionInfo, SessionPermission, SessionTokenRefresher } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
 import type { WebSocketLike } from './web-socket-like.js';
@@ -151,13 +150,7 @@ export class Room {
     return {
       ...this.counters,
       pendingPresence: this.presence?.pending ?? 0,
-      ...(this.persistence?.stats ?? {
-        saves: 0,
-        saveFailures: 0,
-        commits: 0,
-        commitFailures: 0,
-        heldFrames: 0,
-      }),
+      ...(this.persistence?.stats ?? NO_PERSISTENCE_STATS),
     };
   }
 
@@ -280,9 +273,7 @@ export class Room {
    */
   applyServerPatch(patches: Patch[]): number {
     if (this.closed) throw new RoomClosedError(this.roomId);
-    const checked = checkPatchList(patches, this.limits);
-    if (!checked.ok) throw new TypeError(`invalid patch (${checked.error.code}): ${checked.error.message}`);
-    return this.writeAsServer(nonEmpty(checked.patches));
+    return writeServerPatch(this.context, patches);
   }
 
   /**
@@ -298,10 +289,7 @@ export class Room {
   async restoreTo(clock: number): Promise<{ clock: number }> {
     const past = await this.readAt(clock);
     if (this.closed) throw new RoomClosedError(this.roomId);
-    // Computed after the read, on the event loop turn that applies it, so
-    // writes that landed meanwhile are restored too.
-    const current = this.document.readComponents(this.document.keys());
-    const timestamp = this.writeAsServer(restorePatches(current, past));
+    const timestamp = writeRestore(this.context, past);
     await this.flush();
     return { clock: timestamp };
   }
@@ -384,15 +372,6 @@ export class Room {
       const { logger, logContext } = this.events;
       logger.error({ ...logContext, sessionId, err: error }, 'unexpected error handling a frame');
     }
-  }
-
-  /** Applies, stores and broadcasts validated patches as the server (`clientId: ''`). */
-  private writeAsServer(documentPatches: Patch[]): number {
-    if (documentPatches.length === 0) return this.document.clock;
-    const timestamp = this.writeDocument(documentPatches, '');
-    this.outbox.broadcast(null, { type: 'patch', clientId: '', documentPatches, timestamp });
-    notifyDocumentChanged(this.context, documentPatches);
-    return timestamp;
   }
 
   private writeDocument(documentPatches: Patch[], clientId: string): number {
