@@ -141,7 +141,7 @@ function main(): Promise<void> {
       'recipients',
       'movers',
       'frame (chars)',
-      'encodes per tick, before → after',
+      'encodings per tick, before → after',
       'before: ms per tick',
       'after: ms per tick',
       'before ÷ after',
