@@ -81,7 +81,7 @@ class SharedFrame<R> {
     const second = this.place(parts, at + 3, 'second');
     this.second = second.offsets;
     parts.push('}]}');
-    // Every fragment has a first part, so no first part means no fragment at all.
+    // No text at all: nothing to send, as recipientFrame says for every recipient.
     this.text = first.count === 0 && second.count === 0 ? null : parts.join('');
   }
 
