@@ -1,5 +1,6 @@
 import type { ComponentData, Patch } from 'canvas-store-protocol';
 import type { Outbox } from './outbox.js';
+import { type Fragment, fanOut, PATCH_HEAD } from './presence-fan-out.js';
 import { presenceSettings, type RoomOptions } from './room-options.js';
 import type { Session } from './session.js';
 
@@ -65,16 +66,6 @@ interface Change {
   seq: number;
 }
 
-/** One change as JSON text: its part in the first patch and, after a deletion, its new component in a second patch. */
-interface Fragment {
-  readonly author: Session | null | 'many';
-  readonly seq: number;
-  readonly first: string | null;
-  readonly second: string | null;
-}
-
-const PATCH_HEAD = '{"type":"patch","clientId":"","ephemeralPatches":[';
-
 /**
  * Presence coalescing (SPEC R1, R2): ephemeral-only updates and client counts
  * are gathered and sent at most once per tick, as one `patch` frame with
@@ -86,7 +77,7 @@ const PATCH_HEAD = '{"type":"patch","clientId":"","ephemeralPatches":[';
  * ephemeral part that travelled with a document write) is never followed by
  * an older value, and a departure's `{ _exists: false }` cannot be overtaken.
  * Most recipients get the same frame, serialised once; only the sessions that
- * wrote this tick get a copy without their own changes.
+ * wrote this tick get a copy without their own changes ({@link fanOut}).
  *
  * The tick stretches with the frame size so that each recipient gets at most
  * `bytesPerSecond`: the next tick waits `max(tickMs, 1000 × bytes of the last tick ÷ bytesPerSecond)` ms.
@@ -237,22 +228,7 @@ export class PresenceTick {
     if (this.changes.size > 0) {
       const fragments = this.fragments();
       this.changes.clear();
-      const shared = frameText(fragments, null, -1);
-      if (shared) {
-        const authors = new Set<Session | 'many' | null>();
-        for (const fragment of fragments) authors.add(fragment.author);
-        for (const session of this.sessions.values()) {
-          const joinedAt = this.newcomers.get(session);
-          const text =
-            authors.has(session) || joinedAt !== undefined
-              ? frameText(fragments, session, joinedAt ?? -1)
-              : shared;
-          if (!text) continue;
-          this.deliver(session, text);
-          sentBytes += text.length;
-          largest = Math.max(largest, text.length);
-        }
-      }
+      ({ sentBytes, largest } = fanOut(fragments, this.sessions.values(), this.newcomers, this.deliver));
     }
     this.newcomers.clear();
     if (this.countPending) {
@@ -307,8 +283,8 @@ export class PresenceTick {
     }
   }
 
-  private fragments(): Fragment[] {
-    const out: Fragment[] = [];
+  private fragments(): Fragment<Session>[] {
+    const out: Fragment<Session>[] = [];
     for (const change of this.changes.values()) {
       const current = this.ephemeral.fieldsOf(change.owner, change.key);
       const name = JSON.stringify(change.key);
@@ -354,27 +330,4 @@ function pick(current: Readonly<Record<string, unknown>>, fields: Set<string> | 
     }
   }
   return any ? (out as ComponentData) : null;
-}
-
-/**
- * The frame for a recipient: every fragment not written by `recipient` alone
- * and changed after `joinedAt` (the recipient's join, -1 for old sessions);
- * null when none is left.
- */
-function frameText(
-  fragments: readonly Fragment[],
-  recipient: Session | null,
-  joinedAt: number,
-): string | null {
-  const first: string[] = [];
-  const second: string[] = [];
-  for (const fragment of fragments) {
-    if (recipient && fragment.author === recipient) continue;
-    if (fragment.seq <= joinedAt) continue;
-    if (fragment.first) first.push(fragment.first);
-    if (fragment.second) second.push(fragment.second);
-  }
-  if (first.length === 0 && second.length === 0) return null;
-  const patches = second.length > 0 ? `{${first.join(',')}},{${second.join(',')}}` : `{${first.join(',')}}`;
-  return `${PATCH_HEAD}${patches}]}`;
 }
