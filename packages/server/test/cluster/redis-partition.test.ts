@@ -186,7 +186,7 @@ describe('K6: a Redis partition isolating the owner', () => {
           leaseMs: cluster.options.leaseMs,
         });
         console.info(
-          `partition (${mode}) of ${owner.id}: ${taken.holder} took the room ${taken.at - cutAt} ms after the cut, writable ${writable - cutAt} ms after it; ${owner.id} acked again ${servedAgain - healAt} ms after the heal; acked writes lost ${lost.length}; ${await roomsLost(owner)}`,
+          `partition (${mode}) of ${owner.id}: ${taken.holder} took the room ${taken.at - cutAt} ms after the cut, writable ${writable - cutAt} ms after it; ${owner.id} acked again ${servedAgain - healAt} ms after the heal; acked writes lost ${lost.length}; ${givenUp(owner)}`,
         );
       }
     } finally {
@@ -257,11 +257,17 @@ function readRoom(cluster: TestCluster, index: number): Promise<Patch> {
   );
 }
 
-/** How many rooms `node` gave up (canvas_cluster_rooms_lost_total), for the report. */
-async function roomsLost(node: ClusterNode): Promise<string> {
-  const samples = await node.server.metrics().catch(() => []);
-  const lost = samples.filter((sample) => sample.name === 'canvas_cluster_rooms_lost_total');
-  return `rooms it gave up so far: ${lost.reduce((sum, sample) => sum + sample.value, 0)}`;
+/**
+ * Why `node` gave rooms up, from its logs (`room given up`): a lease that ran out
+ * means it stopped before another node could take the room; a fenced commit would
+ * mean it tried to write after the takeover (refused by PostgreSQL, nothing acked).
+ */
+function givenUp(node: ClusterNode): string {
+  const reasons = node.server
+    .logs()
+    .filter((line) => line.msg === 'room given up')
+    .map((line) => String(line.reason));
+  return `${node.id} gave the room up: ${JSON.stringify(reasons)}`;
 }
 
 /** The live keys of a document (deleted keys left out). */
