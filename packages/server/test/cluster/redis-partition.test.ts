@@ -111,6 +111,7 @@ describe('K6: a Redis partition isolating the owner', () => {
         const open = writers.writers
           .map((writer) => writer.client)
           .filter((client): client is WireClient => client !== undefined && client.closeInfo === undefined);
+        expect(open.length, 'writer sessions open at the cut').toBeGreaterThan(0);
         proxy.set(mode);
         const cutAt = Date.now();
 
