@@ -28,6 +28,19 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Label of the PostgreSQL database (lowercase, part of its name). */
   label?: string;
+  /**
+   * Rewrites the Redis and PostgreSQL URLs a node gets, for example to route
+   * them through a FaultProxy (test/harness/fault-proxy.ts; default: the cluster's own URLs). The
+   * cluster's Redis namespace derives from the PostgreSQL host, port and
+   * database, so nodes of one cluster must share one PostgreSQL URL.
+   */
+  urls?: (nodeId: string, urls: NodeUrls) => NodeUrls;
+}
+
+/** The Redis and PostgreSQL URLs of one node. */
+export interface NodeUrls {
+  redisUrl: string;
+  postgresUrl: string;
 }
 
 /** One node process of a {@link TestCluster}. */
@@ -88,7 +101,7 @@ export class TestCluster {
   private constructor(
     readonly redis: PrivateRedis,
     readonly db: RunDatabase,
-    readonly options: Required<Omit<ClusterOptions, 'label'>>,
+    readonly options: Required<Omit<ClusterOptions, 'label' | 'urls'>> & Pick<ClusterOptions, 'urls'>,
   ) {}
 
   /** Starts Redis, creates the database and starts `nodes` nodes (one after the other: they share 2 cores). */
@@ -100,6 +113,7 @@ export class TestCluster {
       leaseMs: options.leaseMs ?? TEST_LEASE_MS,
       args: options.args ?? [],
       env: options.env ?? {},
+      urls: options.urls,
     });
     for (let i = 0; i < cluster.options.nodes; i++) await cluster.addNode();
     return cluster;
@@ -107,13 +121,15 @@ export class TestCluster {
 
   /** The flags of a cluster node with id `nodeId`. */
   nodeArgs(nodeId: string): string[] {
+    const own = { redisUrl: this.redis.url, postgresUrl: this.db.url };
+    const urls = this.options.urls?.(nodeId, own) ?? own;
     return [
       '--storage',
       'postgres',
       '--postgres-url',
-      this.db.url,
+      urls.postgresUrl,
       '--redis-url',
-      this.redis.url,
+      urls.redisUrl,
       '--node-id',
       nodeId,
       '--cluster-lease-ms',
