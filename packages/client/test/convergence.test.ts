@@ -18,7 +18,7 @@ let dir: string | undefined;
 afterEach(async () => {
   closeClients();
   await server?.stop();
-  sqlite?.close();
+  await sqlite?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   server = undefined;
   sqlite = undefined;
@@ -98,7 +98,7 @@ describe('convergence under random edits', () => {
       if (random() < 0.25) await sleep(Math.floor(random() * 3));
       if (step === Math.floor(steps / 3) || step === Math.floor((2 * steps) / 3)) {
         await server.stop();
-        sqlite?.close();
+        await sqlite?.close();
         server = await startOn(path, port);
       }
     }

@@ -49,9 +49,11 @@ describe('RoomManager.dropRoom (SPEC K2)', () => {
     const storage = new ControllableStorage(BEFORE);
     const manager = newManager({ createStorage: () => storage });
     const room = await manager.getOrCreateRoom('r', { saveThrottleMs: 3_600_000 });
+    // Every save fails from the start: a first save of the write that started (and could
+    // finish) before the test set the error would leave nothing unsaved to close with.
+    storage.saveError = new Error('fenced');
     connect(room).send({ type: 'patch', messageId: 'm', documentPatches: [{ 'e/B': { _exists: true } }] });
     await settle();
-    storage.saveError = new Error('fenced');
     await expect(manager.closeRoom('r')).rejects.toThrow('fenced');
     expect(manager.getUnpersistedRoomIds()).toEqual(['r']);
     manager.dropRoom('r', 1012, 'lease lost');

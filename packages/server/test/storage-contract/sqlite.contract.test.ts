@@ -43,12 +43,12 @@ describeStorageContract(
         return storage.forRoom(roomId);
       },
       restart: async () => {
-        sqlite.close();
+        await sqlite.close();
         sqlite = new SqliteStorage({ path: dbPath });
       },
       corrupt: async (roomId) => putRawRow(dbPath, roomId, 'k', '{"_exists": tr', '{"_exists": 1}'),
       cleanup: async () => {
-        sqlite.close();
+        await sqlite.close();
         for (const storage of extra) await storage.close();
         fs.rmSync(path.dirname(path.dirname(dbPath)), { recursive: true, force: true });
       },
