@@ -1,8 +1,9 @@
 /**
  * Helpers of the slow and vanished clients suite
  * (reliability/slow-and-vanished-clients.test.ts): seeded shuffles, reads of
- * the server's metrics, admin API and descriptors, and {@link HealthyRoom}, the
- * well-behaved clients whose every ack and broadcast is checked.
+ * the server's metrics, admin API and descriptors, a sampler of the memory
+ * peak, and {@link HealthyRoom}, the well-behaved clients whose every ack and
+ * broadcast is checked.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
@@ -16,6 +17,7 @@ import {
   type Sample,
   type ServerProcess,
   type WireClient,
+  waitUntil,
 } from './server-process.js';
 
 /** The seed of the suite's random choices (`CANVAS_SLOW_SEED` overrides it). */
@@ -120,6 +122,18 @@ export function lastClientCount(client: WireClient, from = 0): number | undefine
 }
 
 /**
+ * Client counts a reader saw while sessions only left (SPEC S1, R2): at least
+ * one frame, each lower than the one before, the last equal to `final`.
+ */
+export function expectFallingTo(counts: number[], final: number, what: string): void {
+  expect(counts.length, what).toBeGreaterThan(0);
+  for (let k = 1; k < counts.length; k++) {
+    expect(counts[k], `${what}: ${counts.join(', ')}`).toBeLessThan(counts[k - 1] as number);
+  }
+  expect(counts.at(-1), what).toBe(final);
+}
+
+/**
  * A room's healthy pair: a writer that writes one frame at a time (each acked
  * before the next) and a reader that must receive each of those writes.
  */
@@ -190,4 +204,72 @@ export class HealthyRoom {
     expect(this.writer.closeInfo, `${context}: ${this.roomId} writer`).toBeUndefined();
     expect(this.reader.closeInfo, `${context}: ${this.roomId} reader`).toBeUndefined();
   }
+}
+
+/**
+ * Samples the server's retained memory (a full GC each time) until `stop`,
+ * which resolves with the highest reading, `start` included. Each probe is a
+ * full GC in the server, so the samples leave it time to serve in between.
+ */
+export function samplePeak(
+  probe: () => Promise<ProbeReading>,
+  start: ProbeReading,
+): { stop(): Promise<ProbeReading> } {
+  let sampling = true;
+  let peak = start;
+  const sampler = (async () => {
+    while (sampling) {
+      const reading = await probe();
+      if (retained(reading) > retained(peak)) peak = reading;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  // A failed probe is reported by stop(), not as an unhandled rejection.
+  sampler.catch(() => {});
+  return {
+    async stop() {
+      sampling = false;
+      await sampler;
+      return peak;
+    },
+  };
+}
+
+/** The keys of the cursors `frames` set (`removed` false) or removed (`removed` true). */
+export function cursorKeys(frames: Frame[], removed: boolean): string[] {
+  return frames
+    .filter((f) => f.type === 'patch' && Array.isArray(f.ephemeralPatches))
+    .flatMap((f) => (f.ephemeralPatches as Record<string, { _exists?: unknown }>[]).flatMap(Object.entries))
+    .filter(([, value]) => (value._exists === false) === removed)
+    .map(([key]) => key);
+}
+
+/**
+ * Waits until the server holds no more descriptors than `baseline` and returns
+ * that reading; if it does not come, the error names the descriptors that are
+ * new beside `atBaseline` (their /proc link targets).
+ */
+export async function descriptorsBack(
+  server: ServerProcess,
+  probe: () => Promise<ProbeReading>,
+  baseline: number,
+  atBaseline: string[],
+  context: string,
+): Promise<ProbeReading> {
+  return waitUntil(
+    'the descriptors back to the baseline',
+    async () => {
+      const reading = await probe();
+      return reading.fds <= baseline ? reading : undefined;
+    },
+    LONG_WAIT_MS,
+  ).catch((error: Error) => {
+    const now = fdTargets(server.pid);
+    const extra = now.filter(
+      (t) => now.filter((u) => u === t).length > atBaseline.filter((u) => u === t).length,
+    );
+    throw new Error(
+      `${error.message} (${context}): baseline ${baseline}, now ${now.length}; new: ${[...new Set(extra)].join(' ')}`,
+    );
+  });
 }
