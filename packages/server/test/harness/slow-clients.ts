@@ -2,20 +2,22 @@
  * Helpers of the slow and vanished clients suite
  * (reliability/slow-and-vanished-clients.test.ts): seeded shuffles, reads of
  * the server's metrics, admin API and descriptors, a sampler of the memory
- * peak, and {@link HealthyRoom}, the well-behaved clients whose every ack and
- * broadcast is checked.
+ * peak, {@link HealthyRoom}, the well-behaved clients whose every ack and
+ * broadcast is checked, and the set-up of the vanish rounds ({@link openLobby}).
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { expect } from 'vitest';
-import type { ProbeReading } from './reliability-harness.js';
+import { PeerProcess } from './frozen-peer.js';
+import { type ProbeReading, scaled, startProbedServer } from './reliability-harness.js';
 import {
   type Frame,
   metric,
   parseMetrics,
   type Sample,
   type ServerProcess,
+  tempDir,
   type WireClient,
   waitUntil,
 } from './server-process.js';
@@ -272,4 +274,71 @@ export async function descriptorsBack(
       `${error.message} (${context}): baseline ${baseline}, now ${now.length}; new: ${[...new Set(extra)].join(' ')}`,
     );
   });
+}
+
+/** The vanish-rounds scenario's sizes (the suite's last test). */
+const ROUNDS = scaled(5, 30);
+const ROOMS_PER_ROUND = scaled(3, 4);
+const FROZEN_PER_ROOM = scaled(8, 20);
+const CUT_PER_ROOM = 2;
+const perRound = ROOMS_PER_ROUND * (FROZEN_PER_ROOM + CUT_PER_ROOM);
+export const VANISH_ROUNDS = { ROUNDS, ROOMS_PER_ROUND, FROZEN_PER_ROOM, CUT_PER_ROOM, perRound };
+const roomsOf = (round: number) => range(ROOMS_PER_ROUND).map((k) => `round${round}-room${k}`);
+
+/** Phase 1 of the vanish rounds: the server on durable storage, a healthy lobby, the baselines. */
+export async function openLobby() {
+  const dataDir = tempDir('canvas-slow-');
+  // Durable storage, as in production: a released room's document leaves the heap.
+  const { server, probe } = await startProbedServer({
+    args: [
+      '--storage',
+      'sqlite',
+      '--data-dir',
+      dataDir,
+      '--heartbeat-interval',
+      '1000',
+      '--idle-timeout',
+      '200',
+      '--admin-secret',
+      ADMIN_SECRET,
+    ],
+  });
+  // A healthy room that lives through every round.
+  const lobby = await HealthyRoom.open(server, 'lobby');
+  await lobby.reader.waitFor('the pair', () => (lastClientCount(lobby.reader) === 2 ? true : undefined));
+  const baseline = await probe();
+  const socketsBaseline = socketsOf(server.pid);
+  const spawnPeers = (round: number) =>
+    PeerProcess.spawn({
+      origin: `ws://127.0.0.1:${server.port}`,
+      peers: roomsOf(round).flatMap((roomId) =>
+        range(FROZEN_PER_ROOM).map((j) => ({ roomId, clientId: `${roomId}-frozen-${j}` })),
+      ),
+      // Enough per-session state that a leak of it would stand out from the
+      // noise (V8 compiling more code as rounds go by).
+      cursorBytes: 16_384,
+      noteBytes: 32_768,
+    });
+  return { server, probe, lobby, baseline, socketsBaseline, spawnPeers };
+}
+export type Lobby = Awaited<ReturnType<typeof openLobby>>;
+
+/** Phase 2 of a round (its peer process open): per room, peers of this process, each with a note and a cursor. */
+export async function connectCutPeers({ server }: Lobby, round: number): Promise<WireClient[]> {
+  const cut: WireClient[] = [];
+  for (const roomId of roomsOf(round)) {
+    for (const c of range(CUT_PER_ROOM)) {
+      const client = await server.connect(roomId, `${roomId}-cut-${c}`);
+      await client.sync(0);
+      await client.write(
+        [{ [`${roomId}-cut-${c}/Note`]: { _exists: true, text: 'n'.repeat(32_768) } }],
+        [{ [`${roomId}-cut-${c}/Cursor`]: { label: 'c'.repeat(16_384) } }],
+      );
+      cut.push(client);
+    }
+  }
+  await waitUntil('every peer connected', async () =>
+    (await metricNow(server, 'canvas_connections')) === 2 + perRound ? true : undefined,
+  );
+  return cut;
 }

@@ -19,7 +19,7 @@
  * never to time. `CANVAS_SLOW_SEED` overrides the seed of the random choices.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { killPeerProcesses, PeerProcess, startPeerProcess } from '../harness/frozen-peer.js';
+import { killPeerProcesses, type PeerProcess, startPeerProcess } from '../harness/frozen-peer.js';
 import {
   median,
   type ProbeReading,
@@ -28,19 +28,22 @@ import {
   slope,
   startProbedServer,
 } from '../harness/reliability-harness.js';
-import { cleanup, metric, tempDir, type WireClient, waitUntil } from '../harness/server-process.js';
+import { cleanup, metric, type WireClient, waitUntil } from '../harness/server-process.js';
 import {
   ADMIN_SECRET,
   adminRooms,
+  connectCutPeers,
   cursorKeys,
   descriptorsBack,
   expectFallingTo,
   fdTargets,
   HealthyRoom,
   LONG_WAIT_MS,
+  type Lobby,
   lastClientCount,
   metricNow,
   metricsOf,
+  openLobby,
   range,
   retained,
   SEED,
@@ -48,6 +51,7 @@ import {
   shuffle,
   socketsOf,
   tcpOf,
+  VANISH_ROUNDS,
 } from '../harness/slow-clients.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
@@ -247,6 +251,74 @@ async function expectMemoryBounded(
   return { after, finalSamples, peakBound: retained(baseline) + limitBound + slack };
 }
 
+/**
+ * Phase 3 of a round: its peers vanish (half the cut ones with a FIN, half
+ * with a RST, seeded; then the process freezes) and are dropped, their rooms
+ * released (S3), the lobby served throughout. Returns the 1006 closes so far.
+ */
+async function vanishRound(
+  { server, lobby }: Lobby,
+  round: number,
+  peers: PeerProcess,
+  cut: WireClient[],
+  random: () => number,
+): Promise<number> {
+  for (const client of cut) {
+    if (random() < 0.5) tcpOf(client).destroy();
+    else tcpOf(client).resetAndDestroy();
+  }
+  peers.freeze();
+  await waitUntil(
+    'the vanished peers dropped',
+    async () => ((await metricNow(server, 'canvas_connections')) === 2 ? true : undefined),
+    LONG_WAIT_MS,
+  );
+  await peers.kill();
+  // [S3] The round's rooms, empty now, are released after the idle timeout.
+  await waitUntil(
+    'the empty rooms released',
+    async () => {
+      const rooms = await adminRooms(server);
+      return rooms.size === 1 && rooms.get('lobby') === 2 ? true : undefined;
+    },
+    LONG_WAIT_MS,
+  );
+  expect(await metricNow(server, 'canvas_rooms')).toBe(1);
+  await lobby.stop();
+  await lobby.expectEveryWriteDelivered(`round ${round}`);
+  const reaped = await metricNow(server, 'canvas_closes_total', { code: '1006' });
+  expect(reaped, `round ${round}`).toBe((round + 1) * VANISH_ROUNDS.perRound);
+  return reaped;
+}
+
+/**
+ * Phase 4, after the rounds: heap after GC does not grow from round to round.
+ * What one round holds while its peers are connected is the scale: a leak of
+ * even a fifth of it per round would show as a slope above that. Round 0 warms
+ * up code and caches, so the trend is taken from round 1 on. (V8 keeps
+ * compiling hot code for a while, which shows as a small, flattening rise: heap
+ * snapshots of rounds 5 and 29 differed by ~670 KB of code objects and nothing
+ * of the sessions or rooms; hence a relative bound, not equality.)
+ */
+function expectNoHeapGrowth(baseline: ProbeReading, loadedHeap: number[], heapAfterRound: number[]) {
+  const perRoundCost = median(
+    loadedHeap.map(
+      (loaded, r) => loaded - (r === 0 ? retained(baseline) : (heapAfterRound[r - 1] as number)),
+    ),
+  );
+  const steady = heapAfterRound.slice(1);
+  const growthPerRound = slope(
+    steady.map((_, i) => i),
+    steady,
+  );
+  const context = `seed ${SEED}: per-round cost ${perRoundCost}, heap after each round ${heapAfterRound.join(', ')}`;
+  expect(perRoundCost, context).toBeGreaterThan(0);
+  expect(growthPerRound, context).toBeLessThan(perRoundCost / 5);
+  // And the last rounds sit within one round's cost of the first steady one.
+  expect(median(steady.slice(-2)) - (steady[0] as number), context).toBeLessThan(perRoundCost);
+  return { perRoundCost, growthPerRound };
+}
+
 describe('[B4] [B5] slow and vanished clients', () => {
   it(
     '[B4] [B5] [S1] [A3] [O3] many slow readers across rooms are dropped (4433), the healthy ones get every ack and broadcast, memory stays bounded',
@@ -422,32 +494,9 @@ describe('[B4] [B5] slow and vanished clients', () => {
     '[S1] [S3] [B5] vanish rounds give everything back: sessions and descriptors to baseline, empty rooms released, no heap growth per round',
     async () => {
       const random = seededRandom(SEED + 2);
-      const ROUNDS = scaled(5, 30);
-      const ROOMS_PER_ROUND = scaled(3, 4);
-      const FROZEN_PER_ROOM = scaled(8, 20);
-      const CUT_PER_ROOM = 2;
-      const perRound = ROOMS_PER_ROUND * (FROZEN_PER_ROOM + CUT_PER_ROOM);
-      const dataDir = tempDir('canvas-slow-');
-      // Durable storage, as in production: a released room's document leaves the heap.
-      const { server, probe } = await startProbedServer({
-        args: [
-          '--storage',
-          'sqlite',
-          '--data-dir',
-          dataDir,
-          '--heartbeat-interval',
-          '1000',
-          '--idle-timeout',
-          '200',
-          '--admin-secret',
-          ADMIN_SECRET,
-        ],
-      });
-      // A healthy room that lives through every round.
-      const lobby = await HealthyRoom.open(server, 'lobby');
-      await lobby.reader.waitFor('the pair', () => (lastClientCount(lobby.reader) === 2 ? true : undefined));
-      const baseline = await probe();
-      const socketsBaseline = socketsOf(server.pid);
+      const { ROUNDS, ROOMS_PER_ROUND, FROZEN_PER_ROOM, CUT_PER_ROOM, perRound } = VANISH_ROUNDS;
+      const run = await openLobby();
+      const { server, probe, lobby, baseline } = run;
       // Descriptors the server keeps for good once it has stored something (the SQLite
       // checkpoint worker and its connection) appear in the warm-up round 0; from then
       // on, every round must end with exactly as many as round 0 did.
@@ -458,74 +507,21 @@ describe('[B4] [B5] slow and vanished clients', () => {
       const heapAfterRound: number[] = [];
       const fdsAfterRound: number[] = [];
       let reaped = 0;
-      const roomsOf = (round: number) => range(ROOMS_PER_ROUND).map((k) => `round${round}-room${k}`);
-      const spawnPeers = (round: number) =>
-        PeerProcess.spawn({
-          origin: `ws://127.0.0.1:${server.port}`,
-          peers: roomsOf(round).flatMap((roomId) =>
-            range(FROZEN_PER_ROOM).map((j) => ({ roomId, clientId: `${roomId}-frozen-${j}` })),
-          ),
-          // Enough per-session state that a leak of it would stand out from the
-          // noise (V8 compiling more code as rounds go by).
-          cursorBytes: 16_384,
-          noteBytes: 32_768,
-        });
       // Each round's peer process is started during the round before (it waits idle).
-      let nextPeers = spawnPeers(0);
+      let nextPeers = run.spawnPeers(0);
       for (const round of range(ROUNDS)) {
-        const roomIds = roomsOf(round);
         lobby.start(() => `r${round}-${random()}`);
         const peers = nextPeers;
         await peers.open();
-        if (round + 1 < ROUNDS) nextPeers = spawnPeers(round + 1);
-        const cut: WireClient[] = [];
-        for (const roomId of roomIds) {
-          for (const c of range(CUT_PER_ROOM)) {
-            const client = await server.connect(roomId, `${roomId}-cut-${c}`);
-            await client.sync(0);
-            await client.write(
-              [{ [`${roomId}-cut-${c}/Note`]: { _exists: true, text: 'n'.repeat(32_768) } }],
-              [{ [`${roomId}-cut-${c}/Cursor`]: { label: 'c'.repeat(16_384) } }],
-            );
-            cut.push(client);
-          }
-        }
-        await waitUntil('every peer connected', async () =>
-          (await metricNow(server, 'canvas_connections')) === 2 + perRound ? true : undefined,
-        );
+        if (round + 1 < ROUNDS) nextPeers = run.spawnPeers(round + 1);
+        const cut = await connectCutPeers(run, round);
         loadedHeap.push(retained(await probe()));
-
-        // Half the cut peers end with a FIN, half with a RST (seeded), then the process freezes.
-        for (const client of cut) {
-          if (random() < 0.5) tcpOf(client).destroy();
-          else tcpOf(client).resetAndDestroy();
-        }
-        peers.freeze();
-        await waitUntil(
-          'the vanished peers dropped',
-          async () => ((await metricNow(server, 'canvas_connections')) === 2 ? true : undefined),
-          LONG_WAIT_MS,
-        );
-        await peers.kill();
-        // [S3] The round's rooms, empty now, are released after the idle timeout.
-        await waitUntil(
-          'the empty rooms released',
-          async () => {
-            const rooms = await adminRooms(server);
-            return rooms.size === 1 && rooms.get('lobby') === 2 ? true : undefined;
-          },
-          LONG_WAIT_MS,
-        );
-        expect(await metricNow(server, 'canvas_rooms')).toBe(1);
-        await lobby.stop();
-        await lobby.expectEveryWriteDelivered(`round ${round}`);
-        reaped = await metricNow(server, 'canvas_closes_total', { code: '1006' });
-        expect(reaped, `round ${round}`).toBe((round + 1) * perRound);
+        reaped = await vanishRound(run, round, peers, cut, random);
 
         // Descriptors come back: every socket of the round is closed...
         await waitUntil(
           "the round's sockets closed",
-          () => (socketsOf(server.pid) <= socketsBaseline ? true : undefined),
+          () => (socketsOf(server.pid) <= run.socketsBaseline ? true : undefined),
           LONG_WAIT_MS,
         );
         // ...and, after the warm-up, nothing else of the round stays open.
@@ -556,28 +552,7 @@ describe('[B4] [B5] slow and vanished clients', () => {
         ].sort(),
       );
 
-      // Heap after GC does not grow from round to round. What one round holds
-      // while its peers are connected is the scale: a leak of even a fifth of it
-      // per round would show as a slope above that. Round 0 warms up code and
-      // caches, so the trend is taken from round 1 on. (V8 keeps compiling hot
-      // code for a while, which shows as a small, flattening rise: heap
-      // snapshots of rounds 5 and 29 differed by ~670 KB of code objects and
-      // nothing of the sessions or rooms; hence a relative bound, not equality.)
-      const perRoundCost = median(
-        loadedHeap.map(
-          (loaded, r) => loaded - (r === 0 ? retained(baseline) : (heapAfterRound[r - 1] as number)),
-        ),
-      );
-      const steady = heapAfterRound.slice(1);
-      const growthPerRound = slope(
-        steady.map((_, i) => i),
-        steady,
-      );
-      const context = `seed ${SEED}: per-round cost ${perRoundCost}, heap after each round ${heapAfterRound.join(', ')}`;
-      expect(perRoundCost, context).toBeGreaterThan(0);
-      expect(growthPerRound, context).toBeLessThan(perRoundCost / 5);
-      // And the last rounds sit within one round's cost of the first steady one.
-      expect(median(steady.slice(-2)) - (steady[0] as number), context).toBeLessThan(perRoundCost);
+      const { perRoundCost, growthPerRound } = expectNoHeapGrowth(baseline, loadedHeap, heapAfterRound);
 
       Object.assign(figures, {
         rounds: ROUNDS,
