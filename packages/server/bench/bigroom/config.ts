@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 export type VariantId = 'ours-coalesced' | 'ours-uncoalesced' | 'published';
 
 /** Every variant, in the order they run within a scenario. */
-export const VARIANT_IDS: readonly VariantId[] = ['ours-coalesced', 'ours-uncoalesced', 'published'];
+const VARIANT_IDS: readonly VariantId[] = ['ours-coalesced', 'ours-uncoalesced', 'published'];
 
 /** What one run of the benchmark does. */
 export interface BigRoomConfig {

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { publishedServerArgs } from '../../test/harness/published-server.js';
 import {
   CLI,
   type ListeningChild,
@@ -17,7 +18,6 @@ import type { VariantId } from './config.js';
 import type { FromWorker, ToWorker } from './ipc.js';
 
 const PRELOAD = fileURLToPath(new URL('./server-stats-preload.ts', import.meta.url));
-const PUBLISHED_SCRIPT = fileURLToPath(new URL('../server/published-server.ts', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
 /** More limits of our CLI raised so that only the room's own cost is measured (one address opens every socket). */
@@ -49,21 +49,14 @@ export interface VariantOptions {
 }
 
 function argsOf(variant: VariantId, options: VariantOptions): string[] {
-  const preload = ['--import', 'tsx', '--import', PRELOAD];
   if (variant === 'published') {
-    return [
-      ...preload,
-      PUBLISHED_SCRIPT,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data-dir',
-      options.dataDir,
-    ];
+    return publishedServerArgs({ port: 0, host: '127.0.0.1', dataDir: options.dataDir, imports: [PRELOAD] });
   }
   return [
-    ...preload,
+    '--import',
+    'tsx',
+    '--import',
+    PRELOAD,
     ...ourServerArgs(options.dataDir),
     ...OURS_LIMIT_FLAGS,
     ...(options.presenceTickMs === undefined ? [] : ['--presence-tick-ms', String(options.presenceTickMs)]),

@@ -49,7 +49,7 @@ export function backlogBytes(sample: Pick<Sample, 'serverBufferedBytes' | 'kerne
 }
 
 /** Arithmetic mean; NaN for an empty list. */
-export function mean(values: readonly number[]): number {
+function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 

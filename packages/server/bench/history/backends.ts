@@ -16,7 +16,7 @@ export type Backend = 'memory' | 'sqlite' | 'file' | 'postgres';
 export const BACKENDS: Backend[] = ['memory', 'sqlite', 'file', 'postgres'];
 
 /** PostgreSQL of the postgres rows: CANVAS_STORE_BENCH_PG_URL, else the tests' URL, else the local default. */
-export const PG_URL =
+const PG_URL =
   process.env.CANVAS_STORE_BENCH_PG_URL ??
   process.env.CANVAS_STORE_TEST_PG_URL ??
   'postgres://postgres@127.0.0.1:5432/test';

@@ -1,6 +1,7 @@
 /**
  * Child process of the storage benchmark: a `ws` server on a loopback port,
- * wired like examples/basic-server.mjs, over one backend. Ours when the
+ * wired like examples/basic-server.mjs (through the tests' one wiring,
+ * `serveEveryone`), over one backend. Ours when the
  * backend is one of ours, the published 2.0.2 server for `published-file`.
  *
  * IPC: sends `ready { port }`; answers `stats` with CPU time and storage
@@ -11,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import * as published from '@woven-ecs/canvas-store-server';
 import { acceptConnection, RoomManager, type Storage } from 'canvas-store-server';
 import { WebSocketServer } from 'ws';
+import { serveEveryone } from '../../test/harness/serve-connections.js';
 import { emptyCounters, instrument, openStorages } from './backends.js';
 import { childConfig, onParentMessage, toParent } from './child.js';
 
@@ -37,35 +39,34 @@ const server = createServer((_req, res) => {
 });
 const wss = new WebSocketServer({ server, maxPayload: 2 * 1024 * 1024 });
 
-wss.on('connection', (ws, req) => {
-  const authorize = () => ({ permissions: 'readwrite' as const });
-  const conn = ours
-    ? acceptConnection({
-        socket: ws,
-        url: req.url ?? '',
-        request: req,
-        manager: ours,
-        authorize,
-        roomOptions: () => ({ saveThrottleMs: SAVE_THROTTLE_MS, limits: UNLIMITED_RATE }),
-      })
-    : published.acceptConnection({
-        socket: ws,
-        url: req.url ?? '',
-        request: req,
-        manager: theirs as published.RoomManager,
-        authorize,
-        roomOptions: (roomId) => ({
-          createStorage: () => instrument(storages.forRoom(roomId) as published.Storage, counters),
-          saveThrottleMs: SAVE_THROTTLE_MS,
-        }),
-      });
-  ws.on('message', (data) => conn.onMessage(String(data)));
-  ws.on('close', () => conn.onClose());
-  ws.on('error', () => conn.onError());
-  conn.ready.catch((error: unknown) => {
-    console.error(`[server] connection refused: ${error instanceof Error ? error.message : String(error)}`);
-  });
-});
+/** A refused connection is logged; the benchmark's clients are always accepted. */
+const onRefused = (error: unknown) => {
+  console.error(`[server] connection refused: ${error instanceof Error ? error.message : String(error)}`);
+};
+if (ours) {
+  serveEveryone(
+    wss,
+    acceptConnection,
+    {
+      manager: ours,
+      roomOptions: () => ({ saveThrottleMs: SAVE_THROTTLE_MS, limits: UNLIMITED_RATE }),
+    },
+    onRefused,
+  );
+} else {
+  serveEveryone(
+    wss,
+    published.acceptConnection,
+    {
+      manager: theirs as published.RoomManager,
+      roomOptions: (roomId: string) => ({
+        createStorage: () => instrument(storages.forRoom(roomId) as published.Storage, counters),
+        saveThrottleMs: SAVE_THROTTLE_MS,
+      }),
+    },
+    onRefused,
+  );
+}
 
 async function stop(): Promise<void> {
   const started = performance.now();

@@ -5,9 +5,9 @@ import type { HistoryRetention } from './history.js';
  * it opened and then every this many commits (and after age retention drops
  * entries): the sweep visits every tombstone of the room, so it is amortised.
  */
-export const TOMBSTONE_SWEEP_EVERY_COMMITS = 1024;
+const TOMBSTONE_SWEEP_EVERY_COMMITS = 1024;
 /** Age retention is checked at most this often per room (an extra query when entries expire). */
-export const AGE_CHECK_MAX_INTERVAL_MS = 60_000;
+const AGE_CHECK_MAX_INTERVAL_MS = 60_000;
 /**
  * Idle compaction (SPEC H3): retention otherwise runs as a room commits, so
  * the server also visits the stored rooms, this many per step, one step every

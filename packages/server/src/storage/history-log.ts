@@ -32,7 +32,7 @@ export function retentionKeeps(retention: HistoryRetention): boolean {
 }
 
 /** The public part of a history write (what `listHistory` returns). */
-export function historyEntry(write: HistoryEntry): HistoryEntry {
+function historyEntry(write: HistoryEntry): HistoryEntry {
   return { clock: write.clock, time: write.time, clientId: write.clientId, keys: [...write.keys] };
 }
 
@@ -48,11 +48,7 @@ export function historyEntry(write: HistoryEntry): HistoryEntry {
  * changing the writes it came from; `live`'s own components are handed
  * back as they are.
  */
-export function undoWrites(
-  live: StoredRoom,
-  writesNewestFirst: Iterable<HistoryWrite>,
-  clock: number,
-): StoredRoom {
+function undoWrites(live: StoredRoom, writesNewestFirst: Iterable<HistoryWrite>, clock: number): StoredRoom {
   // Each touched key ends with the state from before the OLDEST undone write
   // that touched it (null: it did not exist then); newest first, the last
   // assignment wins.
@@ -93,7 +89,7 @@ export function withRestored(
 }
 
 /** A copy of a stored component a caller may change (field values are never mutated, so they are shared). */
-export function copyComponent(component: StoredComponent): StoredComponent {
+function copyComponent(component: StoredComponent): StoredComponent {
   const copy: StoredComponent = {
     key: component.key,
     data: { ...component.data },

@@ -14,7 +14,7 @@ import {
   renderFiguresBlock,
   renderReport,
   withFiguresBlock,
-} from '../reliability/long-run-report.js';
+} from '../harness/long-run-report.js';
 
 const run = JSON.parse(readFileSync(LONG_RUN_JSON, 'utf8')) as LongRun;
 const LONG_RUN_MD = fileURLToPath(new URL('../reliability/LAST-LONG-RUN.md', import.meta.url));

@@ -34,6 +34,7 @@ import {
 import { ourClientBusy } from './convergence/peers.js';
 import type { AckedModel } from './crash/wire-clients.js';
 import { Writer } from './crash/wire-clients.js';
+import { isDelta } from './reference-doc.js';
 import { rawToString } from './serve-connections.js';
 
 /** Fields of one component. */
@@ -253,10 +254,6 @@ export class OurActor implements EditorActor {
   }
 }
 
-function isBufferDelta(value: unknown): value is Parameters<typeof applyBufferDelta>[1] {
-  return typeof value === 'object' && value !== null && (value as { __buf?: unknown }).__buf === 1;
-}
-
 /**
  * Applies a pulled patch to the app model as the published client's store
  * does, buffer deltas included: our client sends numeric arrays as deltas and
@@ -269,7 +266,7 @@ function applyMaterialized(model: DocModel, patch: ClientPatch): void {
     const fields: Record<string, unknown> = { ...value };
     const base = value._exists === false ? undefined : model[key];
     for (const [field, fieldValue] of Object.entries(value)) {
-      if (!isBufferDelta(fieldValue)) continue;
+      if (!isDelta(fieldValue)) continue;
       const previous = base?.[field];
       fields[field] = applyBufferDelta(
         Array.isArray(previous) ? (previous as number[]) : undefined,

@@ -2,7 +2,7 @@
  * The one start-up of the published server (`@woven-ecs/canvas-store-server@2.0.2`)
  * as a process: its wrapper script (bench/server/published-server.ts, which
  * documents the flags) run under tsx from the workspace root. The
- * convergence targets and the server benchmark both start it from here.
+ * convergence targets and the server and big-room benchmarks start it from here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ interface PublishedServerOptions {
   saveThrottleMs?: number;
   /** Concurrent opens of one room share one load (works around the published RoomManager's race). */
   singleRoomLoad?: boolean;
+  /** More modules for `node --import`, after tsx (the big-room benchmark's stats preload). */
+  imports?: readonly string[];
 }
 
 /** The `node` arguments that run the published server with `options`. */
@@ -28,6 +30,7 @@ export function publishedServerArgs(options: PublishedServerOptions): string[] {
   return [
     '--import',
     'tsx',
+    ...(options.imports ?? []).flatMap((module) => ['--import', module]),
     PUBLISHED_SCRIPT,
     '--port',
     String(options.port),

@@ -3,7 +3,8 @@
  * README and examples/basic-server.mjs wire it: each socket's messages, close
  * and errors go to its connection handle. Used with our `acceptConnection`
  * (the crash server, the client harness) and with the published server's
- * (the server benchmark's wrapper, the client package's tests), whose handles
+ * (the server benchmark's wrapper, the client package's tests); the storage
+ * benchmark's server child uses it with both. The handles of both servers
  * have the same shape. (examples/basic-server.mjs keeps its own copy: it is
  * the page users copy from, and must stand alone.)
  */

@@ -113,6 +113,196 @@ async function stopAndWaitOffline(server: TestServer, online: readonly TestClien
   );
 }
 
+/** The four published clients of the convergence scenario, and the server they share. */
+interface FourClients {
+  server: TestServer;
+  a: TestClient;
+  b: TestClient;
+  c: TestClient;
+  d: TestClient;
+  all: TestClient[];
+}
+
+/** Phase 1: creations by several clients, field updates of others' entities (D3), concurrent updates (O2). */
+async function concurrentEdits({ server, a, b, c, d, all }: FourClients): Promise<void> {
+  // Creations by several clients.
+  a.edit({ 'e1/Shape': { _exists: true, x: 1, y: 1, color: 'red' } });
+  a.edit({ 'e2/Shape': { _exists: true, x: 2, y: 2 } });
+  b.edit({ 'e3/Shape': { _exists: true, x: 3, y: 3 } });
+  c.edit({ 'e4/Shape': { _exists: true, x: 4, y: 4 } });
+  d.edit({ 'e5/Shape': { _exists: true, x: 5, y: 5 } });
+  await settle(server, ROOM, all);
+  expectConverged(server, all, {
+    'e1/Shape': { _exists: true, x: 1, y: 1, color: 'red' },
+    'e2/Shape': { _exists: true, x: 2, y: 2 },
+    'e3/Shape': { _exists: true, x: 3, y: 3 },
+    'e4/Shape': { _exists: true, x: 4, y: 4 },
+    'e5/Shape': { _exists: true, x: 5, y: 5 },
+  });
+  expect(openRoom(server).getTimestamp()).toBe(5); // D1: one tick per written frame
+
+  // Field updates of other clients' entities (D3: other fields stay).
+  a.edit({ 'e3/Shape': { x: 30 } });
+  b.edit({ 'e1/Shape': { color: 'blue' } });
+  c.edit({ 'e5/Shape': { y: 50 } });
+  await settle(server, ROOM, all);
+  expectConverged(server, all, {
+    'e1/Shape': { _exists: true, x: 1, y: 1, color: 'blue' },
+    'e2/Shape': { _exists: true, x: 2, y: 2 },
+    'e3/Shape': { _exists: true, x: 30, y: 3 },
+    'e4/Shape': { _exists: true, x: 4, y: 4 },
+    'e5/Shape': { _exists: true, x: 5, y: 50 },
+  });
+
+  // Concurrent updates of the same field, all in flight at once (O2 keeps them convergent),
+  // and of different fields of one component (both survive).
+  a.edit({ 'e1/Shape': { x: 100 } });
+  b.edit({ 'e1/Shape': { x: 200 } });
+  c.edit({ 'e1/Shape': { x: 300 } });
+  d.edit({ 'e1/Shape': { x: 400 } });
+  b.edit({ 'e4/Shape': { x: 41 } });
+  c.edit({ 'e4/Shape': { y: 42 } });
+  await settle(server, ROOM, all);
+  const afterRace = expectConverged(server, all);
+  expect([100, 200, 300, 400]).toContain(afterRace['e1/Shape']?.x);
+  expect(afterRace['e4/Shape']).toEqual({ _exists: true, x: 41, y: 42 });
+}
+
+/** Phase 2: ephemeral cursors (E1): everyone sees everyone else's, never its own. Returns the cursors by client. */
+async function everyoneSetsACursor({ server, all }: FourClients): Promise<Record<string, DocModel[string]>> {
+  const cursors: Record<string, DocModel[string]> = {};
+  for (const [i, client] of all.entries()) {
+    cursors[client.clientId] = { _exists: true, x: 10 * i, y: 10 * i };
+    client.ephemeral({ [cursorKey(client.clientId)]: { _exists: true, x: 10 * i, y: 10 * i } });
+  }
+  await settle(server, ROOM, all);
+  for (const client of all) {
+    expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, cursors));
+  }
+  return cursors;
+}
+
+/**
+ * Phase 3: d goes offline (its cursor disappears for the others, E3) and
+ * everyone edits, d included while offline; then two server restarts while d
+ * is still away (D9), a editing while the server is down.
+ */
+async function editsWhileDIsAway(
+  { server, a, b, c, d, all }: FourClients,
+  onlineCursors: Record<string, DocModel[string]>,
+): Promise<void> {
+  d.disconnect();
+  await settle(server, ROOM, all);
+  const online = [a, b, c];
+  for (const client of online) {
+    expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, onlineCursors));
+  }
+
+  // Everyone edits, d included while offline. a deletes e2, which d still has.
+  a.edit({ 'e2/Shape': { _exists: false } });
+  a.edit({ 'e3/Shape': { y: 33 } });
+  b.edit({ 'e1/Shape': { x: 500 } });
+  b.edit({ 'e1/Shape': { y: 11 } });
+  c.edit({ 'e6/Shape': { _exists: true, x: 6, y: 6 } });
+  d.edit({ 'e1/Shape': { x: 999 } }); // conflicts with b; applied later on the server, so it wins
+  d.edit({ 'e3/Shape': { x: 301 } });
+  d.edit({ 'e7/Shape': { _exists: true, x: 7, y: 7 } });
+  d.edit({ 'e4/Shape': { _exists: false } });
+  d.ephemeral({ [cursorKey('d')]: { x: 99 } });
+  await settle(server, ROOM, all);
+  expectConverged(server, online, {
+    'e1/Shape': { _exists: true, x: 500, y: 11, color: 'blue' },
+    'e3/Shape': { _exists: true, x: 30, y: 33 },
+    'e4/Shape': { _exists: true, x: 41, y: 42 },
+    'e5/Shape': { _exists: true, x: 5, y: 50 },
+    'e6/Shape': { _exists: true, x: 6, y: 6 },
+  });
+  expect(d.doc['e2/Shape']).toEqual({ _exists: true, x: 2, y: 2 });
+
+  // Full server restart while d is still away; a edits while the server is down.
+  await stopAndWaitOffline(server, online);
+  a.edit({ 'e6/Shape': { x: 60 } });
+  await server.start();
+  await waitForSynced(online); // the adapters reconnect on their own
+  await settle(server, ROOM, all);
+  expectConverged(server, online, {
+    'e1/Shape': { _exists: true, x: 500, y: 11, color: 'blue' },
+    'e3/Shape': { _exists: true, x: 30, y: 33 },
+    'e4/Shape': { _exists: true, x: 41, y: 42 },
+    'e5/Shape': { _exists: true, x: 5, y: 50 },
+    'e6/Shape': { _exists: true, x: 60, y: 6 },
+  });
+  // Ephemeral state is not persisted, but the reconnecting clients re-announce theirs.
+  for (const client of online) {
+    expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, onlineCursors));
+  }
+
+  // And again (D9: any number of restarts).
+  await stopAndWaitOffline(server, online);
+  await server.start();
+  await settle(server, ROOM, all);
+}
+
+/** Phase 4: d comes back: its offline edits apply, and it learns that e2 was deleted (D7, D9). */
+async function dComesBack(
+  { server, d, all }: FourClients,
+  onlineCursors: Record<string, DocModel[string]>,
+  dCursor: DocModel[string] | undefined,
+): Promise<void> {
+  await d.reconnect();
+  await waitForSynced([d]);
+  await settle(server, ROOM, all);
+  const beforeLateEdits: DocModel = {
+    'e1/Shape': { _exists: true, x: 999, y: 11, color: 'blue' },
+    'e3/Shape': { _exists: true, x: 301, y: 33 },
+    'e5/Shape': { _exists: true, x: 5, y: 50 },
+    'e6/Shape': { _exists: true, x: 60, y: 6 },
+    'e7/Shape': { _exists: true, x: 7, y: 7 },
+  };
+  expectConverged(server, all, beforeLateEdits);
+  const allCursors = { ...onlineCursors, d: { _exists: true, x: 99, y: 30 } };
+  expect(dCursor).toEqual({ _exists: true, x: 30, y: 30 });
+  for (const client of all) {
+    expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, allCursors));
+  }
+}
+
+/**
+ * Phase 5: later edits (re-creating a deleted key starts fresh, D5; deletions
+ * by the returning client), then fresh readers before and after one more
+ * restart (P5: closeAll persisted everything) get the same document.
+ */
+async function lateEditsAndFreshReaders({ server, a, b, d, all }: FourClients): Promise<void> {
+  a.edit({ 'e2/Shape': { _exists: true, x: 20 } });
+  b.edit({ 'e7/Shape': { y: 70 } });
+  d.edit({ 'e5/Shape': { _exists: false } });
+  await settle(server, ROOM, all);
+  const finalDoc: DocModel = {
+    'e1/Shape': { _exists: true, x: 999, y: 11, color: 'blue' },
+    'e2/Shape': { _exists: true, x: 20 },
+    'e3/Shape': { _exists: true, x: 301, y: 33 },
+    'e6/Shape': { _exists: true, x: 60, y: 6 },
+    'e7/Shape': { _exists: true, x: 7, y: 70 },
+  };
+  expectConverged(server, all, finalDoc);
+
+  // A fresh reader (lastTimestamp 0) gets the same document, deleted keys absent.
+  const reader = newClient(server, 'reader');
+  await reader.connect();
+  await settle(server, ROOM, [...all, reader]);
+  expect(reader.syncedCalls).toBeGreaterThan(0);
+  expectConverged(server, [...all, reader], finalDoc);
+
+  // After one more restart (P5: closeAll persisted everything), another fresh reader agrees.
+  for (const client of [...all, reader]) client.close();
+  await server.stop();
+  await server.start();
+  const lateReader = newClient(server, 'late-reader');
+  await lateReader.connect();
+  await settle(server, ROOM, [lateReader]);
+  expectConverged(server, [lateReader], finalDoc);
+}
+
 describe.each(STORAGE_KINDS)('published @woven-ecs/canvas-store clients on $name', ({ start }) => {
   it(
     '[D1][D3][D4][D5][D7][D9][D10][E1][E3][O2][P5] four published clients converge through concurrent edits, offline edits and server restarts',
@@ -120,162 +310,15 @@ describe.each(STORAGE_KINDS)('published @woven-ecs/canvas-store clients on $name
       const server = await start();
       const [a, b, c, d] = await connectClients(server, ['a', 'b', 'c', 'd']);
       if (!a || !b || !c || !d) throw new Error('clients missing');
-      const all = [a, b, c, d];
-      await settle(server, ROOM, all);
+      const clients: FourClients = { server, a, b, c, d, all: [a, b, c, d] };
+      await settle(server, ROOM, clients.all);
 
-      // Creations by several clients.
-      a.edit({ 'e1/Shape': { _exists: true, x: 1, y: 1, color: 'red' } });
-      a.edit({ 'e2/Shape': { _exists: true, x: 2, y: 2 } });
-      b.edit({ 'e3/Shape': { _exists: true, x: 3, y: 3 } });
-      c.edit({ 'e4/Shape': { _exists: true, x: 4, y: 4 } });
-      d.edit({ 'e5/Shape': { _exists: true, x: 5, y: 5 } });
-      await settle(server, ROOM, all);
-      expectConverged(server, all, {
-        'e1/Shape': { _exists: true, x: 1, y: 1, color: 'red' },
-        'e2/Shape': { _exists: true, x: 2, y: 2 },
-        'e3/Shape': { _exists: true, x: 3, y: 3 },
-        'e4/Shape': { _exists: true, x: 4, y: 4 },
-        'e5/Shape': { _exists: true, x: 5, y: 5 },
-      });
-      expect(openRoom(server).getTimestamp()).toBe(5); // D1: one tick per written frame
-
-      // Field updates of other clients' entities (D3: other fields stay).
-      a.edit({ 'e3/Shape': { x: 30 } });
-      b.edit({ 'e1/Shape': { color: 'blue' } });
-      c.edit({ 'e5/Shape': { y: 50 } });
-      await settle(server, ROOM, all);
-      expectConverged(server, all, {
-        'e1/Shape': { _exists: true, x: 1, y: 1, color: 'blue' },
-        'e2/Shape': { _exists: true, x: 2, y: 2 },
-        'e3/Shape': { _exists: true, x: 30, y: 3 },
-        'e4/Shape': { _exists: true, x: 4, y: 4 },
-        'e5/Shape': { _exists: true, x: 5, y: 50 },
-      });
-
-      // Concurrent updates of the same field, all in flight at once (O2 keeps them convergent),
-      // and of different fields of one component (both survive).
-      a.edit({ 'e1/Shape': { x: 100 } });
-      b.edit({ 'e1/Shape': { x: 200 } });
-      c.edit({ 'e1/Shape': { x: 300 } });
-      d.edit({ 'e1/Shape': { x: 400 } });
-      b.edit({ 'e4/Shape': { x: 41 } });
-      c.edit({ 'e4/Shape': { y: 42 } });
-      await settle(server, ROOM, all);
-      const afterRace = expectConverged(server, all);
-      expect([100, 200, 300, 400]).toContain(afterRace['e1/Shape']?.x);
-      expect(afterRace['e4/Shape']).toEqual({ _exists: true, x: 41, y: 42 });
-
-      // Ephemeral cursors (E1): everyone sees everyone else's, never its own.
-      const cursors: Record<string, DocModel[string]> = {};
-      for (const [i, client] of all.entries()) {
-        cursors[client.clientId] = { _exists: true, x: 10 * i, y: 10 * i };
-        client.ephemeral({ [cursorKey(client.clientId)]: { _exists: true, x: 10 * i, y: 10 * i } });
-      }
-      await settle(server, ROOM, all);
-      for (const client of all) {
-        expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, cursors));
-      }
-
-      // d goes offline; its cursor disappears for the others (E3).
-      d.disconnect();
-      await settle(server, ROOM, all);
-      const online = [a, b, c];
+      await concurrentEdits(clients);
+      const cursors = await everyoneSetsACursor(clients);
       const { d: dCursor, ...onlineCursors } = cursors;
-      for (const client of online) {
-        expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, onlineCursors));
-      }
-
-      // Everyone edits, d included while offline. a deletes e2, which d still has.
-      a.edit({ 'e2/Shape': { _exists: false } });
-      a.edit({ 'e3/Shape': { y: 33 } });
-      b.edit({ 'e1/Shape': { x: 500 } });
-      b.edit({ 'e1/Shape': { y: 11 } });
-      c.edit({ 'e6/Shape': { _exists: true, x: 6, y: 6 } });
-      d.edit({ 'e1/Shape': { x: 999 } }); // conflicts with b; applied later on the server, so it wins
-      d.edit({ 'e3/Shape': { x: 301 } });
-      d.edit({ 'e7/Shape': { _exists: true, x: 7, y: 7 } });
-      d.edit({ 'e4/Shape': { _exists: false } });
-      d.ephemeral({ [cursorKey('d')]: { x: 99 } });
-      await settle(server, ROOM, all);
-      expectConverged(server, online, {
-        'e1/Shape': { _exists: true, x: 500, y: 11, color: 'blue' },
-        'e3/Shape': { _exists: true, x: 30, y: 33 },
-        'e4/Shape': { _exists: true, x: 41, y: 42 },
-        'e5/Shape': { _exists: true, x: 5, y: 50 },
-        'e6/Shape': { _exists: true, x: 6, y: 6 },
-      });
-      expect(d.doc['e2/Shape']).toEqual({ _exists: true, x: 2, y: 2 });
-
-      // Full server restart while d is still away; a edits while the server is down.
-      await stopAndWaitOffline(server, online);
-      a.edit({ 'e6/Shape': { x: 60 } });
-      await server.start();
-      await waitForSynced(online); // the adapters reconnect on their own
-      await settle(server, ROOM, all);
-      expectConverged(server, online, {
-        'e1/Shape': { _exists: true, x: 500, y: 11, color: 'blue' },
-        'e3/Shape': { _exists: true, x: 30, y: 33 },
-        'e4/Shape': { _exists: true, x: 41, y: 42 },
-        'e5/Shape': { _exists: true, x: 5, y: 50 },
-        'e6/Shape': { _exists: true, x: 60, y: 6 },
-      });
-      // Ephemeral state is not persisted, but the reconnecting clients re-announce theirs.
-      for (const client of online) {
-        expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, onlineCursors));
-      }
-
-      // And again (D9: any number of restarts).
-      await stopAndWaitOffline(server, online);
-      await server.start();
-      await settle(server, ROOM, all);
-
-      // d comes back: its offline edits apply, and it learns that e2 was deleted (D7, D9).
-      await d.reconnect();
-      await waitForSynced([d]);
-      await settle(server, ROOM, all);
-      const beforeLateEdits: DocModel = {
-        'e1/Shape': { _exists: true, x: 999, y: 11, color: 'blue' },
-        'e3/Shape': { _exists: true, x: 301, y: 33 },
-        'e5/Shape': { _exists: true, x: 5, y: 50 },
-        'e6/Shape': { _exists: true, x: 60, y: 6 },
-        'e7/Shape': { _exists: true, x: 7, y: 7 },
-      };
-      expectConverged(server, all, beforeLateEdits);
-      const allCursors = { ...onlineCursors, d: { _exists: true, x: 99, y: 30 } };
-      expect(dCursor).toEqual({ _exists: true, x: 30, y: 30 });
-      for (const client of all) {
-        expect(plain(client.remoteEphemeral)).toEqual(othersCursors(client.clientId, allCursors));
-      }
-
-      // Later edits: re-creating a deleted key starts fresh (D5), deletions by the returning client.
-      a.edit({ 'e2/Shape': { _exists: true, x: 20 } });
-      b.edit({ 'e7/Shape': { y: 70 } });
-      d.edit({ 'e5/Shape': { _exists: false } });
-      await settle(server, ROOM, all);
-      const finalDoc: DocModel = {
-        'e1/Shape': { _exists: true, x: 999, y: 11, color: 'blue' },
-        'e2/Shape': { _exists: true, x: 20 },
-        'e3/Shape': { _exists: true, x: 301, y: 33 },
-        'e6/Shape': { _exists: true, x: 60, y: 6 },
-        'e7/Shape': { _exists: true, x: 7, y: 70 },
-      };
-      expectConverged(server, all, finalDoc);
-
-      // A fresh reader (lastTimestamp 0) gets the same document, deleted keys absent.
-      const reader = newClient(server, 'reader');
-      await reader.connect();
-      await settle(server, ROOM, [...all, reader]);
-      expect(reader.syncedCalls).toBeGreaterThan(0);
-      expectConverged(server, [...all, reader], finalDoc);
-
-      // After one more restart (P5: closeAll persisted everything), another fresh reader agrees.
-      for (const client of [...all, reader]) client.close();
-      await server.stop();
-      await server.start();
-      const lateReader = newClient(server, 'late-reader');
-      await lateReader.connect();
-      await settle(server, ROOM, [lateReader]);
-      expectConverged(server, [lateReader], finalDoc);
+      await editsWhileDIsAway(clients, onlineCursors);
+      await dComesBack(clients, onlineCursors, dCursor);
+      await lateEditsAndFreshReaders(clients);
     },
     LONG_TEST_MS,
   );

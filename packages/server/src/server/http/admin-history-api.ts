@@ -13,7 +13,7 @@ import { AdminError, clockParameter, queryOf, readRestoreClock } from './admin-h
 import { BadRequestBody, readTextBody, sendJson } from './http-helpers.js';
 
 /** Entries one history page holds at most, and by default. */
-export const MAX_HISTORY_PAGE = 1_000;
+const MAX_HISTORY_PAGE = 1_000;
 const DEFAULT_HISTORY_PAGE = 100;
 
 const IMPORT_STATUS: Record<RoomImportErrorCode, number> = {

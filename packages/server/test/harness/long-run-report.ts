@@ -1,7 +1,7 @@
 /**
  * Composes the figures the reliability suites recorded in a long run
  * (`npm run test:long`, results/long/*.json) into `LAST-LONG-RUN.md` and
- * `last-long-run.json` next to this file, and rewrites the figures block of
+ * `last-long-run.json` in reliability/, and rewrites the figures block of
  * docs/reliability.md between its markers.
  *
  * Run by `npm run test:long` after the suites pass; `--check` only verifies
@@ -24,7 +24,8 @@ export interface LongRun {
   suites: SuiteResult[];
 }
 
-const HERE = new URL('./', import.meta.url);
+/** The reliability suites' folder: their results, and the long run's report beside them. */
+const HERE = new URL('../reliability/', import.meta.url);
 const RESULTS = fileURLToPath(new URL('results/long/', HERE));
 export const LONG_RUN_JSON = fileURLToPath(new URL('last-long-run.json', HERE));
 const LONG_RUN_MD = fileURLToPath(new URL('LAST-LONG-RUN.md', HERE));
