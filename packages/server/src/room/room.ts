@@ -1,25 +1,17 @@
 import { CloseCode, type Patch } from 'canvas-store-protocol';
-import { ClockedDocument } from '../document/clocked-document.js';
-import { EphemeralState } from '../document/ephemeral-state.js';
+import type { ClockedDocument } from '../document/clocked-document.js';
 import type { RoomSnapshot } from '../document/room-snapshot.js';
 import type { HistoryPage } from '../storage/history.js';
 import type { Storage, StoredRoom } from '../storage/storage.js';
 import type { CommitStats } from './commit-pipeline.js';
 import { decodeMessage } from './decode-message.js';
 import { RoomClosedError } from './errors.js';
-import { FrameIntake } from './frame-intake.js';
-import { consoleLogger } from './logger.js';
-import { Outbox } from './outbox.js';
-import { PresenceTick } from './presence-tick.js';
-import { createRoomContext, type RoomContext } from './room-context.js';
-import { RoomEvents } from './room-events.js';
-import { RoomHistoryAccess } from './room-history-access.js';
-import { type RoomLimits, resolveRoomLimits } from './room-limits.js';
+import { assembleRoom, type RoomParts } from './room-assembly.js';
 import type { RoomOptions } from './room-options.js';
-import { NO_PERSISTENCE_STATS, openRoomPersistence, type RoomPersistence } from './room-persistence.js';
-import { RoomSessions, type SessionCountListener } from './room-sessions.js';
+import { NO_PERSISTENCE_STATS } from './room-persistence.js';
+import type { SessionCountListener } from './room-sessions.js';
 import { writeRestore, writeServerPatch } from './server-writes.js';
-import type { Session, SessionInfo, SessionPermission, SessionTokenRefresher } from './session.js';
+import type { SessionInfo, SessionPermission, SessionTokenRefresher } from './session.js';
 import type { PersistenceStats } from './snapshot-persistence.js';
 import type { WebSocketLike } from './web-socket-like.js';
 
@@ -62,77 +54,16 @@ export type { SessionCountListener } from './room-sessions.js';
  * ```
  */
 export class Room {
-  private document: ClockedDocument;
-  private readonly ephemeral = new EphemeralState();
-  private readonly sessions: RoomSessions;
-  private readonly persistence: RoomPersistence | undefined;
-  private readonly limits: RoomLimits;
-  private readonly events: RoomEvents;
-  private readonly outbox: Outbox;
-  private readonly context: RoomContext;
-  private readonly intake: FrameIntake;
-  private readonly historyAccess = new RoomHistoryAccess({
-    history: () => this.persistence?.history,
-    clock: () => this.document.clock,
-    live: () => ({ timestamp: this.document.clock, components: this.document.readAllComponents() }),
-    flush: () => this.flush(),
-  });
-  private readonly presence: PresenceTick | null;
-  private readonly counters = { framesReceived: 0, framesRejected: 0 };
-  private closed = false;
-  private closing: Promise<void> | null = null;
+  private readonly parts: RoomParts;
   /** Clocks older than this may have lost their tombstones in storage (SPEC H3); 0 when none did. */
   private tombstoneHorizon = 0;
 
   constructor(private readonly options: RoomOptions = {}) {
-    this.limits = resolveRoomLimits(options.limits);
-    const logger = options.logger ?? consoleLogger;
-    const logContext = options.roomId === undefined ? {} : { roomId: options.roomId };
-    this.events = new RoomEvents(options.observer, logger, logContext);
-    this.document = options.initialSnapshot
-      ? ClockedDocument.fromSnapshot(options.initialSnapshot)
-      : new ClockedDocument();
-    this.persistence = openRoomPersistence(
-      options,
-      () => this.document,
-      logger,
-      logContext,
-      (event) => this.events.observe((o) => o.commitFinished?.(event.durationMs, event.components, event.ok)),
-    );
-    const byId = new Map<string, Session>();
-    this.outbox = new Outbox(
-      byId,
-      this.persistence?.gate,
-      (session, error) => {
-        logger.warn({ ...logContext, sessionId: session.sessionId, err: error }, 'send failed');
-        this.sessions.drop(session, CloseCode.GoingAway, 'send failed');
-      },
-      (frames, bytes) => this.events.observe((o) => o.framesHeld?.(frames, bytes)),
-    );
-    this.presence = PresenceTick.forRoom(options, byId, this.ephemeral, this.outbox, (report) =>
-      this.events.observe((o) => o.presenceTick?.(report.coalescedUpdates, report.bytesSaved)),
-    );
-    this.sessions = new RoomSessions(
-      byId,
-      this,
-      options,
-      this.ephemeral,
-      this.outbox,
-      this.events,
-      this.limits,
-    );
-    this.context = createRoomContext(this, {
-      options,
-      limits: this.limits,
-      ephemeral: this.ephemeral,
-      outbox: this.outbox,
-      events: this.events,
-      counters: this.counters,
-      document: () => this.document,
-      writeDocument: (documentPatches, clientId) => this.writeDocument(documentPatches, clientId),
-      sessions: this.sessions,
-    });
-    this.intake = new FrameIntake(this.context);
+    this.parts = assembleRoom(this, options);
+  }
+
+  private get document(): ClockedDocument {
+    return this.parts.document.current;
   }
 
   /** The room's id when it was given one (rooms made by {@link RoomManager} always are). */
@@ -142,15 +73,15 @@ export class Room {
 
   /** True once {@link close} was called. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.parts.closing.isClosed;
   }
 
   /** Counters of frames and saves. */
   get stats(): RoomStats {
     return {
-      ...this.counters,
-      pendingPresence: this.presence?.pending ?? 0,
-      ...(this.persistence?.stats ?? NO_PERSISTENCE_STATS),
+      ...this.parts.counters,
+      pendingPresence: this.parts.presence?.pending ?? 0,
+      ...(this.parts.persistence?.stats ?? NO_PERSISTENCE_STATS),
     };
   }
 
@@ -159,9 +90,9 @@ export class Room {
    * snapshot) makes this reject and the room must not be used (SPEC P3).
    */
   async load(): Promise<void> {
-    const loaded = await this.persistence?.load();
-    if (loaded) this.document = loaded;
-    const history = this.persistence?.history;
+    const loaded = await this.parts.persistence?.load();
+    if (loaded) this.parts.document.current = loaded;
+    const history = this.parts.persistence?.history;
     // With history off no tombstone is compacted, so no client is ever past a horizon.
     if (history?.keepsHistory()) this.tombstoneHorizon = await history.horizon();
   }
@@ -174,8 +105,8 @@ export class Room {
    * @throws {@link RoomClosedError} when the room is closed, {@link RoomFullError} when it is full.
    */
   handleSocketConnect(options: SocketConnectOptions): string {
-    if (this.closed) throw new RoomClosedError(this.roomId);
-    return this.sessions.connect(options);
+    if (this.isClosed) throw new RoomClosedError(this.roomId);
+    return this.parts.sessions.connect(options);
   }
 
   /**
@@ -198,12 +129,12 @@ export class Room {
 
   /** Handles a closed connection: removes the session (SPEC S1, S2, E3). */
   handleSocketClose(sessionId: string): void {
-    this.sessions.removeById(sessionId);
+    this.parts.sessions.removeById(sessionId);
   }
 
   /** Handles a socket error: closes the socket and removes the session. */
   handleSocketError(sessionId: string): void {
-    this.sessions.dropById(sessionId, CloseCode.GoingAway, 'socket error');
+    this.parts.sessions.dropById(sessionId, CloseCode.GoingAway, 'socket error');
   }
 
   /**
@@ -211,7 +142,7 @@ export class Room {
    * had disconnected. Unknown sessions are ignored.
    */
   closeSession(sessionId: string, code: number = CloseCode.GoingAway, reason = 'closed by the server'): void {
-    this.sessions.dropById(sessionId, code, reason);
+    this.parts.sessions.dropById(sessionId, code, reason);
   }
 
   /** The live document (no tombstones), its per-field stamps and the clock (SPEC D10). */
@@ -235,32 +166,32 @@ export class Room {
 
   /** Number of connected sessions. */
   getSessionCount(): number {
-    return this.sessions.size;
+    return this.parts.sessions.size;
   }
 
   /** Every session's id, client id, permission and metadata. */
   getSessions(): SessionInfo[] {
-    return this.sessions.infos();
+    return this.parts.sessions.infos();
   }
 
   /** The permission of a session, or undefined for an unknown session. */
   getSessionPermissions(sessionId: string): SessionPermission | undefined {
-    return this.sessions.permissionsOf(sessionId);
+    return this.parts.sessions.permissionsOf(sessionId);
   }
 
   /** Changes the permission of a session; unknown sessions are ignored. */
   setSessionPermissions(sessionId: string, permissions: SessionPermission): void {
-    this.sessions.setPermissions(sessionId, permissions);
+    this.parts.sessions.setPermissions(sessionId, permissions);
   }
 
   /** The metadata attached to a session via `handleSocketConnect` or `onTokenRefresh`. */
   getSessionMetadata(sessionId: string): unknown {
-    return this.sessions.metadataOf(sessionId);
+    return this.parts.sessions.metadataOf(sessionId);
   }
 
   /** Replaces the metadata of a session. */
   setSessionMetadata(sessionId: string, metadata: unknown): void {
-    this.sessions.setMetadata(sessionId, metadata);
+    this.parts.sessions.setMetadata(sessionId, metadata);
   }
 
   /**
@@ -272,8 +203,8 @@ export class Room {
    * @throws TypeError when the patches are malformed; nothing is applied then.
    */
   applyServerPatch(patches: Patch[]): number {
-    if (this.closed) throw new RoomClosedError(this.roomId);
-    return writeServerPatch(this.context, patches);
+    if (this.isClosed) throw new RoomClosedError(this.roomId);
+    return writeServerPatch(this.parts.context, patches);
   }
 
   /**
@@ -288,8 +219,8 @@ export class Room {
    */
   async restoreTo(clock: number): Promise<{ clock: number }> {
     const past = await this.readAt(clock);
-    if (this.closed) throw new RoomClosedError(this.roomId);
-    const timestamp = writeRestore(this.context, past);
+    if (this.isClosed) throw new RoomClosedError(this.roomId);
+    const timestamp = writeRestore(this.parts.context, past);
     await this.flush();
     return { clock: timestamp };
   }
@@ -301,17 +232,17 @@ export class Room {
    * @throws {@link HistoryUnavailableError}, `HistoryHorizonError`, RangeError for a clock in the future.
    */
   readAt(clock: number): Promise<StoredRoom> {
-    return this.historyAccess.readAt(clock);
+    return this.parts.historyAccess.readAt(clock);
   }
 
   /** A page of the room's history, newest first (SPEC H1), once every write so far is stored. */
   listHistory(options: { before?: number; limit: number }): Promise<HistoryPage> {
-    return this.historyAccess.list(options);
+    return this.parts.historyAccess.list(options);
   }
 
   /** The oldest clock whose state can still be read (SPEC H3). */
   historyHorizon(): Promise<number> {
-    return this.historyAccess.horizon();
+    return this.parts.historyAccess.horizon();
   }
 
   /** @internal The clock below which a reconnecting client gets the whole document (SPEC H3). */
@@ -321,7 +252,7 @@ export class Room {
 
   /** Commits and saves everything written so far, resolving once it is stored. */
   async flush(): Promise<void> {
-    await this.persistence?.flush();
+    await this.parts.persistence?.flush();
   }
 
   /**
@@ -329,16 +260,7 @@ export class Room {
    * the room. Resolves once saved; calling it again returns the same promise.
    */
   close(options: { flush?: boolean } = {}): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.presence?.stop();
-    this.outbox.forgetHeld();
-    this.sessions.closeAll(CloseCode.GoingAway, 'room closed');
-    this.closing = this.persistence?.close(options.flush ?? true) ?? Promise.resolve();
-    // The seed's close() returns void, so callers may ignore the promise: a
-    // failed final save (already logged) must not become an unhandled rejection.
-    this.closing.catch(() => {});
-    return this.closing;
+    return this.parts.closing.close(options.flush ?? true);
   }
 
   /**
@@ -346,7 +268,7 @@ export class Room {
    * room's lease, so the save can never succeed, and what it held was never acked).
    */
   abandonSaving(): void {
-    this.persistence?.abandon();
+    this.parts.closing.abandonSaving();
   }
 
   /**
@@ -354,28 +276,22 @@ export class Room {
    * succeeded, later when a failed final save is retried successfully.
    */
   whenPersisted(): Promise<void> {
-    if (!this.closing) return Promise.resolve();
-    return this.closing.catch(() => this.persistence?.whenPersisted());
+    return this.parts.closing.whenPersisted();
   }
 
   /** @internal Observes session count changes (used by RoomManager). */
   watchSessionCount(listener: SessionCountListener): () => void {
-    return this.sessions.watch(listener);
+    return this.parts.sessions.watch(listener);
   }
 
   private receiveFrame<T>(sessionId: string, data: T, toText: (data: T) => string): void {
     try {
-      const session = this.sessions.get(sessionId);
+      const session = this.parts.sessions.get(sessionId);
       if (!session || session.closed) return;
-      this.intake.receive(session, toText(data));
+      this.parts.intake.receive(session, toText(data));
     } catch (error) {
-      const { logger, logContext } = this.events;
+      const { logger, logContext } = this.parts.events;
       logger.error({ ...logContext, sessionId, err: error }, 'unexpected error handling a frame');
     }
-  }
-
-  private writeDocument(documentPatches: Patch[], clientId: string): number {
-    if (this.persistence) return this.persistence.applyWrite(this.document, documentPatches, clientId);
-    return this.document.applyPatches(documentPatches) as number;
   }
 }
