@@ -1,6 +1,7 @@
 import type { ComponentData, Patch } from 'canvas-store-protocol';
 import type { Outbox } from './outbox.js';
-import { type Fragment, fanOut, PATCH_HEAD } from './presence-fan-out.js';
+import { type EphemeralView, PresenceChanges } from './presence-changes.js';
+import { fanOut, PATCH_HEAD } from './presence-fan-out.js';
 import { presenceSettings, type RoomOptions } from './room-options.js';
 import type { Session } from './session.js';
 
@@ -8,12 +9,6 @@ import type { Session } from './session.js';
 export const DEFAULT_PRESENCE_TICK_MS = 50;
 /** Default per-recipient byte budget of coalesced presence, in bytes per second (256 KiB/s). */
 export const DEFAULT_PRESENCE_BYTES_PER_SECOND = 256 * 1024;
-
-/** How the presence tick reads the room's current ephemeral state. */
-export interface EphemeralView {
-  /** The live fields of `owner`'s key `key`, or undefined when it holds no such key. */
-  fieldsOf(owner: string, key: string): Readonly<Record<string, unknown>> | undefined;
-}
 
 /** What one tick did, for metrics. */
 export interface PresenceTickReport {
@@ -49,23 +44,6 @@ export interface PresenceHold {
   afterQueued(run: () => void): void;
 }
 
-/** One ephemeral key changed since the last tick. */
-interface Change {
-  readonly owner: string;
-  readonly key: string;
-  /** Deleted at some point in this tick: recipients get `{ _exists: false }` first. */
-  deleted: boolean;
-  /** The fields written this tick; null means the whole component (it was created again after a deletion). */
-  fields: Set<string> | null;
-  /**
-   * The one session that wrote this key this tick, which is not sent its own
-   * value (SPEC A3); null when none did (a departure, E3), 'many' when several did.
-   */
-  author: Session | null | 'many';
-  /** When it last changed, to leave it out for sessions that joined after (their snapshot had it). */
-  seq: number;
-}
-
 /**
  * Presence coalescing (SPEC R1, R2): ephemeral-only updates and client counts
  * are gathered and sent at most once per tick, as one `patch` frame with
@@ -83,10 +61,9 @@ interface Change {
  * `bytesPerSecond`: the next tick waits `max(tickMs, 1000 × bytes of the last tick ÷ bytesPerSecond)` ms.
  */
 export class PresenceTick {
-  private readonly changes = new Map<string, Change>();
+  private readonly changes: PresenceChanges;
   /** Sessions that joined since the last tick, with the change counter at their join. */
   private readonly newcomers = new Map<Session, number>();
-  private seq = 0;
   private countPending = false;
   private coalesced = 0;
   private uncoalescedBytes = 0;
@@ -136,7 +113,7 @@ export class PresenceTick {
 
   constructor(
     private readonly sessions: ReadonlyMap<string, Session>,
-    private readonly ephemeral: EphemeralView,
+    ephemeral: EphemeralView,
     /** Sends one frame's text to one session, through the outbox (which keeps O2-O4). */
     private readonly deliver: (session: Session, text: string) => void,
     private readonly options: PresenceTickOptions,
@@ -145,6 +122,7 @@ export class PresenceTick {
     private readonly hold?: PresenceHold,
   ) {
     this.interval = options.tickMs;
+    this.changes = new PresenceChanges(ephemeral);
   }
 
   /** Keys changed and client counts waiting for the next tick. */
@@ -171,7 +149,7 @@ export class PresenceTick {
     }
     for (const patch of patches) {
       for (const key of Object.keys(patch)) {
-        this.record(author, owner, key, patch[key] as ComponentData);
+        if (this.changes.record(author, owner, key, patch[key] as ComponentData)) this.coalesced++;
       }
     }
     this.schedule();
@@ -183,7 +161,7 @@ export class PresenceTick {
    */
   sessionJoined(session: Session): void {
     // Only changes pending now are left out for it; with none, every later change is newer anyway.
-    if (!this.stopped && this.changes.size > 0) this.newcomers.set(session, this.seq);
+    if (!this.stopped && this.changes.size > 0) this.newcomers.set(session, this.changes.seq);
   }
 
   /** Records that the session count changed (SPEC R2). */
@@ -226,8 +204,7 @@ export class PresenceTick {
     let sentBytes = 0;
     let largest = 0;
     if (this.changes.size > 0) {
-      const fragments = this.fragments();
-      this.changes.clear();
+      const fragments = this.changes.take();
       ({ sentBytes, largest } = fanOut(fragments, this.sessions.values(), this.newcomers, this.deliver));
     }
     this.newcomers.clear();
@@ -260,51 +237,6 @@ export class PresenceTick {
     this.newcomers.clear();
   }
 
-  private record(author: Session | null, owner: string, key: string, data: ComponentData): void {
-    const id = `${owner}\u0000${key}`;
-    let change = this.changes.get(id);
-    this.seq++;
-    if (change) {
-      this.coalesced++;
-      change.seq = this.seq;
-      if (author && change.author !== author) change.author = change.author === null ? author : 'many';
-    } else {
-      change = { owner, key, deleted: false, fields: new Set(), author, seq: this.seq };
-      this.changes.set(id, change);
-    }
-    if (data._exists === false) {
-      change.deleted = true;
-      change.fields = new Set();
-    } else if (change.deleted && data._exists === true) {
-      // Created again after a deletion in this tick: send the whole new component after the deletion.
-      change.fields = null;
-    } else if (change.fields) {
-      for (const field of Object.keys(data)) change.fields.add(field);
-    }
-  }
-
-  private fragments(): Fragment<Session>[] {
-    const out: Fragment<Session>[] = [];
-    for (const change of this.changes.values()) {
-      const current = this.ephemeral.fieldsOf(change.owner, change.key);
-      const name = JSON.stringify(change.key);
-      const value = current ? pick(current, change.deleted ? null : change.fields) : null;
-      const valueText = value ? `${name}:${JSON.stringify(value)}` : null;
-      if (change.deleted) {
-        out.push({
-          author: change.author,
-          seq: change.seq,
-          first: `${name}:{"_exists":false}`,
-          second: valueText,
-        });
-      } else if (valueText) {
-        // Absent and never deleted: a write the state ignored (D5), nothing to tell.
-        out.push({ author: change.author, seq: change.seq, first: valueText, second: null });
-      }
-    }
-    return out;
-  }
-
   private schedule(): void {
     if (this.options.manual) return;
     if (this.options.onlyWhileHeld) {
@@ -316,18 +248,4 @@ export class PresenceTick {
     this.timer = setTimeout(() => this.flush(), wait);
     this.timer.unref?.();
   }
-}
-
-/** The fields of `current` named in `fields` (all of them when null), or null when none is there. */
-function pick(current: Readonly<Record<string, unknown>>, fields: Set<string> | null): ComponentData | null {
-  if (fields === null) return { ...current } as ComponentData;
-  const out: Record<string, unknown> = Object.create(null);
-  let any = false;
-  for (const field of fields) {
-    if (field in current) {
-      out[field] = current[field];
-      any = true;
-    }
-  }
-  return any ? (out as ComponentData) : null;
 }
