@@ -9,7 +9,7 @@ import { type Frame, ServerProcess, waitUntil } from '../harness/server-process.
 import { TEST_PG_URL } from '../helpers/postgres.js';
 
 /** The Redis the cluster tests use. */
-export const TEST_REDIS_URL = process.env.CANVAS_STORE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TEST_REDIS_URL = process.env.CANVAS_STORE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Why Redis cannot be used, or null when it answers PING. */
 export async function redisProblem(): Promise<string | null> {

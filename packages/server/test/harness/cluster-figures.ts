@@ -24,7 +24,7 @@ export interface FailoverFigure {
 }
 
 /** Where long mode writes the figures (one file, every scenario's latest run). */
-export const FIGURES_FILE = fileURLToPath(new URL('../cluster/last-failover.json', import.meta.url));
+const FIGURES_FILE = fileURLToPath(new URL('../cluster/last-failover.json', import.meta.url));
 
 const figures: FailoverFigure[] = [];
 

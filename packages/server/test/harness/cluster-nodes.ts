@@ -12,10 +12,10 @@ import { PrivateRedis } from './cluster-redis.js';
 import { type Exit, ServerProcess, waitUntil } from './server-process.js';
 
 /** Admin secret of every test node (the admin API tells which node owns a room). */
-export const ADMIN_SECRET = 'cluster-test-admin-secret';
+const ADMIN_SECRET = 'cluster-test-admin-secret';
 
 /** Lease the failure tests use: short so failovers are quick, long enough for a loaded 2-core machine. */
-export const TEST_LEASE_MS = 1_500;
+const TEST_LEASE_MS = 1_500;
 
 export interface ClusterOptions {
   /** Number of nodes to start (default 3). */

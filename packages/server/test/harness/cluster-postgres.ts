@@ -20,7 +20,7 @@ export interface RunDatabase {
 }
 
 /** `url` with its database name replaced by `name`. */
-export function withDatabase(url: string, name: string): string {
+function withDatabase(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${name}`;
   return parsed.toString();

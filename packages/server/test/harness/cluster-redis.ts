@@ -10,7 +10,7 @@ import { freePort } from './free-port.js';
 import { waitUntil } from './server-process.js';
 
 /** The Redis binary of the machine (Debian's package); CI installs the same. */
-export const REDIS_SERVER_BIN = process.env.CANVAS_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
+const REDIS_SERVER_BIN = process.env.CANVAS_TEST_REDIS_SERVER ?? '/usr/bin/redis-server';
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
