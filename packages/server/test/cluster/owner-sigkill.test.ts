@@ -16,26 +16,18 @@
  * on time: the machine is shared.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingLost } from '../harness/cluster-checks.js';
 import { AppClients } from '../harness/cluster-clients.js';
 import { LONG, recordFailover, summarize, writeFigures } from '../harness/cluster-figures.js';
 import { TestCluster } from '../harness/cluster-nodes.js';
 import { Ledger, roomOn, startWriters } from '../harness/cluster-writers.js';
-import { cleanup, type Patch, waitUntil } from '../harness/server-process.js';
+import { cleanup, waitUntil } from '../harness/server-process.js';
 
 const FAILOVERS = LONG ? 8 : 1;
 /** Raw wire writers; the two app clients make eight writers. */
 const RAW_WRITERS = 6;
 const ROOM = 'k4-owner-kill';
 const SCENARIO = 'owner SIGKILL (3 nodes)';
-
-/** The room's live document as PostgreSQL holds it. */
-async function storedDocument(cluster: TestCluster): Promise<Patch> {
-  const rows = await cluster.db.query<{ key: string; data: string }>(
-    'SELECT key, data FROM canvas_store_components WHERE room_id = $1',
-    [ROOM],
-  );
-  return live(Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.data) as Patch[string]])));
-}
 
 describe('K4: SIGKILL of the owner', () => {
   let cluster: TestCluster;
@@ -96,32 +88,10 @@ describe('K4: SIGKILL of the owner', () => {
     console.info(
       `${SCENARIO}: ${summary.runs} failover(s), time to writable median ${summary.medianMs} ms, max ${summary.maxMs} ms, acked writes lost ${summary.lost}; lease ${cluster.options.leaseMs} ms; close codes ${JSON.stringify(countOf(ledger.closeCodes))}`,
     );
-    expect(ledger.reusedClocks, 'clock values acked twice').toEqual([]);
-    expect(ledger.conflicts, 'clocks with two different patches').toEqual([]);
-    expect(ledger.resyncs, 'resync frames (the room clock went backwards)').toBe(0);
-    // Every live node serves the room with every acked write.
-    for (let i = 0; i < cluster.live().length; i++) {
-      expect(ledger.missingFrom(await roomOn(cluster, i, ROOM)), `on ${cluster.pick(i).id}`).toEqual([]);
-    }
-    // Every client converges on the room, and the room is what PostgreSQL holds.
-    // The published client may lose a write of its own that was in flight when its socket
-    // closed (docs/compatibility.md, test/interop/published-unacked-write.test.ts): counted, not
-    // failed. Ours must converge exactly.
-    const final = await apps.converged(['published']);
-    if (final.ownLost.length > 0)
-      console.info(`published client's own writes lost: ${final.ownLost.join(', ')}`);
-    expect(final.ownLost.filter((entry) => !entry.startsWith('published-'))).toEqual([]);
-    const stored = await storedDocument(cluster);
-    expect(ledger.missingFrom(stored), 'acked writes missing from PostgreSQL').toEqual([]);
-    expect(live(final.doc)).toEqual(stored);
+    await expectNothingLost(cluster, ledger, apps, ROOM);
     apps.close();
   });
 });
-
-/** The live keys of a document (deleted keys left out). */
-function live(doc: Patch): Patch {
-  return Object.fromEntries(Object.entries(doc).filter(([, component]) => component._exists !== false));
-}
 
 /** How many times each value occurs. */
 function countOf(values: readonly number[]): Record<string, number> {

@@ -18,12 +18,13 @@
  * are recorded, never asserted on time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingLost, storedDocument } from '../harness/cluster-checks.js';
 import { AppClients } from '../harness/cluster-clients.js';
 import { LONG, recordFailover, summarize, writeFigures } from '../harness/cluster-figures.js';
 import { type ClusterNode, TestCluster } from '../harness/cluster-nodes.js';
 import { Ledger, roomOn, startWriters } from '../harness/cluster-writers.js';
 import { type FaultMode, FaultProxy } from '../harness/fault-proxy.js';
-import { cleanup, type Patch, waitUntil } from '../harness/server-process.js';
+import { cleanup, waitUntil } from '../harness/server-process.js';
 import { TEST_PG_URL } from '../helpers/postgres.js';
 
 /** Raw wire writers; the two app clients make eight writers. */
@@ -68,15 +69,6 @@ async function storedClock(cluster: TestCluster): Promise<string | undefined> {
     [ROOM],
   );
   return rows[0]?.clock;
-}
-
-/** The room's live document as PostgreSQL holds it. */
-async function storedDocument(cluster: TestCluster): Promise<Patch> {
-  const rows = await cluster.db.query<{ key: string; data: string }>(
-    'SELECT key, data FROM canvas_store_components WHERE room_id = $1',
-    [ROOM],
-  );
-  return live(Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.data) as Patch[string]])));
 }
 
 describe('PostgreSQL unreachable under a cluster', () => {
@@ -127,7 +119,7 @@ describe('PostgreSQL unreachable under a cluster', () => {
         // The outage lasts a few lease periods (the scenario's length, not a bound on anything).
         await sleep(Math.max(0, cutAt + OUTAGE_LEASES * cluster.options.leaseMs - Date.now()));
         const clockBeforeHeal = await storedClock(cluster);
-        const storedBeforeHeal = await storedDocument(cluster);
+        const storedBeforeHeal = await storedDocument(cluster, ROOM);
         // Copied after the read: every write acked up to now must be in it, as nothing
         // can be committed while PostgreSQL is away and acks wait for the commit.
         const ackedBeforeHeal = new Map(ledger.acked);
@@ -183,25 +175,7 @@ describe('PostgreSQL unreachable under a cluster', () => {
         `PostgreSQL ${mode}: ${summary.runs} outage(s), writable after the heal median ${summary.medianMs} ms, max ${summary.maxMs} ms, acked writes lost ${summary.lost}`,
       );
     }
-    expect(ledger.reusedClocks, 'clock values acked twice').toEqual([]);
-    expect(ledger.conflicts, 'clocks with two different patches').toEqual([]);
-    expect(ledger.resyncs, 'resync frames (the room clock went backwards)').toBe(0);
-    for (let i = 0; i < cluster.live().length; i++) {
-      expect(ledger.missingFrom(await roomOn(cluster, i, ROOM)), `on ${cluster.pick(i).id}`).toEqual([]);
-    }
-    // The published client may lose a write of its own in flight when its socket closed
-    // (docs/compatibility.md): counted, not failed. Ours must converge exactly.
-    const final = await apps.converged(['published']);
-    if (final.ownLost.length > 0)
-      console.info(`published client's own writes lost: ${final.ownLost.join(', ')}`);
-    const stored = await storedDocument(cluster);
-    expect(ledger.missingFrom(stored), 'acked writes missing from PostgreSQL').toEqual([]);
-    expect(live(final.doc)).toEqual(stored);
+    await expectNothingLost(cluster, ledger, apps, ROOM);
     apps.close();
   });
 });
-
-/** The live keys of a document (deleted keys left out). */
-function live(doc: Patch): Patch {
-  return Object.fromEntries(Object.entries(doc).filter(([, component]) => component._exists !== false));
-}

@@ -19,6 +19,7 @@
  * recorded, never asserted on time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingLost } from '../harness/cluster-checks.js';
 import { AppClients } from '../harness/cluster-clients.js';
 import { LONG, recordFailover, writeFigures } from '../harness/cluster-figures.js';
 import { type ClusterNode, TestCluster } from '../harness/cluster-nodes.js';
@@ -49,15 +50,6 @@ async function storedEpoch(cluster: TestCluster): Promise<number> {
     [ROOM],
   );
   return Number(rows[0]?.epoch ?? 0);
-}
-
-/** The room's live document as PostgreSQL holds it. */
-async function storedDocument(cluster: TestCluster): Promise<Patch> {
-  const rows = await cluster.db.query<{ key: string; data: string }>(
-    'SELECT key, data FROM canvas_store_components WHERE room_id = $1',
-    [ROOM],
-  );
-  return live(Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.data) as Patch[string]])));
 }
 
 describe('K6: a Redis partition isolating the owner', () => {
@@ -195,20 +187,7 @@ describe('K6: a Redis partition isolating the owner', () => {
       for (const proxy of proxies.values()) proxy.set('pass');
       await writers.stopAll();
     }
-    expect(ledger.reusedClocks, 'clock values acked twice').toEqual([]);
-    expect(ledger.conflicts, 'clocks with two different patches').toEqual([]);
-    expect(ledger.resyncs, 'resync frames (the room clock went backwards)').toBe(0);
-    for (let i = 0; i < cluster.live().length; i++) {
-      expect(ledger.missingFrom(await readRoom(cluster, i)), `on ${cluster.pick(i).id}`).toEqual([]);
-    }
-    // The published client may lose a write of its own in flight when its socket closed
-    // (docs/compatibility.md): counted, not failed. Ours must converge exactly.
-    const final = await apps.converged(['published']);
-    if (final.ownLost.length > 0)
-      console.info(`published client's own writes lost: ${final.ownLost.join(', ')}`);
-    const stored = await storedDocument(cluster);
-    expect(ledger.missingFrom(stored), 'acked writes missing from PostgreSQL').toEqual([]);
-    expect(live(final.doc)).toEqual(stored);
+    await expectNothingLost(cluster, ledger, apps, ROOM, (index) => readRoom(cluster, index));
     apps.close();
   });
 });
@@ -269,9 +248,4 @@ function givenUp(node: ClusterNode): string {
     .filter((line) => line.msg === 'room given up')
     .map((line) => String(line.reason));
   return `${node.id} gave the room up: ${JSON.stringify(reasons)}`;
-}
-
-/** The live keys of a document (deleted keys left out). */
-function live(doc: Patch): Patch {
-  return Object.fromEntries(Object.entries(doc).filter(([, component]) => component._exists !== false));
 }
