@@ -20,6 +20,7 @@
  * and then every mover's last cursor, and nobody was cut.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cursorKey, presenceOf } from '../harness/abuse/presence-frames.js';
 import { FaultProxy, type FaultProxy as FaultProxyType } from '../harness/fault-proxy.js';
 import { recordFigures, scaled, startProbedServer } from '../harness/reliability-harness.js';
 import { cleanup, type Frame, metric, type WireClient, waitUntil } from '../harness/server-process.js';
@@ -73,23 +74,6 @@ function databaseUrl(port: number): string {
   url.port = String(port);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-const cursorKey = (mover: number) => `mover-${mover}/Cursor`;
-
-/** The ephemeral state a client ends up with: every ephemeral patch it received, merged in order. */
-function presenceOf(frames: readonly Frame[]): Map<string, Record<string, unknown>> {
-  const state = new Map<string, Record<string, unknown>>();
-  for (const frame of frames) {
-    if (frame.type !== 'patch') continue;
-    for (const patch of (frame.ephemeralPatches as Record<string, Record<string, unknown>>[]) ?? []) {
-      for (const [key, value] of Object.entries(patch)) {
-        if (value._exists === false) state.delete(key);
-        else state.set(key, { ...(state.get(key) ?? {}), ...value });
-      }
-    }
-  }
-  return state;
 }
 
 /** True for a frame carrying one of the moves made while the database hung (x ≥ 1000). */

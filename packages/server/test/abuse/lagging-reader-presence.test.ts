@@ -9,8 +9,9 @@
  * Bounds come from the limits and the room's shape, never from time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { cursorKey, presenceOf } from '../harness/abuse/presence-frames.js';
 import { recordFigures, scaled, startProbedServer } from '../harness/reliability-harness.js';
-import { cleanup, type Frame, metric, type WireClient, waitUntil } from '../harness/server-process.js';
+import { cleanup, metric, type WireClient, waitUntil } from '../harness/server-process.js';
 import { retained, tcpOf } from '../harness/slow-clients.js';
 import { BYTE_FACTOR } from './memory-model.js';
 
@@ -24,22 +25,6 @@ const MOVES = scaled(3_000, 6_000);
 const KERNEL_BUFFERS = 8 * MiB;
 const PAD = 'p'.repeat(512);
 const HEAP_SLACK = 8 * MiB;
-const cursorKey = (mover: number) => `mover-${mover}/Cursor`;
-
-/** Every ephemeral patch a client received, merged in order. */
-function presenceOf(frames: readonly Frame[]): Map<string, Record<string, unknown>> {
-  const state = new Map<string, Record<string, unknown>>();
-  for (const frame of frames) {
-    if (frame.type !== 'patch') continue;
-    for (const patch of (frame.ephemeralPatches as Record<string, Record<string, unknown>>[]) ?? []) {
-      for (const [key, value] of Object.entries(patch)) {
-        if (value._exists === false) state.delete(key);
-        else state.set(key, { ...(state.get(key) ?? {}), ...value });
-      }
-    }
-  }
-  return state;
-}
 
 describe('[B6] [R1] a reader behind in a room of moving cursors (coalescing off)', () => {
   it('[B6] [R1] it is not cut for cursor moves, memory stays bounded, and it gets every last cursor when it reads again', async () => {
